@@ -1,0 +1,49 @@
+import { count, featureService, featureView, max, mean, sql, stddev, sum } from "larder";
+import { merchant, user } from "./entities.ts";
+import { transactions } from "./sources.ts";
+
+export const userTransactions = featureView({
+  name: "user_transactions",
+  entity: user,
+  source: transactions,
+  ttl: "30d",
+  features: {
+    transaction_ratio: sql("amount / (account_balance + 1)", { description: "Latest amount relative to the balance before it" }),
+    last_amount: sql("amount"),
+    avg_spend_7d: mean("amount", "7d"),
+    stddev_spend_7d: stddev("amount", "7d"),
+    txn_count_1h: count("1h"),
+    txn_count_24h: count("24h"),
+    max_amount_30d: max("amount", "30d"),
+    lifetime_txn_count: count("lifetime"),
+    lifetime_spend: sum("amount", "lifetime"),
+  },
+  description: "Spending behaviour of a card holder",
+  tags: { team: "fraud" },
+  owner: "fraud-team@example.com",
+});
+
+export const merchantActivity = featureView({
+  name: "merchant_activity",
+  entity: merchant,
+  source: transactions,
+  ttl: "7d",
+  features: {
+    merchant_txn_count_24h: count("24h"),
+    merchant_avg_amount_7d: mean("amount", "7d"),
+    merchant_lifetime_txn_count: count("lifetime"),
+  },
+  description: "How busy a merchant is and what its customers usually spend",
+  tags: { team: "fraud" },
+});
+
+export const fraudDetection = featureService({
+  name: "fraud_detection",
+  features: [
+    userTransactions,
+    "merchant_activity:merchant_txn_count_24h",
+    "merchant_activity:merchant_avg_amount_7d",
+  ],
+  description: "Features of the fraud model",
+  owner: "fraud-team@example.com",
+});

@@ -1,0 +1,52 @@
+/**
+ * Configuration: one zod schema. Precedence: built-in defaults < environment (LARDER_*)
+ * < command-line flags. Frozen once made; modules receive what they need from it.
+ */
+import { resolve } from "node:path";
+import { z } from "zod";
+import { BadRequestError } from "../errors.ts";
+
+export const ConfigSchema = z.object({
+  /** The feature repo: the folder holding features/. */
+  repoDir: z.string(),
+  /** Registry, offline tables and the embedded online store live here. */
+  dataDir: z.string(),
+  host: z.string(),
+  port: z.coerce.number().int().min(0).max(65535),
+  /** Online store URL; "lmdb" (default) keeps it in <dataDir>/online. */
+  online: z.string(),
+  maxEntitiesPerRequest: z.coerce.number().int().positive(),
+  maxBodyBytes: z.coerce.number().int().positive(),
+});
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+const ENV: Record<string, keyof Config> = {
+  LARDER_REPO: "repoDir",
+  LARDER_DATA_DIR: "dataDir",
+  LARDER_HOST: "host",
+  LARDER_PORT: "port",
+  LARDER_ONLINE: "online",
+  LARDER_MAX_ENTITIES: "maxEntitiesPerRequest",
+  LARDER_MAX_BODY_BYTES: "maxBodyBytes",
+};
+
+export function loadConfig(flags: Partial<Record<keyof Config, string | number>> = {}, env: Record<string, string | undefined> = process.env): Config {
+  const fromEnv: Partial<Record<keyof Config, string>> = {};
+  for (const [name, key] of Object.entries(ENV)) if (env[name]) fromEnv[key] = env[name];
+  const repoDir = resolve(String(flags.repoDir ?? fromEnv.repoDir ?? "."));
+  const merged = {
+    repoDir,
+    dataDir: resolve(repoDir, String(flags.dataDir ?? fromEnv.dataDir ?? "data")),
+    host: "127.0.0.1",
+    port: 6566,
+    online: "lmdb",
+    maxEntitiesPerRequest: 1000,
+    maxBodyBytes: 1_048_576,
+    ...fromEnv,
+    ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
+  };
+  merged.repoDir = repoDir;
+  const r = ConfigSchema.safeParse(merged);
+  if (!r.success) throw new BadRequestError(`invalid configuration:\n${z.prettifyError(r.error)}`, "invalid_config");
+  return Object.freeze(r.data);
+}

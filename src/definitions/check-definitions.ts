@@ -1,0 +1,82 @@
+/**
+ * Cross-checks between definitions, and every SQL expression against its source's
+ * declared columns (DuckDB answers; no data needs to exist yet). Fills in each
+ * expression's type and expands "view:*" in services. Throws one DefinitionError with
+ * every problem found.
+ */
+import { DefinitionError, type DefinitionProblem } from "../errors.ts";
+import type { Duck } from "../offline/duckdb.ts";
+import { emptySourceSql } from "../offline/source-sql.ts";
+import type { Definitions, FeatureViewDef } from "./types.ts";
+
+const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*|BOOLEAN)$/;
+const KEY_COLUMN_TYPE = { int64: "int64", string: "string" } as const;
+
+export async function checkDefinitions(defs: Definitions, duck: Duck, files: Map<string, string> = new Map()): Promise<Definitions> {
+  const problems: DefinitionProblem[] = [];
+  const at = (kind: string, name: string) => ({ file: files.get(`${kind}:${name}`), definition: name });
+
+  for (const [kind, list] of [["entity", defs.entities], ["source", defs.sources], ["featureView", defs.views], ["featureService", defs.services]] as const) {
+    const seen = new Set<string>();
+    for (const d of list) {
+      if (seen.has(d.name)) problems.push({ ...at(kind, d.name), message: `✖ another ${kind} is also named "${d.name}"; names must be unique` });
+      seen.add(d.name);
+    }
+  }
+  const entities = new Map(defs.entities.map((e) => [e.name, e]));
+  const sources = new Map(defs.sources.map((s) => [s.name, s]));
+
+  const views: FeatureViewDef[] = [];
+  for (const v of defs.views) {
+    const fail = (message: string, path: string) => problems.push({ ...at("featureView", v.name), message: `✖ ${message}\n  → at ${path}` });
+    const entity = entities.get(v.entity);
+    const source = sources.get(v.source);
+    if (!entity) fail(`unknown entity "${v.entity}": export it from a file in features/`, "entity");
+    if (!source) fail(`unknown source "${v.source}": export it from a file in features/`, "source");
+    if (!entity || !source) continue;
+    for (const k of entity.joinKeys) {
+      const col = source.schema.find((c) => c.name === k.name);
+      if (!col) fail(`join key "${k.name}" of entity "${entity.name}" is not a column of source "${source.name}"`, "entity");
+      else if (col.type !== KEY_COLUMN_TYPE[k.type]) fail(`join key "${k.name}" is ${k.type} in entity "${entity.name}" but ${col.type} in source "${source.name}"`, "entity");
+    }
+    const empty = emptySourceSql(source);
+    const features = [];
+    for (const f of v.features) {
+      if (f.name.startsWith("__")) fail(`feature names starting with "__" are reserved`, `features.${f.name}`);
+      if (entity.joinKeys.some((k) => k.name === f.name)) fail(`feature "${f.name}" has the name of a join key`, `features.${f.name}`);
+      const expr = f.kind === "expression" ? f.sql : f.of;
+      if (expr === null) { features.push(f); continue; }
+      try {
+        const [col] = await duck.describe(`SELECT (${expr}) AS x FROM (${empty})`);
+        if (f.kind === "aggregation" && !NUMERIC.test(col!.type)) {
+          fail(`"${expr}" is ${col!.type}; ${f.function} needs a numeric expression`, `features.${f.name}.of`);
+        }
+        features.push(f.kind === "expression" ? { ...f, type: col!.type } : f);
+      } catch (err) {
+        fail(`${(err as Error).message} (in ${f.kind === "expression" ? "sql" : "of"}: ${expr})`, `features.${f.name}.${f.kind === "expression" ? "sql" : "of"}`);
+      }
+    }
+    views.push({ ...v, features });
+  }
+
+  const viewByName = new Map(views.map((v) => [v.name, v]));
+  const services = defs.services.map((s) => {
+    const refs = s.features.flatMap((r) => {
+      const view = viewByName.get(r.view);
+      if (!view) {
+        if (!defs.views.some((v) => v.name === r.view)) problems.push({ ...at("featureService", s.name), message: `✖ unknown feature view "${r.view}"\n  → at features` });
+        return [];
+      }
+      if (r.feature === "*") return view.features.map((f) => ({ view: view.name, feature: f.name }));
+      if (!view.features.some((f) => f.name === r.feature)) {
+        problems.push({ ...at("featureService", s.name), message: `✖ feature view "${r.view}" has no feature "${r.feature}" (it has ${view.features.map((f) => f.name).join(", ")})\n  → at features` });
+      }
+      return [r];
+    });
+    const unique = [...new Map(refs.map((r) => [`${r.view}:${r.feature}`, r])).values()];
+    return { ...s, features: unique };
+  });
+
+  if (problems.length) throw new DefinitionError(problems);
+  return { entities: defs.entities, sources: defs.sources, views, services };
+}

@@ -1,0 +1,49 @@
+/**
+ * The functions feature files call. They only tag their input: validation happens when
+ * files are loaded (load-definitions.ts), so one bad field becomes a readable report with
+ * its file and path, and nothing is applied, instead of a throw at import time.
+ */
+import type { z } from "zod";
+import { DEFINITION, type EntitySpec, type FeatureInput, type FeatureServiceSpec, type FeatureViewSpec, type FileSourceSpec } from "./specs.ts";
+import type { Aggregation } from "../windows/tile-stats.ts";
+
+type Tagged<K extends string, S> = { readonly kind: K; readonly name: string; readonly spec: S; readonly [DEFINITION]: true };
+
+const tag = <K extends string, S extends { name?: unknown }>(kind: K, spec: S): Tagged<K, S> =>
+  Object.freeze({ kind, name: String(spec?.name ?? ""), spec, [DEFINITION]: true as const });
+
+export type Entity = Tagged<"entity", z.input<typeof EntitySpec>>;
+export type Source = Tagged<"source", z.input<typeof FileSourceSpec>>;
+export type FeatureView = Tagged<"featureView", z.input<typeof FeatureViewSpec>>;
+export type FeatureService = Tagged<"featureService", z.input<typeof FeatureServiceSpec>>;
+
+/** A thing features describe, with its join key(s) and their types. */
+export const entity = (spec: Entity["spec"]): Entity => tag("entity", spec);
+/** Events from CSV, Parquet or JSON files: a path or glob relative to the feature repo. */
+export const fileSource = (spec: Source["spec"]): Source => tag("source", spec);
+/** Features of one entity computed from one source. */
+export const featureView = (spec: FeatureView["spec"]): FeatureView => tag("featureView", spec);
+/** The named set of features a model consumes. */
+export const featureService = (spec: FeatureService["spec"]): FeatureService => tag("featureService", spec);
+
+type AggOptions = { hop?: string; description?: string };
+
+/** A row-level SQL expression over the source's columns; served as its latest value within ttl. */
+export const sql = (expression: string, options: { description?: string } = {}): FeatureInput => ({ sql: expression, ...options });
+
+const aggregation = (fn: Aggregation) => (of: string, window: string, options: AggOptions = {}): FeatureInput => ({
+  aggregate: fn, of, window, ...options,
+});
+
+/** Number of events in the window (or of non-null values of `options.of`). */
+export const count = (window: string, options: AggOptions & { of?: string } = {}): FeatureInput => ({
+  aggregate: "count", window, ...options,
+});
+export const sum = aggregation("sum");
+export const mean = aggregation("mean");
+export const min = aggregation("min");
+export const max = aggregation("max");
+/** Sample standard deviation (n − 1), null below two values. */
+export const stddev = aggregation("stddev");
+/** The value of the latest event in the window. */
+export const last = aggregation("last");

@@ -1,0 +1,145 @@
+/**
+ * Imports features/*.ts, finds the definitions among their exports, validates each with
+ * zod and normalizes it. Collects every problem (with file, definition and field path)
+ * before failing, so one run shows all that needs fixing.
+ */
+import { readdirSync, existsSync } from "node:fs";
+import { join, relative, resolve, extname } from "node:path";
+import { pathToFileURL } from "node:url";
+import { z } from "zod";
+import { DefinitionError, type DefinitionProblem } from "../errors.ts";
+import { parseDuration } from "../time.ts";
+import { defaultHop } from "../windows/window-math.ts";
+import { EntitySpec, FeatureServiceSpec, FeatureViewSpec, FileSourceSpec, isDefinition, type DefinitionKind } from "./specs.ts";
+import type { Definitions, EntityDef, FeatureDef, FeatureViewDef, FeatureServiceDef, SourceDef, SourceFormat } from "./types.ts";
+import { zodToColumn } from "./zod-columns.ts";
+import { registerLarderModules } from "./module-plugin.ts";
+
+export type LoadedDefinition = { file: string; kind: DefinitionKind; name: string; spec: unknown };
+
+/** Imports every `*.ts` file directly in `<repo>/features` and returns their definitions. */
+export async function importDefinitionFiles(repoDir: string): Promise<LoadedDefinition[]> {
+  const dir = join(repoDir, "features");
+  if (!existsSync(dir)) throw new DefinitionError([{ message: `no features/ folder in ${resolve(repoDir)}: run larder from a feature repo (or larder init)` }]);
+  registerLarderModules();
+  const files = readdirSync(dir).filter((f) => /\.(ts|js|mts|mjs)$/.test(f) && !/\.(test|d)\.[mc]?[tj]s$/.test(f)).sort();
+  const found: LoadedDefinition[] = [];
+  const problems: DefinitionProblem[] = [];
+  for (const f of files) {
+    const path = join(dir, f);
+    const file = relative(repoDir, path);
+    let mod: Record<string, unknown>;
+    try {
+      mod = await import(pathToFileURL(path).href);
+    } catch (err) {
+      problems.push({ file, message: `could not be loaded: ${(err as Error).message}` });
+      continue;
+    }
+    const seen = new Set<unknown>();
+    for (const value of Object.values(mod)) {
+      if (!isDefinition(value) || seen.has(value)) continue;
+      seen.add(value);
+      found.push({ file, kind: value.kind, name: value.name, spec: value.spec });
+    }
+  }
+  if (problems.length) throw new DefinitionError(problems);
+  return found;
+}
+
+/** Validates and normalizes loaded definitions; throws one DefinitionError listing every problem. */
+export function normalizeDefinitions(loaded: LoadedDefinition[]): Definitions {
+  const problems: DefinitionProblem[] = [];
+  const out: Definitions = { entities: [], sources: [], views: [], services: [] };
+  for (const d of loaded) {
+    const at = { file: d.file, definition: d.name || `(unnamed ${d.kind})` };
+    const fail = (message: string) => problems.push({ ...at, message });
+    switch (d.kind) {
+      case "entity": {
+        const r = EntitySpec.safeParse(d.spec);
+        if (!r.success) { fail(z.prettifyError(r.error)); break; }
+        out.entities.push(normalizeEntity(r.data));
+        break;
+      }
+      case "source": {
+        const r = FileSourceSpec.safeParse(d.spec);
+        if (!r.success) { fail(z.prettifyError(r.error)); break; }
+        const s = normalizeSource(r.data, fail);
+        if (s) out.sources.push(s);
+        break;
+      }
+      case "featureView": {
+        const r = FeatureViewSpec.safeParse(d.spec);
+        if (!r.success) { fail(z.prettifyError(r.error)); break; }
+        out.views.push(normalizeView(r.data));
+        break;
+      }
+      case "featureService": {
+        const r = FeatureServiceSpec.safeParse(d.spec);
+        if (!r.success) { fail(z.prettifyError(r.error)); break; }
+        out.services.push(normalizeService(r.data));
+        break;
+      }
+    }
+  }
+  if (problems.length) throw new DefinitionError(problems);
+  return out;
+}
+
+const meta = (s: { description?: string; tags?: Record<string, string>; owner?: string }) => ({
+  description: s.description ?? "", tags: s.tags ?? {}, owner: s.owner ?? "",
+});
+
+function normalizeEntity(s: z.output<typeof EntitySpec>): EntityDef {
+  return { name: s.name, joinKeys: Object.entries(s.joinKeys).map(([name, type]) => ({ name, type })), ...meta(s) };
+}
+
+const FORMAT_BY_EXTENSION: Record<string, SourceFormat> = {
+  ".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".json": "json", ".jsonl": "json", ".ndjson": "json",
+};
+
+function normalizeSource(s: z.output<typeof FileSourceSpec>, fail: (m: string) => void): SourceDef | undefined {
+  const format = s.format ?? FORMAT_BY_EXTENSION[extname(s.path).toLowerCase()];
+  if (!format) return void fail(`✖ cannot tell the format of "${s.path}": add format: "csv" | "parquet" | "json"\n  → at format`);
+  const schema: SourceDef["schema"] = [];
+  for (const [name, zt] of Object.entries(s.schema.shape)) {
+    const r = zodToColumn(zt as z.ZodType);
+    if (r.problem) fail(`✖ ${r.problem}\n  → at schema.${name}`);
+    else schema.push({ name, ...r.column! });
+  }
+  const ts = schema.find((c) => c.name === s.timestampField);
+  if (!ts) fail(`✖ timestampField "${s.timestampField}" is not in the schema\n  → at timestampField`);
+  else if (ts.type !== "timestamp" && ts.type !== "string") fail(`✖ timestampField "${s.timestampField}" must be z.date() or an ISO-8601 z.string()\n  → at timestampField`);
+  return { name: s.name, kind: "file", path: s.path, format, timestampField: s.timestampField, schema, ...meta(s) };
+}
+
+function normalizeView(s: z.output<typeof FeatureViewSpec>): FeatureViewDef {
+  const features: FeatureDef[] = Object.entries(s.features).map(([name, f]) => {
+    if (f.sql !== undefined) return { name, kind: "expression", sql: f.sql, type: "", description: f.description ?? "" };
+    const window = f.window === "lifetime" ? null : parseDuration(f.window!);
+    return {
+      name, kind: "aggregation", function: f.aggregate!, of: f.of ?? null, window,
+      hop: window === null ? null : f.hop ? parseDuration(f.hop) : defaultHop(window),
+      description: f.description ?? "",
+    };
+  });
+  return {
+    name: s.name, entity: s.entity.name, source: s.source.name, ttl: s.ttl ? parseDuration(s.ttl) : null, features,
+    online: s.online ?? true, offline: s.offline ?? true, schedule: s.schedule ?? null, ...meta(s),
+  };
+}
+
+function normalizeService(s: z.output<typeof FeatureServiceSpec>): FeatureServiceDef {
+  // "view:*" and view objects are expanded against the views in check-definitions.ts.
+  const features = s.features.map((f) => typeof f === "string"
+    ? { view: f.split(":")[0]!, feature: f.split(":")[1]! }
+    : { view: f.name, feature: "*" });
+  return { name: s.name, features, ...meta(s) };
+}
+
+/** Imports, validates, normalizes and cross-checks the definitions of a feature repo. */
+export async function loadDefinitions(repoDir: string, duck: import("../offline/duckdb.ts").Duck): Promise<Definitions> {
+  const { checkDefinitions } = await import("./check-definitions.ts");
+  const loaded = await importDefinitionFiles(repoDir);
+  const files = new Map(loaded.map((d) => [`${d.kind}:${d.name}`, d.file]));
+  return checkDefinitions(normalizeDefinitions(loaded), duck, files);
+}

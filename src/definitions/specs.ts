@@ -1,0 +1,94 @@
+/**
+ * The zod schemas of what users write in features/*.ts. Every definition is checked
+ * against these when files are loaded, so an error names the file, the definition and
+ * the field path (z.prettifyError) instead of throwing a stack trace at import time.
+ */
+import { z } from "zod";
+import { AGGREGATIONS } from "../windows/tile-stats.ts";
+import { DURATION_PATTERN } from "../time.ts";
+
+export const NameSpec = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be lower_snake_case: a-z, 0-9 and _, starting with a letter or _ (at most 63 characters)");
+const DurationSpec = z.string().regex(DURATION_PATTERN, 'must be a duration such as "10m", "1h" or "7d"');
+const Meta = {
+  description: z.string().optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  owner: z.string().optional(),
+};
+
+export const EntitySpec = z.strictObject({
+  name: NameSpec,
+  joinKeys: z
+    .record(NameSpec, z.enum(["int64", "string"]))
+    .refine((keys) => Object.keys(keys).length > 0, "an entity needs at least one join key"),
+  ...Meta,
+});
+
+const isZodObject = (v: unknown): v is z.ZodObject =>
+  typeof v === "object" && v !== null && (v as { _zod?: { def?: { type?: string } } })._zod?.def?.type === "object";
+
+export const FileSourceSpec = z.strictObject({
+  name: NameSpec,
+  path: z.string().min(1),
+  format: z.enum(["csv", "parquet", "json"]).optional(),
+  timestampField: z.string().min(1),
+  schema: z.custom<z.ZodObject>(isZodObject, "must be a zod object schema: z.object({ column: z.number(), ... })"),
+  ...Meta,
+});
+
+export const FeatureSpec = z
+  .strictObject({
+    sql: z.string().min(1).optional(),
+    aggregate: z.enum(AGGREGATIONS).optional(),
+    of: z.string().min(1).optional(),
+    window: z.union([DurationSpec, z.literal("lifetime")]).optional(),
+    hop: DurationSpec.optional(),
+    description: z.string().optional(),
+  })
+  .superRefine((f, ctx) => {
+    const problem = (message: string, path: string) => ctx.addIssue({ code: "custom", message, path: [path] });
+    if (f.sql !== undefined) {
+      if (f.aggregate !== undefined) problem("a feature is either { sql } or { aggregate }, not both", "aggregate");
+      for (const k of ["of", "window", "hop"] as const) if (f[k] !== undefined) problem(`"${k}" belongs to aggregations, not to sql features`, k);
+      return;
+    }
+    if (f.aggregate === undefined) return problem('a feature needs "sql" (a row-level expression) or "aggregate" (count, sum, mean, min, max, stddev, last)', "sql");
+    if (f.window === undefined) return problem('an aggregation needs a "window" such as "7d", or "lifetime"', "window");
+    if (f.aggregate !== "count" && f.of === undefined) problem(`"${f.aggregate}" needs "of": the column or SQL expression to aggregate`, "of");
+    if (f.window === "lifetime" && f.hop !== undefined) problem("a lifetime aggregation has no hop", "hop");
+  });
+export type FeatureInput = z.input<typeof FeatureSpec>;
+
+export const FeatureViewSpec = z.strictObject({
+  name: NameSpec,
+  entity: z.custom<{ kind: "entity"; name: string }>((v) => isDefinition(v, "entity"), "must be an entity made with entity({...})"),
+  source: z.custom<{ kind: "source"; name: string }>((v) => isDefinition(v, "source"), "must be a source made with fileSource({...})"),
+  ttl: DurationSpec.optional(),
+  features: z.record(NameSpec, FeatureSpec).refine((f) => Object.keys(f).length > 0, "a feature view needs at least one feature"),
+  online: z.boolean().optional(),
+  offline: z.boolean().optional(),
+  schedule: z.string().optional(),
+  ...Meta,
+});
+
+const FeatureRefSpec = z.union([
+  z.string().regex(/^[a-z_][a-z0-9_]*:([a-z_][a-z0-9_]*|\*)$/, 'must be "view:feature" or "view:*"'),
+  z.custom<{ kind: "featureView"; name: string }>((v) => isDefinition(v, "featureView"), "must be a feature view or a \"view:feature\" string"),
+]);
+
+export const FeatureServiceSpec = z.strictObject({
+  name: NameSpec,
+  features: z.array(FeatureRefSpec).min(1, "a feature service needs at least one feature"),
+  ...Meta,
+});
+
+export type DefinitionKind = "entity" | "source" | "featureView" | "featureService";
+
+export function isDefinition(v: unknown, kind?: DefinitionKind): v is { kind: DefinitionKind; name: string; spec: unknown } {
+  if (typeof v !== "object" || v === null || !(DEFINITION in v)) return false;
+  return kind === undefined || (v as { kind: string }).kind === kind;
+}
+
+/** Marks objects made by the DSL, so the loader finds them among a module's exports. */
+export const DEFINITION = Symbol.for("larder.definition");

@@ -1,0 +1,89 @@
+/**
+ * Normalized definitions: what the registry stores and every engine reads. They are
+ * plain JSON (no functions, no zod objects), so they hash, diff and persist as they are.
+ */
+import type { Aggregation } from "../windows/tile-stats.ts";
+
+export type KeyType = "int64" | "string";
+export type ColumnType = "int64" | "float64" | "string" | "bool" | "timestamp";
+
+export type EntityDef = {
+  name: string;
+  joinKeys: { name: string; type: KeyType }[];
+  description: string;
+  tags: Record<string, string>;
+  owner: string;
+};
+
+export type SourceFormat = "csv" | "parquet" | "json";
+
+export type FileSourceDef = {
+  name: string;
+  kind: "file";
+  path: string;
+  format: SourceFormat;
+  timestampField: string;
+  schema: { name: string; type: ColumnType; nullable: boolean }[];
+  description: string;
+  tags: Record<string, string>;
+  owner: string;
+};
+export type SourceDef = FileSourceDef;
+
+export type ExpressionFeatureDef = {
+  name: string;
+  kind: "expression";
+  sql: string;
+  /** DuckDB type of the expression, found when definitions are checked. */
+  type: string;
+  description: string;
+};
+
+export type AggregationFeatureDef = {
+  name: string;
+  kind: "aggregation";
+  function: Aggregation;
+  /** SQL expression aggregated; null for count of events. */
+  of: string | null;
+  /** Window length in ms; null for a lifetime (cumulative) aggregation. */
+  window: number | null;
+  /** Tile width in ms; null for lifetime. */
+  hop: number | null;
+  description: string;
+};
+
+export type FeatureDef = ExpressionFeatureDef | AggregationFeatureDef;
+
+export type FeatureViewDef = {
+  name: string;
+  entity: string;
+  source: string;
+  /** Latest-value features older than this are expired; null means they never expire. */
+  ttl: number | null;
+  features: FeatureDef[];
+  online: boolean;
+  offline: boolean;
+  schedule: string | null;
+  description: string;
+  tags: Record<string, string>;
+  owner: string;
+};
+
+export type FeatureRef = { view: string; feature: string };
+
+export type FeatureServiceDef = {
+  name: string;
+  features: FeatureRef[];
+  description: string;
+  tags: Record<string, string>;
+  owner: string;
+};
+
+export type Definitions = {
+  entities: EntityDef[];
+  sources: SourceDef[];
+  views: FeatureViewDef[];
+  services: FeatureServiceDef[];
+};
+
+export const refString = (r: FeatureRef): string => `${r.view}:${r.feature}`;

@@ -1,0 +1,86 @@
+/**
+ * One error base with a stable `code`, an HTTP `status` and a CLI exit code.
+ * The server maps these in one place (server/error-handler.ts) and the CLI in
+ * another (cli/run.ts); messages name the object at fault so a user can act.
+ */
+export type ExitCode = 1 | 2 | 3;
+/** 2: the command line was wrong; 3: definitions or data failed validation; 1: runtime error. */
+export const EXIT = { runtime: 1, usage: 2, validation: 3 } as const satisfies Record<string, ExitCode>;
+
+export class LarderError extends Error {
+  readonly code: string = "internal_error";
+  readonly status: number = 500;
+  readonly exitCode: ExitCode = EXIT.runtime;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A request or a command line that cannot be understood. */
+export class BadRequestError extends LarderError {
+  override readonly code: string;
+  override readonly status = 400;
+  override readonly exitCode = EXIT.usage;
+  constructor(message: string, code = "bad_request") {
+    super(message);
+    this.code = code;
+  }
+}
+
+export class UsageError extends LarderError {
+  override readonly code = "usage";
+  override readonly status = 400;
+  override readonly exitCode = EXIT.usage;
+}
+
+export class NotFoundError extends LarderError {
+  override readonly code = "not_found";
+  override readonly status = 404;
+  override readonly exitCode = EXIT.usage;
+}
+
+export class PayloadTooLargeError extends LarderError {
+  override readonly code = "payload_too_large";
+  override readonly status = 413;
+  override readonly exitCode = EXIT.usage;
+}
+
+/** One or more definitions in features/*.ts are invalid; nothing was applied. */
+export class DefinitionError extends LarderError {
+  override readonly code = "invalid_definition";
+  override readonly status = 422;
+  override readonly exitCode = EXIT.validation;
+  constructor(readonly problems: readonly DefinitionProblem[]) {
+    super(formatProblems(problems));
+  }
+}
+
+export type DefinitionProblem = { file?: string; definition?: string; message: string };
+
+function formatProblems(problems: readonly DefinitionProblem[]): string {
+  const lines = problems.map((p) => {
+    const where = [p.file, p.definition && `"${p.definition}"`].filter(Boolean).join(" ");
+    return where ? `${where}: ${p.message}` : p.message;
+  });
+  return `${problems.length} problem${problems.length === 1 ? "" : "s"} in feature definitions:\n` + lines.join("\n");
+}
+
+/** A view, service or version that has not been applied/materialized yet. */
+export class NotAppliedError extends LarderError {
+  override readonly code = "not_applied";
+  override readonly status = 409;
+  override readonly exitCode = EXIT.runtime;
+}
+
+/** The offline engine failed on data (unreadable source, bad label table, SQL failure). */
+export class OfflineError extends LarderError {
+  override readonly code = "offline_error";
+  override readonly status = 500;
+}
+
+/** The online store is unreachable or failed. */
+export class OnlineStoreError extends LarderError {
+  override readonly code = "online_store_unavailable";
+  override readonly status = 503;
+}

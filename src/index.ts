@@ -1,0 +1,7 @@
+/**
+ * The public module feature files import as "larder".
+ *
+ *   import { entity, fileSource, featureView, featureService, mean, count, sql } from "larder";
+ */
+export { entity, fileSource, featureView, featureService, sql, count, sum, mean, min, max, stddev, last } from "./definitions/dsl.ts";
+export type { Entity, Source, FeatureView, FeatureService } from "./definitions/dsl.ts";

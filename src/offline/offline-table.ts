@@ -1,0 +1,78 @@
+/**
+ * A view's offline table: one row per source event, with the entity keys, the event
+ * time (`__ts`, epoch ms), its order in the source (`__seq`, breaks ties between events
+ * at the same instant: the later row wins), every latest-value feature computed, and
+ * every aggregation input (`__in_<i>`, DOUBLE). Written as Parquet under
+ * `<data>/offline/<view>/<version>/`, rebuilt only when the source's files change.
+ * Historical retrieval and materialization both read it.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Duck } from "./duckdb.ts";
+import { ident, literal } from "./duckdb.ts";
+import type { ResolvedView } from "../registry/registry.ts";
+import { viewLayout } from "../windows/view-layout.ts";
+import { sourceSelectSql } from "./source-sql.ts";
+import { fingerprintSource, type SourceFingerprint } from "./source-fingerprint.ts";
+
+export type OfflineTable = {
+  view: string;
+  version: string;
+  path: string;
+  fingerprint: SourceFingerprint;
+  rows: number;
+  minTs: number | null;
+  maxTs: number | null;
+  builtAt: string;
+};
+
+export const inputColumn = (i: number) => `__in_${i}`;
+
+export const offlineDir = (dataDir: string, view: string, version: string) => join(dataDir, "offline", view, version);
+
+/** Columns of the offline table in order: keys, __ts, __seq, expression features, inputs. */
+export function offlineColumns(v: ResolvedView): string[] {
+  const layout = viewLayout(v.def);
+  return [...v.entity.joinKeys.map((k) => k.name), "__ts", "__seq", ...layout.expressions.map((e) => e.name), ...layout.inputs.map((_, i) => inputColumn(i))];
+}
+
+export async function ensureOfflineTable(duck: Duck, v: ResolvedView, repoDir: string, dataDir: string): Promise<OfflineTable> {
+  const dir = offlineDir(dataDir, v.def.name, v.version);
+  const manifestPath = join(dir, "_table.json");
+  const fingerprint = fingerprintSource(v.source, repoDir);
+  if (existsSync(manifestPath)) {
+    const current = JSON.parse(readFileSync(manifestPath, "utf8")) as OfflineTable;
+    if (current.fingerprint.hash === fingerprint.hash && existsSync(current.path)) return current;
+  }
+  mkdirSync(dir, { recursive: true });
+  const layout = viewLayout(v.def);
+  const keys = v.entity.joinKeys.map((k) => ident(k.name));
+  const ts = ident(v.source.timestampField);
+  const path = join(dir, `events-${fingerprint.hash}.parquet`);
+  // rowid of a table filled from the source in one statement is the source's row order
+  // (DuckDB preserves insertion order), which makes ties between equal timestamps stable.
+  await duck.run(`CREATE OR REPLACE TEMP TABLE __source AS ${sourceSelectSql(v.source, repoDir)}`);
+  const select = [
+    ...keys,
+    `epoch_ms(${ts}) AS __ts`,
+    `rowid AS __seq`,
+    ...layout.expressions.map((e) => `(${e.sql}) AS ${ident(e.name)}`),
+    ...layout.inputs.map((sql, i) => `CAST((${sql}) AS DOUBLE) AS ${inputColumn(i)}`),
+  ].join(", ");
+  const notNull = [...keys, ts].map((c) => `${c} IS NOT NULL`).join(" AND ");
+  const tmp = `${path}.tmp`;
+  await duck.run(`COPY (SELECT ${select} FROM __source WHERE ${notNull} ORDER BY __ts, __seq) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+  await duck.run("DROP TABLE __source");
+  renameSync(tmp, path);
+  const [stats] = await duck.all<{ n: number; lo: number | null; hi: number | null }>(
+    `SELECT count(*) AS n, min(__ts) AS lo, max(__ts) AS hi FROM read_parquet(${literal(path)})`,
+  );
+  const table: OfflineTable = {
+    view: v.def.name, version: v.version, path, fingerprint, rows: stats!.n, minTs: stats!.lo, maxTs: stats!.hi, builtAt: new Date().toISOString(),
+  };
+  writeFileSync(`${manifestPath}.tmp`, JSON.stringify(table, null, 2));
+  renameSync(`${manifestPath}.tmp`, manifestPath);
+  // Older builds of this version are superseded.
+  for (const f of readdirSync(dir)) if (f.startsWith("events-") && join(dir, f) !== path) rmSync(join(dir, f), { force: true });
+  return table;
+}

@@ -1,0 +1,42 @@
+/**
+ * A source as a DuckDB relation: its schema's columns cast to their declared types,
+ * the timestamp as TIMESTAMP. Paths and names come from definitions, never requests.
+ */
+import { isAbsolute, resolve } from "node:path";
+import type { SourceDef } from "../definitions/types.ts";
+import { DUCKDB_TYPE } from "../definitions/zod-columns.ts";
+import { ident, literal } from "./duckdb.ts";
+
+export function sourcePath(source: SourceDef, repoDir: string): string {
+  return isAbsolute(source.path) ? source.path : resolve(repoDir, source.path);
+}
+
+function readFunction(source: SourceDef, path: string): string {
+  switch (source.format) {
+    case "csv": return `read_csv(${literal(path)}, header = true)`;
+    case "parquet": return `read_parquet(${literal(path)})`;
+    case "json": return `read_json_auto(${literal(path)})`;
+  }
+}
+
+function castColumns(source: SourceDef): string {
+  return source.schema
+    .map((c) => {
+      const type = c.name === source.timestampField ? "TIMESTAMP" : DUCKDB_TYPE[c.type];
+      return `CAST(${ident(c.name)} AS ${type}) AS ${ident(c.name)}`;
+    })
+    .join(", ");
+}
+
+/** `SELECT <typed columns> FROM read_*(path)`: the source's rows in file order. */
+export function sourceSelectSql(source: SourceDef, repoDir: string): string {
+  return `SELECT ${castColumns(source)} FROM ${readFunction(source, sourcePath(source, repoDir))}`;
+}
+
+/** An empty relation with the source's declared columns: checks expressions with no data present. */
+export function emptySourceSql(source: SourceDef): string {
+  const cols = source.schema
+    .map((c) => `CAST(NULL AS ${c.name === source.timestampField ? "TIMESTAMP" : DUCKDB_TYPE[c.type]}) AS ${ident(c.name)}`)
+    .join(", ");
+  return `SELECT ${cols} LIMIT 0`;
+}

@@ -1,0 +1,33 @@
+/**
+ * Versions: a view's version is a hash of the canonical JSON of what determines its data
+ * (entity keys, source, ttl, features). Key order and formatting never change it;
+ * descriptions, tags, owner and schedule don't either (they don't change a number).
+ */
+import { createHash } from "node:crypto";
+import type { EntityDef, FeatureViewDef, SourceDef } from "../definitions/types.ts";
+
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export const hashOf = (value: unknown): string => createHash("sha256").update(canonicalJson(value)).digest("hex").slice(0, 12);
+
+/** The part of a view's definition that decides its numbers. */
+export function semanticView(view: FeatureViewDef, entity: EntityDef, source: SourceDef) {
+  return {
+    entity: { name: entity.name, joinKeys: entity.joinKeys },
+    source: { kind: source.kind, path: source.path, format: source.format, timestampField: source.timestampField, schema: source.schema },
+    ttl: view.ttl,
+    features: view.features.map((f) => (f.kind === "expression" ? { ...f, description: undefined } : { ...f, description: undefined })),
+  };
+}
+
+export const viewVersion = (view: FeatureViewDef, entity: EntityDef, source: SourceDef): string =>
+  hashOf(semanticView(view, entity, source));

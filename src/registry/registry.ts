@@ -1,0 +1,86 @@
+/**
+ * The registry: what has been applied. One JSON file under the data folder, replaced
+ * atomically (write, fsync, rename), so a crash never leaves half a registry. Every
+ * version of every view is kept; `current` is what serving and materialization use.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { NotAppliedError, NotFoundError, LarderError } from "../errors.ts";
+import type { EntityDef, FeatureServiceDef, FeatureViewDef, SourceDef, FeatureRef } from "../definitions/types.ts";
+
+export type ViewVersion = { version: string; definition: FeatureViewDef; appliedAt: string };
+export type ViewEntry = { current: string; definition: FeatureViewDef; versions: ViewVersion[] };
+
+export type RegistryData = {
+  formatVersion: 1;
+  updatedAt: string | null;
+  entities: Record<string, EntityDef>;
+  sources: Record<string, SourceDef>;
+  views: Record<string, ViewEntry>;
+  services: Record<string, FeatureServiceDef>;
+};
+
+export const emptyRegistry = (): RegistryData => ({ formatVersion: 1, updatedAt: null, entities: {}, sources: {}, views: {}, services: {} });
+
+/** A resolved view: its current definition with its entity and source. */
+export type ResolvedView = { def: FeatureViewDef; version: string; entity: EntityDef; source: SourceDef };
+
+export class Registry {
+  constructor(readonly data: RegistryData, readonly path: string) {}
+
+  static registryPath(dataDir: string): string {
+    return join(dataDir, "registry.json");
+  }
+
+  static load(dataDir: string): Registry {
+    const path = Registry.registryPath(dataDir);
+    if (!existsSync(path)) return new Registry(emptyRegistry(), path);
+    try {
+      return new Registry(JSON.parse(readFileSync(path, "utf8")) as RegistryData, path);
+    } catch (err) {
+      throw new LarderError(`registry ${path} is unreadable (${(err as Error).message}); restore it or run larder apply again`, { cause: err });
+    }
+  }
+
+  save(): void {
+    mkdirSync(dirname(this.path), { recursive: true });
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.data, null, 2));
+    const fd = openSync(tmp, "r");
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, this.path);
+  }
+
+  get isEmpty(): boolean {
+    return Object.keys(this.data.views).length === 0 && Object.keys(this.data.entities).length === 0;
+  }
+
+  viewNames(): string[] {
+    return Object.keys(this.data.views).sort();
+  }
+
+  view(name: string): ResolvedView {
+    const entry = this.data.views[name];
+    if (!entry) throw new NotFoundError(`feature view "${name}" not found${this.isEmpty ? " (nothing is applied yet: run larder apply)" : ""}`);
+    const entity = this.data.entities[entry.definition.entity];
+    const source = this.data.sources[entry.definition.source];
+    if (!entity || !source) throw new NotAppliedError(`feature view "${name}" refers to a missing entity or source: run larder apply`);
+    return { def: entry.definition, version: entry.current, entity, source };
+  }
+
+  service(name: string): FeatureServiceDef {
+    const s = this.data.services[name];
+    if (!s) throw new NotFoundError(`feature service "${name}" not found`);
+    return s;
+  }
+
+  /** Checks a "view:feature" reference against the applied definitions. */
+  resolveRef(ref: string): FeatureRef {
+    const m = /^([^:]+):(.+)$/.exec(ref);
+    if (!m) throw new NotFoundError(`"${ref}" is not a feature reference: use "view:feature"`);
+    const view = this.view(m[1]!);
+    if (!view.def.features.some((f) => f.name === m[2])) throw new NotFoundError(`feature view "${m[1]}" has no feature "${m[2]}"`);
+    return { view: m[1]!, feature: m[2]! };
+  }
+}
