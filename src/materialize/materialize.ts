@@ -1,0 +1,136 @@
+/**
+ * Materialization: offline events → online records (latest values, lifetime statistics
+ * and window tiles), for each view at its current version.
+ *
+ * - full: writes every entity into a new table `view@version#run`, chunk by chunk, then
+ *   commits the pointer to it in one transaction and drops the previous table. A crash
+ *   before the pointer commit leaves the previous table served, whole.
+ * - incremental: events in [watermark, end) are merged into the served records; merged
+ *   records and the new watermark go in one commit. A view with no served data, or whose
+ *   served data is of another version, gets a full run instead.
+ */
+import type { Duck } from "../offline/duckdb.ts";
+import { ensureOfflineTable } from "../offline/offline-table.ts";
+import { encodeEntityKey } from "../online/entity-key.ts";
+import { tableName, type OnlineRecord, type OnlineStore, type ServingPointer } from "../online/online-store.ts";
+import type { Registry, ResolvedView } from "../registry/registry.ts";
+import { viewLayout } from "../windows/view-layout.ts";
+import { TILE_WIDTH, mergeSeries, mergeStats, statsToTile, tileToStats } from "../windows/tile-stats.ts";
+import { align } from "../windows/window-math.ts";
+import { recordSql } from "./record-sql.ts";
+import { newRunId } from "./run-id.ts";
+
+export type MaterializeOptions = {
+  views?: string[];
+  incremental?: boolean;
+  /** Only events at or after this instant (full runs). */
+  start?: number;
+  /** Only events before this instant; default now. Becomes the watermark. */
+  end?: number;
+  onProgress?: (p: { view: string; entities: number; total: number }) => void;
+};
+
+export type ViewMaterialization = {
+  view: string;
+  version: string;
+  mode: "full" | "incremental";
+  table: string;
+  events: number;
+  entities: number;
+  watermark: number;
+  seconds: number;
+};
+
+const CHUNK = 5_000;
+
+export async function materialize(
+  duck: Duck, registry: Registry, store: OnlineStore, ctx: { repoDir: string; dataDir: string }, opts: MaterializeOptions = {},
+): Promise<ViewMaterialization[]> {
+  const names = opts.views?.length ? opts.views : registry.viewNames();
+  const views = names.map((n) => registry.view(n)).filter((v) => v.def.online);
+  const end = opts.end ?? Date.now();
+  const pointers = await store.pointers();
+  const results: ViewMaterialization[] = [];
+  for (const v of views) {
+    const began = performance.now();
+    const pointer = pointers.get(v.def.name);
+    const incremental = opts.incremental === true && pointer !== undefined && pointer.version === v.version;
+    const from = incremental ? pointer!.watermark : (opts.start ?? -8.64e15);
+    if (incremental && end <= from) {
+      results.push({ view: v.def.name, version: v.version, mode: "incremental", table: pointer!.table, events: 0, entities: 0, watermark: from, seconds: 0 });
+      continue;
+    }
+    const table = await ensureOfflineTable(duck, v, ctx.repoDir, ctx.dataDir);
+    const runId = newRunId();
+    const target = incremental ? pointer!.table : tableName(v.def.name, v.version, runId);
+    await duck.run(`CREATE OR REPLACE TEMP TABLE __records AS SELECT row_number() OVER () AS __i, * FROM (${recordSql(v, table.path, from, end)})`);
+    const [counts] = await duck.all<{ n: number }>(`SELECT count(*) AS n FROM __records`);
+    const [events] = await duck.all<{ n: number }>(`SELECT count(*) AS n FROM read_parquet('${table.path.replaceAll("'", "''")}') WHERE __ts >= ${from} AND __ts < ${end}`);
+    const total = counts!.n;
+    const nextPointer: ServingPointer = { view: v.def.name, version: v.version, table: target, watermark: end, updatedAt: new Date().toISOString(), runId };
+
+    if (!incremental) {
+      // Orphans of crashed runs of this view are never served; clear them first.
+      for (const t of await store.tables()) {
+        if (t.startsWith(`${v.def.name}@`) && t !== pointer?.table) await store.dropTable(t);
+      }
+    }
+    let written = 0;
+    const merged: [string, OnlineRecord][] = [];
+    for (let lo = 1; lo <= total; lo += CHUNK) {
+      const rows = await duck.all(`SELECT * FROM __records WHERE __i BETWEEN ${lo} AND ${lo + CHUNK - 1} ORDER BY __i`);
+      const records = rows.map((r) => toRecord(v, r));
+      if (incremental) {
+        const old = await store.read(target, records.map(([k]) => k));
+        records.forEach(([k, rec], i) => merged.push([k, old[i] ? mergeRecords(v, old[i]!, rec, end) : rec]));
+      } else {
+        await store.commit({ table: target, records });
+      }
+      written += records.length;
+      opts.onProgress?.({ view: v.def.name, entities: written, total });
+    }
+    // The switch: one transaction (with the merged records, for incremental runs).
+    await store.commit({ table: target, records: merged, pointers: [nextPointer] });
+    if (!incremental && pointer && pointer.table !== target) await store.dropTable(pointer.table);
+    await duck.run("DROP TABLE __records");
+    results.push({
+      view: v.def.name, version: v.version, mode: incremental ? "incremental" : "full", table: target,
+      events: events!.n, entities: total, watermark: end, seconds: (performance.now() - began) / 1000,
+    });
+  }
+  return results;
+}
+
+function toRecord(v: ResolvedView, row: Record<string, unknown>): [string, OnlineRecord] {
+  const layout = viewLayout(v.def);
+  const key = encodeEntityKey(v.entity, v.entity.joinKeys.map((k) => row[k.name]));
+  const data = (row.__row ?? {}) as Record<string, unknown>;
+  const lifetime = new Float64Array(layout.lifetime.length * TILE_WIDTH);
+  layout.lifetime.forEach((_, i) => lifetime.set(row[`__life_${i}`] as number[], i * TILE_WIDTH));
+  return [key, {
+    ts: Number(row.__last_ts),
+    values: layout.expressions.map((e) => plainValue(data[e.name])),
+    lifetime,
+    series: layout.series.map((_, i) => Float64Array.from(row[`__series_${i}`] as number[])),
+  }];
+}
+
+/** Values go to msgpack and JSON: bigints become numbers where exact, strings otherwise. */
+function plainValue(v: unknown): unknown {
+  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  return v ?? null;
+}
+
+function mergeRecords(v: ResolvedView, old: OnlineRecord, next: OnlineRecord, end: number): OnlineRecord {
+  const layout = viewLayout(v.def);
+  const lifetime = new Float64Array(old.lifetime.length);
+  for (let i = 0; i < layout.lifetime.length; i++) {
+    lifetime.set(statsToTile(0, mergeStats(tileToStats(old.lifetime, i * TILE_WIDTH), tileToStats(next.lifetime, i * TILE_WIDTH))), i * TILE_WIDTH);
+  }
+  return {
+    ts: next.ts >= old.ts ? next.ts : old.ts,
+    values: next.ts >= old.ts ? next.values : old.values,
+    lifetime,
+    series: layout.series.map((s, i) => mergeSeries(old.series[i] ?? new Float64Array(0), next.series[i]!, align(end - s.retention, s.hop))),
+  };
+}

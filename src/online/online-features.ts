@@ -1,0 +1,113 @@
+/**
+ * `get_online_features`: values of features for many entities, evaluated at request time
+ * t from the served records. Windows are computed from tiles at t, so they decay without
+ * another materialization; latest values older than the view's ttl are "expired".
+ * Serving uses the definition of the version that was materialized, never a mix.
+ */
+import { BadRequestError, NotAppliedError } from "../errors.ts";
+import type { FeatureRef, FeatureViewDef } from "../definitions/types.ts";
+import type { Registry } from "../registry/registry.ts";
+import { isoTime, type EpochMs } from "../time.ts";
+import { viewLayout } from "../windows/view-layout.ts";
+import { TILE_WIDTH, finish, tileToStats, windowValue } from "../windows/tile-stats.ts";
+import { encodeEntityKey } from "./entity-key.ts";
+import type { OnlineStore, ServingPointer } from "./online-store.ts";
+
+export type FeatureStatus = "present" | "missing" | "expired";
+
+export type OnlineRequest = {
+  refs: FeatureRef[];
+  /** Join key name → one value per entity. */
+  entities: Record<string, readonly unknown[]>;
+  /** Evaluate as of this instant (default now); must not precede a view's watermark. */
+  at?: EpochMs;
+  fullNames?: boolean;
+};
+
+export type EntityResult = {
+  entity: Record<string, unknown>;
+  values: Record<string, unknown>;
+  statuses: Record<string, FeatureStatus>;
+  eventTimestamps: Record<string, string | null>;
+};
+
+export type OnlineResponse = { at: string; features: string[]; results: EntityResult[] };
+
+export async function getOnlineFeatures(registry: Registry, store: OnlineStore, req: OnlineRequest, maxEntities: number): Promise<OnlineResponse> {
+  const keyNames = Object.keys(req.entities);
+  if (keyNames.length === 0) throw new BadRequestError("entities is empty: give join key values, e.g. { \"user_id\": [1, 2] }", "invalid_entities");
+  const n = req.entities[keyNames[0]!]!.length;
+  for (const k of keyNames) {
+    if (req.entities[k]!.length !== n) throw new BadRequestError(`entities: every join key needs the same number of values ("${keyNames[0]}" has ${n}, "${k}" has ${req.entities[k]!.length})`, "invalid_entities");
+  }
+  if (n === 0) throw new BadRequestError("entities: no entity given", "invalid_entities");
+  if (n > maxEntities) throw new BadRequestError(`too many entities: ${n} in one request, the limit is ${maxEntities}`, "too_many_entities");
+
+  const names = req.refs.map((r) => (req.fullNames ? `${r.view}__${r.feature}` : r.feature));
+  const dup = names.find((x, i) => names.indexOf(x) !== i);
+  if (dup) throw new BadRequestError(`two requested features are both named "${dup}": set fullFeatureNames to get view__feature names`, "duplicate_feature_name");
+
+  const pointers = await store.pointers();
+  const now = Date.now();
+  const results: EntityResult[] = Array.from({ length: n }, (_, i) => ({
+    entity: Object.fromEntries(keyNames.map((k) => [k, req.entities[k]![i]])), values: {}, statuses: {}, eventTimestamps: {},
+  }));
+  let evaluatedAt = req.at ?? now;
+
+  const byView = new Map<string, number[]>();
+  req.refs.forEach((r, i) => byView.set(r.view, [...(byView.get(r.view) ?? []), i]));
+  for (const [viewName, refIdx] of byView) {
+    const current = registry.view(viewName);
+    const pointer = pointers.get(viewName);
+    if (!pointer) throw new NotAppliedError(`feature view "${viewName}" has not been materialized: run larder materialize`);
+    const def = definitionAt(registry, viewName, pointer);
+    const layout = viewLayout(def);
+    const slots = refIdx.map((i) => {
+      const slot = layout.features.find((f) => f.name === req.refs[i]!.feature);
+      if (!slot) throw new NotAppliedError(`feature "${req.refs[i]!.feature}" of view "${viewName}" is not in the materialized version @${pointer.version}: run larder materialize`);
+      return { slot, name: names[i]! };
+    });
+    const t = req.at ?? Math.max(now, pointer.watermark);
+    if (t < pointer.watermark) throw new BadRequestError(`at ${isoTime(t)} is before the data served for "${viewName}" (complete up to ${isoTime(pointer.watermark)}); online lookups answer as of that time or later — use historical retrieval for the past`, "at_before_watermark");
+    evaluatedAt = t;
+    for (const k of current.entity.joinKeys) {
+      if (!(k.name in req.entities)) throw new BadRequestError(`entities: missing join key "${k.name}" of entity "${current.entity.name}" (needed by "${viewName}")`, "invalid_entities");
+    }
+    const keys = Array.from({ length: n }, (_, i) => encodeEntityKey(current.entity, current.entity.joinKeys.map((k) => req.entities[k.name]![i])));
+    const records = await store.read(pointer.table, keys);
+    for (let i = 0; i < n; i++) {
+      const rec = records[i];
+      const out = results[i]!;
+      out.eventTimestamps[viewName] = rec ? isoTime(rec.ts) : null;
+      for (const { slot, name } of slots) {
+        if (!rec) { out.values[name] = null; out.statuses[name] = "missing"; continue; }
+        if (slot.kind === "expression") {
+          const expired = def.ttl !== null && rec.ts < t - def.ttl;
+          out.values[name] = expired ? null : rec.values[slot.index] ?? null;
+          out.statuses[name] = expired ? "expired" : "present";
+        } else if (slot.kind === "window") {
+          out.values[name] = windowValue(rec.series[slot.series]!, slot.fn, t, slot.window, slot.hop);
+          out.statuses[name] = "present";
+        } else {
+          out.values[name] = finish(slot.fn, tileToStats(rec.lifetime, slot.slot * TILE_WIDTH));
+          out.statuses[name] = "present";
+        }
+      }
+    }
+  }
+  return { at: isoTime(evaluatedAt), features: names, results };
+}
+
+function definitionAt(registry: Registry, view: string, pointer: ServingPointer): FeatureViewDef {
+  const entry = registry.data.views[view]!;
+  if (entry.current === pointer.version) return entry.definition;
+  const old = entry.versions.find((x) => x.version === pointer.version);
+  if (!old) throw new NotAppliedError(`feature view "${view}" serves version @${pointer.version}, which the registry no longer has: run larder materialize`);
+  return old.definition;
+}
+
+/** Expands a service name or a list of "view:feature" refs into checked references. */
+export function resolveFeatures(registry: Registry, req: { service?: string; features?: readonly string[] }): FeatureRef[] {
+  if (req.service !== undefined) return registry.service(req.service).features;
+  return (req.features ?? []).map((f) => registry.resolveRef(f));
+}

@@ -1,0 +1,64 @@
+/**
+ * The online-store contract. Small and async, config bound at construction, optional
+ * abilities as capability flags. Every backend passes online/conformance.ts.
+ *
+ * Data lives in tables named `view@version#generation`; a pointer per view says which
+ * table is served and up to when its data is complete (the watermark). `commit` writes
+ * records and pointers in one atomic transaction, so a reader sees the old state or the
+ * new one, never a mix, and a crash mid-run leaves the previous state whole.
+ */
+import type { EpochMs } from "../time.ts";
+
+/** What is stored per entity of a view (see online/record-codec.ts for the layout). */
+export type OnlineRecord = {
+  /** Event time of the latest row (ms). */
+  ts: EpochMs;
+  /** Latest-value features of that row, in the view layout's expression order. */
+  values: unknown[];
+  /** Lifetime statistics per lifetime slot: TILE_WIDTH numbers each (start unused). */
+  lifetime: Float64Array;
+  /** Tile series, in the view layout's series order. */
+  series: Float64Array[];
+};
+
+export type ServingPointer = {
+  view: string;
+  version: string;
+  /** Table whose records are served. */
+  table: string;
+  /** Every event with ts < watermark is in the table; none later. */
+  watermark: EpochMs;
+  /** When the table was last written. */
+  updatedAt: string;
+  runId: string;
+};
+
+export type Commit = {
+  table: string;
+  records: [entityKey: string, record: OnlineRecord][];
+  /** Pointers to set in the same transaction. */
+  pointers?: ServingPointer[];
+};
+
+export type OnlineStoreCapabilities = {
+  /** Several processes may open the store at once (a CLI run beside `serve`). */
+  multiProcess: boolean;
+};
+
+export interface OnlineStore {
+  readonly kind: string;
+  readonly capabilities: OnlineStoreCapabilities;
+  /** Records of `table` for each entity key, undefined where there is none. */
+  read(table: string, entityKeys: readonly string[]): Promise<(OnlineRecord | undefined)[]>;
+  /** Writes records (replacing whole records) and pointers atomically. */
+  commit(commit: Commit): Promise<void>;
+  /** The pointer of every view with served data. */
+  pointers(): Promise<Map<string, ServingPointer>>;
+  /** Deletes every record of a table (one no pointer refers to). */
+  dropTable(table: string): Promise<void>;
+  /** Names of the tables that hold records. */
+  tables(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export const tableName = (view: string, version: string, generation: string) => `${view}@${version}#${generation}`;
