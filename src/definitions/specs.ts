@@ -7,6 +7,9 @@ import { z } from "zod";
 import { AGGREGATIONS } from "../windows/tile-stats.ts";
 import { DURATION_PATTERN } from "../time.ts";
 
+/** Marks objects made by the DSL, so the loader finds them among a module's exports. */
+export const DEFINITION = Symbol.for("larder.definition");
+
 export const NameSpec = z
   .string()
   .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be lower_snake_case: a-z, 0-9 and _, starting with a letter or _ (at most 63 characters)");
@@ -87,8 +90,5 @@ export type DefinitionKind = "entity" | "source" | "featureView" | "featureServi
 
 export function isDefinition(v: unknown, kind?: DefinitionKind): v is { kind: DefinitionKind; name: string; spec: unknown } {
   if (typeof v !== "object" || v === null || !(DEFINITION in v)) return false;
-  return kind === undefined || (v as { kind: string }).kind === kind;
+  return kind === undefined || (v as unknown as { kind: string }).kind === kind;
 }
-
-/** Marks objects made by the DSL, so the loader finds them among a module's exports. */
-export const DEFINITION = Symbol.for("larder.definition");

@@ -1,0 +1,70 @@
+/**
+ * The fraud demo in one command: generate transactions, apply features/, materialize,
+ * print online lookups and a training-set summary, then serve (unless --no-serve).
+ */
+import { join } from "node:path";
+import type { Command } from "../command.ts";
+import { generateTransactions } from "../../demo/generate-transactions.ts";
+import { formatPlan } from "../../registry/plan.ts";
+import { resolveFeatures, getOnlineFeatures } from "../../online/online-features.ts";
+import { startServer } from "../../server/start-server.ts";
+import { isoTime } from "../../time.ts";
+import { out, progress, table } from "../print.ts";
+
+export const demoCommand: Command = {
+  name: "demo",
+  summary: "the fraud-detection demo: data → apply → materialize → lookups → training set → serve",
+  usage: "larder demo [--users 1000] [--no-serve] [--port 6566]",
+  options: { users: { type: "string" }, "no-serve": { type: "boolean" }, host: { type: "string" }, port: { type: "string" } },
+  async run(larder, flags) {
+    const users = flags.users ? Number(flags.users) : 1000;
+    const duck = await larder.duck();
+    let t = performance.now();
+    const lap = () => { const s = ((performance.now() - t) / 1000).toFixed(2); t = performance.now(); return s; };
+
+    out("1. Generating transactions");
+    const g = await generateTransactions(duck, { users, outDir: larder.config.dataDir });
+    out(`   ${g.transactions} transactions of ${g.users} users, ${g.fraud} fraudulent, ${isoTime(g.start)} → ${isoTime(g.end)} (${lap()} s)`);
+
+    out("2. Applying features/");
+    const plan = await larder.apply();
+    out(formatPlan(plan).split("\n").map((l) => (l ? `   ${l}` : "")).join("\n"));
+
+    out("3. Materializing into the online store (LMDB)");
+    const shows = new Map<string, ReturnType<typeof progress>>();
+    const runs = await larder.materialize({
+      onProgress: (p) => { if (!shows.has(p.view)) shows.set(p.view, progress(`   ${p.view}`)); shows.get(p.view)!(p.entities, p.total); },
+    });
+    for (const r of runs) out(`   ${r.view}@${r.version}: ${r.events} events → ${r.entities} entities in ${r.seconds.toFixed(2)} s`);
+
+    out("4. Online lookups (service fraud_detection)");
+    const registry = larder.registry();
+    const refs = resolveFeatures(registry, { service: "fraud_detection" });
+    const lookup = await getOnlineFeatures(registry, larder.store(), { refs, entities: { user_id: [1, 2, 3, 424242], merchant_id: [1, 2, 3, 4] } }, 100);
+    const shown = ["transaction_ratio", "avg_spend_7d", "txn_count_24h", "max_amount_30d", "lifetime_txn_count", "merchant_txn_count_24h"];
+    out(table([["user_id", ...shown], ...lookup.results.map((r) => [
+      String(r.entity.user_id), ...shown.map((f) => r.statuses[f] === "present" ? fmt(r.values[f]) : r.statuses[f]!),
+    ])]).split("\n").map((l) => `   ${l}`).join("\n"));
+
+    out("5. Point-in-time training set for data/fraud_labels.parquet");
+    const outPath = join(larder.config.dataDir, "training_set.parquet");
+    const hist = await larder.historical({ labelsPath: g.labelsPath, refs, outPath });
+    const [s] = await duck.all(`SELECT avg(is_fraud::INT) AS fraud_rate,
+      avg(avg_spend_7d) FILTER (WHERE is_fraud) AS fraud_avg7, avg(avg_spend_7d) FILTER (WHERE NOT is_fraud) AS legit_avg7,
+      avg(amount / avg_spend_7d) FILTER (WHERE is_fraud) AS fraud_rel, avg(amount / avg_spend_7d) FILTER (WHERE NOT is_fraud) AS legit_rel,
+      avg(txn_count_1h) FILTER (WHERE is_fraud) AS fraud_c1h, avg(txn_count_1h) FILTER (WHERE NOT is_fraud) AS legit_c1h,
+      count(*) FILTER (WHERE lifetime_txn_count IS NULL) AS first_txns FROM __training_set`);
+    out(`   ${hist.rows} rows × ${hist.columns.length} columns → ${outPath} (${lap()} s)`);
+    out(`   fraud rate ${(Number(s!.fraud_rate) * 100).toFixed(2)} %; ${s!.first_txns} first transactions have no history (null features)`);
+    out(`   amount / avg_spend_7d: fraud ${fmt(s!.fraud_rel)} vs legit ${fmt(s!.legit_rel)}; txn_count_1h: fraud ${fmt(s!.fraud_c1h)} vs legit ${fmt(s!.legit_c1h)}`);
+
+    if (flags["no-serve"]) return;
+    const server = startServer(larder);
+    out(`6. Serving on http://${server.hostname}:${server.port} (Ctrl-C to stop). Try:`);
+    out(`   curl -s http://${server.hostname}:${server.port}/v1/features/online -H 'content-type: application/json' \\`);
+    out(`     -d '{"service":"fraud_detection","entities":{"user_id":[1,2],"merchant_id":[1,2]}}'`);
+    await server.closed;
+  },
+};
+
+const fmt = (v: unknown) => (typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toFixed(3)) : v === null || v === undefined ? "null" : String(v));

@@ -1,0 +1,38 @@
+import type { Command } from "../command.ts";
+import { UsageError } from "../../errors.ts";
+import { resolveFeatures } from "../../online/online-features.ts";
+import { DEFAULT_TIMESTAMP_COLUMN } from "../../offline/historical.ts";
+import { out, table } from "../print.ts";
+import { ident } from "../../offline/duckdb.ts";
+
+export const historicalCommand: Command = {
+  name: "historical",
+  summary: "build a point-in-time correct training set for a label table",
+  usage: `larder historical --entities labels.(csv|parquet|json) (--service NAME | --features view:feature,...) [--out train.parquet] [--timestamp-column ${DEFAULT_TIMESTAMP_COLUMN}] [--full-names]`,
+  options: {
+    entities: { type: "string" }, service: { type: "string" }, features: { type: "string" }, out: { type: "string" },
+    "timestamp-column": { type: "string" }, "full-names": { type: "boolean" },
+  },
+  async run(larder, flags) {
+    if (typeof flags.entities !== "string") throw new UsageError("larder historical: --entities <label table> is required");
+    if ((flags.service === undefined) === (flags.features === undefined)) throw new UsageError("larder historical: give --service NAME or --features view:feature,... (one of them)");
+    const refs = resolveFeatures(larder.registry(), {
+      service: flags.service as string | undefined,
+      features: typeof flags.features === "string" ? flags.features.split(",").map((s) => s.trim()) : undefined,
+    });
+    const began = performance.now();
+    const result = await larder.historical({
+      labelsPath: flags.entities, refs, outPath: flags.out as string | undefined,
+      timestampColumn: flags["timestamp-column"] as string | undefined, fullNames: flags["full-names"] === true,
+    });
+    const seconds = (performance.now() - began) / 1000;
+    out(`${result.rows} rows, ${result.columns.length} columns in ${seconds.toFixed(2)} s${flags.out ? ` → ${flags.out}` : ""}`);
+    out(`views: ${result.views.map((v) => `${v.view}@${v.version}`).join(", ")}`);
+    const featureColumns = result.columns.slice(result.columns.length - refs.length);
+    const duck = await larder.duck();
+    const stats = await duck.all(`SELECT ${featureColumns.map((c, i) => `count(${ident(c)}) AS n${i}, avg(${ident(c)}::DOUBLE) AS m${i}`).join(", ")} FROM __training_set`);
+    out(table([["feature", "non-null", "mean"], ...featureColumns.map((c, i) => [c, stats[0]![`n${i}`] as number, fmt(stats[0]![`m${i}`])])]));
+  },
+};
+
+const fmt = (v: unknown) => (typeof v === "number" ? v.toFixed(3) : "");

@@ -1,0 +1,30 @@
+import type { Command } from "../command.ts";
+import { UsageError } from "../../errors.ts";
+import { isoTime, parseInstant } from "../../time.ts";
+import { out, progress, table } from "../print.ts";
+
+export const materializeCommand: Command = {
+  name: "materialize",
+  summary: "load latest values and window tiles into the online store",
+  usage: "larder materialize [--views a,b] [--start TIME] [--end TIME] [--incremental]",
+  options: { views: { type: "string" }, start: { type: "string" }, end: { type: "string" }, incremental: { type: "boolean" } },
+  async run(larder, flags) {
+    if (flags.incremental && flags.start) throw new UsageError("larder materialize: --incremental starts at each view's watermark; drop --start");
+    const start = typeof flags.start === "string" ? parseInstant(flags.start, "--start") : undefined;
+    const end = typeof flags.end === "string" ? parseInstant(flags.end, "--end") : undefined;
+    if (start !== undefined && end !== undefined && start >= end) throw new UsageError("larder materialize: --start must be before --end");
+    const views = typeof flags.views === "string" ? flags.views.split(",").map((s) => s.trim()).filter(Boolean) : undefined;
+    const shows = new Map<string, ReturnType<typeof progress>>();
+    const results = await larder.materialize({
+      views, start, end, incremental: flags.incremental === true,
+      onProgress: (p) => {
+        if (!shows.has(p.view)) shows.set(p.view, progress(`materializing ${p.view}`));
+        shows.get(p.view)!(p.entities, p.total);
+      },
+    });
+    out(table([
+      ["view", "version", "mode", "events", "entities", "watermark", "seconds"],
+      ...results.map((r) => [r.view, r.version, r.mode, r.events, r.entities, isoTime(r.watermark), r.seconds.toFixed(2)]),
+    ]));
+  },
+};

@@ -1,0 +1,77 @@
+/**
+ * The facade the CLI and the server share: configuration plus lazily opened resources
+ * (DuckDB, the online store) and the registry, re-read when `apply` changes its file.
+ * Operations live in their modules; this only composes them.
+ */
+import { statSync } from "node:fs";
+import type { Config } from "./config/config.ts";
+import { loadDefinitions } from "./definitions/load-definitions.ts";
+import type { Definitions } from "./definitions/types.ts";
+import { materialize, type MaterializeOptions } from "./materialize/materialize.ts";
+import { Duck } from "./offline/duckdb.ts";
+import { getHistoricalFeatures, type HistoricalRequest } from "./offline/historical.ts";
+import { openOnlineStore } from "./online/open-online-store.ts";
+import type { OnlineStore } from "./online/online-store.ts";
+import { applyPlan, planChanges, type Plan } from "./registry/plan.ts";
+import { Registry } from "./registry/registry.ts";
+
+export class Larder {
+  #duck?: Promise<Duck>;
+  #store?: OnlineStore;
+  #registry?: { registry: Registry; mtimeMs: number };
+
+  constructor(readonly config: Config) {}
+
+  get ctx() {
+    return { repoDir: this.config.repoDir, dataDir: this.config.dataDir };
+  }
+
+  duck(): Promise<Duck> {
+    return (this.#duck ??= Duck.open());
+  }
+
+  store(): OnlineStore {
+    return (this.#store ??= openOnlineStore(this.config.online, this.config.dataDir));
+  }
+
+  /** The applied registry; re-read when its file changed (e.g. `larder apply` beside `serve`). */
+  registry(): Registry {
+    const path = Registry.registryPath(this.config.dataDir);
+    let mtimeMs = -1;
+    try {
+      mtimeMs = statSync(path).mtimeMs;
+    } catch {}
+    if (!this.#registry || this.#registry.mtimeMs !== mtimeMs) this.#registry = { registry: Registry.load(this.config.dataDir), mtimeMs };
+    return this.#registry.registry;
+  }
+
+  async loadDefinitions(): Promise<Definitions> {
+    return loadDefinitions(this.config.repoDir, await this.duck());
+  }
+
+  async plan(): Promise<{ defs: Definitions; plan: Plan }> {
+    const defs = await this.loadDefinitions();
+    return { defs, plan: planChanges(defs, this.registry()) };
+  }
+
+  async apply(): Promise<Plan> {
+    const { defs, plan } = await this.plan();
+    if (plan.changes.length) applyPlan(defs, plan, this.registry());
+    return plan;
+  }
+
+  async materialize(opts: MaterializeOptions = {}) {
+    return materialize(await this.duck(), this.registry(), this.store(), this.ctx, opts);
+  }
+
+  async historical(req: HistoricalRequest) {
+    return getHistoricalFeatures(await this.duck(), this.registry(), this.ctx, req);
+  }
+
+  async close(): Promise<void> {
+    await this.#store?.close();
+    if (this.#duck) (await this.#duck).close();
+    this.#store = undefined;
+    this.#duck = undefined;
+  }
+}

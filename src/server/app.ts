@@ -1,0 +1,26 @@
+/** The HTTP API: hono routes over the Larder facade, one error mapping, a body-size limit. */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Larder } from "../larder.ts";
+import { PayloadTooLargeError, NotFoundError } from "../errors.ts";
+import { errorResponse } from "./error-handler.ts";
+import { onlineFeaturesRoute } from "./routes/online-features.ts";
+import { registryRoutes } from "./routes/registry-routes.ts";
+
+export function createApp(larder: Larder): Hono {
+  const app = new Hono();
+  const limit = larder.config.maxBodyBytes;
+  app.use("*", bodyLimit({
+    maxSize: limit,
+    onError: () => { throw new PayloadTooLargeError(`request body is larger than ${limit} bytes (LARDER_MAX_BODY_BYTES)`); },
+  }));
+  app.get("/health", async (c) => {
+    const pointers = await larder.store().pointers();
+    return c.json({ status: "ok", store: larder.store().kind, views: Object.fromEntries([...pointers].map(([k, p]) => [k, { version: p.version, watermark: new Date(p.watermark).toISOString() }])) });
+  });
+  app.route("/v1/features/online", onlineFeaturesRoute(larder));
+  app.route("/v1/registry", registryRoutes(larder));
+  app.notFound((c) => errorResponse(new NotFoundError(`no route ${c.req.method} ${new URL(c.req.url).pathname}`), c));
+  app.onError(errorResponse);
+  return app;
+}

@@ -1,0 +1,16 @@
+/** The one place errors become HTTP answers: `{ code, message }` with the error's status. */
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { LarderError } from "../errors.ts";
+
+export function errorResponse(err: Error, c: Context): Response {
+  if (err instanceof LarderError) {
+    return c.json({ code: err.code, message: err.message }, err.status as ContentfulStatusCode);
+  }
+  if (err instanceof HTTPException) {
+    return c.json({ code: "http_error", message: err.message || "request failed" }, err.status);
+  }
+  console.error(err);
+  return c.json({ code: "internal_error", message: "internal error; see the server log" }, 500);
+}

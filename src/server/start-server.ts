@@ -1,0 +1,20 @@
+/** Starts Bun's HTTP server on the app; stops on SIGINT/SIGTERM and closes the stores. */
+import type { Larder } from "../larder.ts";
+import { createApp } from "./app.ts";
+
+export function startServer(larder: Larder) {
+  const app = createApp(larder);
+  const server = Bun.serve({ hostname: larder.config.host, port: larder.config.port, fetch: app.fetch });
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  const stop = async () => {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+    await server.stop();
+    await larder.close();
+    resolveClosed();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  return { hostname: server.hostname, port: server.port, stop, closed };
+}
