@@ -4,7 +4,7 @@
  * before failing, so one run shows all that needs fixing.
  */
 import { readdirSync, existsSync } from "node:fs";
-import { join, relative, resolve, extname } from "node:path";
+import { join, relative, resolve, extname, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { DefinitionError, type DefinitionProblem } from "../errors.ts";
@@ -22,6 +22,8 @@ export async function importDefinitionFiles(repoDir: string): Promise<LoadedDefi
   const dir = join(repoDir, "features");
   if (!existsSync(dir)) throw new DefinitionError([{ message: `no features/ folder in ${resolve(repoDir)}: run larder from a feature repo (or larder init)` }]);
   registerLarderModules();
+  // Load the files as they are now, not as an earlier load in this process saw them.
+  for (const cached of Object.keys(require.cache)) if (cached.startsWith(dir + sep)) delete require.cache[cached];
   const files = readdirSync(dir).filter((f) => /\.(ts|js|mts|mjs)$/.test(f) && !/\.(test|d)\.[mc]?[tj]s$/.test(f)).sort();
   const found: LoadedDefinition[] = [];
   const problems: DefinitionProblem[] = [];

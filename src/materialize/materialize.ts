@@ -28,6 +28,8 @@ export type MaterializeOptions = {
   /** Only events before this instant; default now. Becomes the watermark. */
   end?: number;
   onProgress?: (p: { view: string; entities: number; total: number }) => void;
+  /** Entities per write transaction of a full run. */
+  chunkSize?: number;
 };
 
 export type ViewMaterialization = {
@@ -41,7 +43,7 @@ export type ViewMaterialization = {
   seconds: number;
 };
 
-const CHUNK = 5_000;
+const DEFAULT_CHUNK = 5_000;
 
 export async function materialize(
   duck: Duck, registry: Registry, store: OnlineStore, ctx: { repoDir: string; dataDir: string }, opts: MaterializeOptions = {},
@@ -77,8 +79,9 @@ export async function materialize(
     }
     let written = 0;
     const merged: [string, OnlineRecord][] = [];
-    for (let lo = 1; lo <= total; lo += CHUNK) {
-      const rows = await duck.all(`SELECT * FROM __records WHERE __i BETWEEN ${lo} AND ${lo + CHUNK - 1} ORDER BY __i`);
+    const chunk = opts.chunkSize ?? DEFAULT_CHUNK;
+    for (let lo = 1; lo <= total; lo += chunk) {
+      const rows = await duck.all(`SELECT * FROM __records WHERE __i BETWEEN ${lo} AND ${lo + chunk - 1} ORDER BY __i`);
       const records = rows.map((r) => toRecord(v, r));
       if (incremental) {
         const old = await store.read(target, records.map(([k]) => k));

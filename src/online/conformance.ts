@@ -1,0 +1,107 @@
+/**
+ * The conformance suite every online store runs (one suite, every backend): call
+ * `describeOnlineStoreConformance(name, newLocation)` from the backend's test file. Each
+ * test gets a fresh, empty location (a folder, a key prefix, a database) and may open it
+ * more than once.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import type { OnlineRecord, OnlineStore, ServingPointer } from "./online-store.ts";
+
+const record = (ts: number, extra = 0): OnlineRecord => ({
+  ts,
+  values: [1.5 + extra, "text ✓ 𝄞", null, 42, true],
+  lifetime: Float64Array.of(0, 3, 6 + extra, 14, 1, 3, ts, 3),
+  series: [Float64Array.of(60_000, 2, 3, 5, 1, 2, ts, 2, 120_000, 1, 3, 9, 3, 3, ts, 3), new Float64Array(0)],
+});
+
+const pointer = (view: string, table: string, watermark: number): ServingPointer => ({
+  view, version: "v1", table, watermark, updatedAt: new Date(watermark).toISOString(), runId: `run-${watermark}`,
+});
+
+export type StoreLocation = { open(): Promise<OnlineStore>; destroy(): Promise<void> };
+
+export function describeOnlineStoreConformance(name: string, newLocation: () => Promise<StoreLocation>) {
+  describe(`online store conformance: ${name}`, () => {
+    let location: StoreLocation | undefined;
+    const open = async () => (location ??= await newLocation()).open();
+    afterEach(async () => {
+      await location?.destroy();
+      location = undefined;
+    });
+
+    test("records round-trip exactly, absent keys read as undefined", async () => {
+      const store = await open();
+      const keys = ["[1]", '["a b"]', '["\\u0000weird/key"]'];
+      await store.commit({ table: "v@1#a", records: keys.map((k, i) => [k, record(1000 + i, i)]) });
+      const got = await store.read("v@1#a", [...keys, "[404]"]);
+      expect(got.slice(0, 3)).toEqual(keys.map((_, i) => record(1000 + i, i)));
+      expect(got[3]).toBeUndefined();
+      expect(got[0]!.series[0]).toBeInstanceOf(Float64Array);
+      await store.close();
+    });
+
+    test("tables are separate: the same entity key in two tables holds two records", async () => {
+      const store = await open();
+      await store.commit({ table: "v@1#a", records: [["[1]", record(1)]] });
+      await store.commit({ table: "v@2#b", records: [["[1]", record(2)]] });
+      const [a] = await store.read("v@1#a", ["[1]"]);
+      const [b] = await store.read("v@2#b", ["[1]"]);
+      expect(a!.ts).toBe(1);
+      expect(b!.ts).toBe(2);
+      await store.close();
+    });
+
+    test("a commit writes records and pointers together; pointers are per view", async () => {
+      const store = await open();
+      await store.commit({ table: "v@1#a", records: [["[1]", record(5)]], pointers: [pointer("v", "v@1#a", 10), pointer("w", "w@1#x", 20)] });
+      const ps = await store.pointers();
+      expect(ps.get("v")).toEqual(pointer("v", "v@1#a", 10));
+      expect(ps.get("w")!.watermark).toBe(20);
+      await store.commit({ table: "v@1#b", records: [], pointers: [pointer("v", "v@1#b", 30)] });
+      expect((await store.pointers()).get("v")!.table).toBe("v@1#b");
+      await store.close();
+    });
+
+    test("a later commit replaces whole records", async () => {
+      const store = await open();
+      await store.commit({ table: "t@1#a", records: [["[1]", record(1)]] });
+      const replacement: OnlineRecord = { ts: 2, values: [], lifetime: new Float64Array(0), series: [] };
+      await store.commit({ table: "t@1#a", records: [["[1]", replacement]] });
+      expect((await store.read("t@1#a", ["[1]"]))[0]).toEqual(replacement);
+      await store.close();
+    });
+
+    test("dropTable removes every record of one table and nothing else", async () => {
+      const store = await open();
+      const many = Array.from({ length: 12_345 }, (_, i) => [`[${i}]`, record(i)] as [string, OnlineRecord]);
+      await store.commit({ table: "d@1#a", records: many });
+      await store.commit({ table: "d@1#ab", records: [["[1]", record(7)]] });
+      expect((await store.tables()).sort()).toEqual(["d@1#a", "d@1#ab"]);
+      await store.dropTable("d@1#a");
+      expect(await store.tables()).toEqual(["d@1#ab"]);
+      expect((await store.read("d@1#a", ["[0]", "[12344]"])).every((r) => r === undefined)).toBe(true);
+      expect((await store.read("d@1#ab", ["[1]"]))[0]!.ts).toBe(7);
+      await store.close();
+    });
+
+    test("data persists across close and reopen", async () => {
+      const store = await open();
+      await store.commit({ table: "p@1#a", records: [["[9]", record(9)]], pointers: [pointer("p", "p@1#a", 99)] });
+      await store.close();
+      const again = await open();
+      expect((await again.read("p@1#a", ["[9]"]))[0]).toEqual(record(9));
+      expect((await again.pointers()).get("p")!.watermark).toBe(99);
+      await again.close();
+    });
+
+    test("reads return copies: later reads and writes do not change an earlier result", async () => {
+      const store = await open();
+      await store.commit({ table: "c@1#a", records: [["[1]", record(1)], ["[2]", record(2, 100)]] });
+      const [first] = await store.read("c@1#a", ["[1]"]);
+      await store.read("c@1#a", ["[2]"]);
+      await store.commit({ table: "c@1#a", records: [["[1]", record(3, 50)]] });
+      expect(first).toEqual(record(1));
+      await store.close();
+    });
+  });
+}
