@@ -25,7 +25,8 @@ export function semanticView(view: FeatureViewDef, entity: EntityDef, source: So
     entity: { name: entity.name, joinKeys: entity.joinKeys },
     source: { kind: source.kind, path: source.path, format: source.format, timestampField: source.timestampField, schema: source.schema },
     ttl: view.ttl,
-    features: view.features.map((f) => (f.kind === "expression" ? { ...f, description: undefined } : { ...f, description: undefined })),
+    // Sorted by name: declaration order is not semantic (see windows/view-layout.ts).
+    features: [...view.features].sort((a, b) => (a.name < b.name ? -1 : 1)).map((f) => ({ ...f, description: undefined })),
   };
 }
 

@@ -35,7 +35,10 @@ export function viewLayout(view: FeatureViewDef): ViewLayout {
     return i;
   };
   const layout: ViewLayout = { inputs, expressions: [], series: [], lifetime: [], features: [] };
-  for (const f of view.features) {
+  // By name, not declaration order: reordering features in a file changes neither the
+  // version nor where anything is stored.
+  const features = [...view.features].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const f of features) {
     if (f.kind === "expression") {
       layout.features.push({ name: f.name, kind: "expression", index: layout.expressions.push({ name: f.name, sql: f.sql }) - 1 });
       continue;
