@@ -1,0 +1,92 @@
+/**
+ * The CLI as users run it, in subprocesses: the demo end to end in a copy of the feature
+ * repo, exit codes (2 usage, 3 invalid definitions), historical, and serve answering
+ * HTTP then stopping on SIGTERM.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { cpSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const MAIN = resolve(import.meta.dir, "../src/main.ts");
+const dir = mkdtempSync(join(tmpdir(), "larder-cli-"));
+cpSync(resolve(import.meta.dir, "../features"), join(dir, "features"), { recursive: true });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function larder(args: string[], cwd = dir) {
+  const p = Bun.spawn([process.execPath, MAIN, ...args], { cwd, stdout: "pipe", stderr: "pipe", env: { ...process.env, LARDER_PORT: "0" } });
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { stdout, stderr, code };
+}
+
+describe("larder CLI", () => {
+  test("demo --no-serve: data, apply, materialize, lookups, training set", async () => {
+    const r = await larder(["demo", "--no-serve", "--users", "80"]);
+    expect(r.stderr).not.toContain("error");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("+ feature view user_transactions @");
+    expect(r.stdout).toContain("+ feature service fraud_detection");
+    expect(r.stdout).toMatch(/user_transactions@\w+: \d+ events → 80 entities/);
+    expect(r.stdout).toMatch(/424242 +missing +missing/);
+    expect(r.stdout).toMatch(/\d+ rows × 17 columns/);
+    expect(existsSync(join(dir, "data", "training_set.parquet"))).toBe(true);
+  });
+
+  test("plan after apply shows no changes; historical writes a training set", async () => {
+    expect((await larder(["plan"])).stdout).toContain("No changes");
+    const out = join(dir, "train.parquet");
+    const r = await larder(["historical", "--entities", "data/fraud_labels.parquet", "--service", "fraud_detection", "--out", out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\d+ rows, 17 columns in [\d.]+ s → /);
+    expect(r.stdout).toContain("avg_spend_7d");
+    expect(existsSync(out)).toBe(true);
+  });
+
+  test("materialize --incremental runs from the watermark", async () => {
+    const r = await larder(["materialize", "--incremental"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/user_transactions +\w+ +incremental +0 +0/);
+  });
+
+  test("exit codes: 2 for usage, 3 for invalid definitions", async () => {
+    const unknown = await larder(["frobnicate"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+    const flag = await larder(["materialize", "--bogus"]);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("larder materialize: Unknown option '--bogus'");
+    const hist = await larder(["historical", "--service", "fraud_detection"]);
+    expect(hist.code).toBe(2);
+    expect(hist.stderr).toContain("--entities <label table> is required");
+    const bad = mkdtempSync(join(tmpdir(), "larder-cli-bad-"));
+    cpSync(join(dir, "features"), join(bad, "features"), { recursive: true });
+    writeFileSync(join(bad, "features", "broken.ts"), `import { featureView } from "larder"; export const v = featureView({ name: "Bad Name", features: {} } as never);`);
+    const invalid = await larder(["apply"], bad);
+    expect(invalid.code).toBe(3);
+    expect(invalid.stderr).toContain('features/broken.ts "Bad Name"');
+    expect(invalid.stderr).toContain("must be lower_snake_case");
+    expect(existsSync(join(bad, "data", "registry.json"))).toBe(false);
+    rmSync(bad, { recursive: true, force: true });
+  });
+
+  test("serve answers lookups and stops on SIGTERM", async () => {
+    const p = Bun.spawn([process.execPath, MAIN, "serve", "--port", "0"], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+    const reader = p.stdout.getReader();
+    let text = "";
+    while (!/serving on (http:\/\/\S+)/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    const url = /serving on (http:\/\/\S+)/.exec(text)![1]!;
+    const res = await fetch(`${url}/v1/features/online`, {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ service: "fraud_detection", entities: { user_id: [1], merchant_id: [1] } }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body.results[0].statuses.avg_spend_7d).toBe("present");
+    p.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * The HTTP API on a real server (loopback, free port): lookups by service and by refs,
+ * registry routes, and bad input of every kind answered with a 4xx `{ code, message }`
+ * naming the problem, with the store unchanged.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { loadConfig } from "../src/config/config.ts";
+import { Larder } from "../src/larder.ts";
+import { startServer } from "../src/server/start-server.ts";
+import { FEATURES_TS, T0, eventsCsv, randomEvents } from "./helpers/random-scenario.ts";
+import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
+
+const DAY = 86_400_000;
+let repo: TempRepo;
+let server: ReturnType<typeof startServer>;
+let base: string;
+let served: Larder;
+
+beforeAll(async () => {
+  repo = tempRepo({ "features/stats.ts": FEATURES_TS, "data/events.csv": eventsCsv(randomEvents(31)) });
+  await repo.larder.apply();
+  await repo.larder.materialize({ end: T0 + 20 * DAY });
+  await repo.larder.close();
+  served = new Larder(loadConfig({ repoDir: repo.dir, port: 0, maxEntitiesPerRequest: 50, maxBodyBytes: 4096 }, {}));
+  server = startServer(served);
+  base = `http://127.0.0.1:${server.port}`;
+});
+afterAll(async () => {
+  await server.stop();
+  await repo.cleanup();
+});
+
+const post = (path: string, body: unknown, headers: Record<string, string> = { "content-type": "application/json" }) =>
+  fetch(base + path, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
+const at = new Date(T0 + 20 * DAY + 3_600_000).toISOString();
+
+describe("lookups", () => {
+  test("by service, several entities, with statuses and event timestamps", async () => {
+    const res = await post("/v1/features/online", { service: "all", entities: { user_id: [1, 7, "2"] }, at });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body.at).toBe(at);
+    expect(body.features).toContain("count_1d");
+    expect(body.results).toHaveLength(3);
+    expect(body.results[0].entity).toEqual({ user_id: 1 });
+    expect(body.results[0].statuses.life_count).toBe("present");
+    expect(typeof body.results[0].values.life_count).toBe("number");
+    expect(body.results[0].eventTimestamps.user_stats).toMatch(/^2026-01-/);
+    expect(body.results[1].statuses.life_count).toBe("missing");
+    expect(body.results[1].values.life_count).toBeNull();
+    expect(body.results[1].eventTimestamps.user_stats).toBeNull();
+    expect(body.results[2].statuses.life_count).toBe("present"); // "2" is accepted as the integer 2
+  });
+
+  test("by feature refs, with full names", async () => {
+    const res = await post("/v1/features/online", { features: ["user_stats:count_1d", "user_stats:doubled"], entities: { user_id: [1] }, at, fullFeatureNames: true });
+    const body = (await res.json()) as any;
+    expect(body.features).toEqual(["user_stats__count_1d", "user_stats__doubled"]);
+    expect(Object.keys(body.results[0].values)).toEqual(["user_stats__count_1d", "user_stats__doubled"]);
+  });
+
+  test("registry and health", async () => {
+    const reg = (await (await fetch(`${base}/v1/registry`)).json()) as any;
+    expect(reg.featureViews[0].name).toBe("user_stats");
+    const view = (await (await fetch(`${base}/v1/registry/feature-views/user_stats`)).json()) as any;
+    expect(view.served.version).toBe(view.version);
+    expect(view.served.watermark).toBe(new Date(T0 + 20 * DAY).toISOString());
+    const health = (await (await fetch(`${base}/health`)).json()) as any;
+    expect(health.status).toBe("ok");
+    expect((await fetch(`${base}/v1/registry/feature-views/nope`)).status).toBe(404);
+  });
+});
+
+describe("bad input gets a 4xx naming the problem and changes nothing", () => {
+  const cases: [string, () => Promise<Response>, number, string, RegExp][] = [
+    ["malformed JSON", () => post("/v1/features/online", '{"service": "all", "entities": {'), 400, "malformed_json", /malformed JSON body/],
+    ["not JSON content-type", () => post("/v1/features/online", "service=all", { "content-type": "application/x-www-form-urlencoded" }), 400, "unsupported_media_type", /content-type: application\/json/],
+    ["unknown service", () => post("/v1/features/online", { service: "nope", entities: { user_id: [1] } }), 404, "not_found", /feature service "nope" not found/],
+    ["unknown feature", () => post("/v1/features/online", { features: ["user_stats:nope"], entities: { user_id: [1] } }), 404, "not_found", /feature view "user_stats" has no feature "nope"/],
+    ["unknown view", () => post("/v1/features/online", { features: ["ghost:x"], entities: { user_id: [1] } }), 404, "not_found", /feature view "ghost" not found/],
+    ["not a ref", () => post("/v1/features/online", { features: ["count_1d"], entities: { user_id: [1] } }), 404, "not_found", /use "view:feature"/],
+    ["both service and features", () => post("/v1/features/online", { service: "all", features: ["user_stats:count_1d"], entities: { user_id: [1] } }), 400, "invalid_body", /either "service" or "features"/],
+    ["string where an int64 key goes", () => post("/v1/features/online", { service: "all", entities: { user_id: ["abc"] } }), 400, "invalid_entity_key", /join key "user_id" must be an integer \(int64\), got the string "abc"/],
+    ["fractional key", () => post("/v1/features/online", { service: "all", entities: { user_id: [1.5] } }), 400, "invalid_entity_key", /must be an integer/],
+    ["huge key", () => post("/v1/features/online", { service: "all", entities: { user_id: [1e300] } }), 400, "invalid_entity_key", /must be an integer/],
+    ["object as key", () => post("/v1/features/online", { service: "all", entities: { user_id: [{ $ne: 1 }] } }), 400, "invalid_body", /entities\.user_id\[0\]/],
+    ["missing join key", () => post("/v1/features/online", { service: "all", entities: { account: [1] } }), 400, "invalid_entities", /missing join key "user_id"/],
+    ["uneven key lists", () => post("/v1/features/online", { service: "all", entities: { user_id: [1, 2], other: [1] } }), 400, "invalid_entities", /same number of values/],
+    ["no entities", () => post("/v1/features/online", { service: "all", entities: { user_id: [] } }), 400, "invalid_entities", /no entity given/],
+    ["too many entities", () => post("/v1/features/online", { service: "all", entities: { user_id: Array.from({ length: 51 }, (_, i) => i) } }), 400, "too_many_entities", /51 in one request, the limit is 50/],
+    ["oversized body", () => post("/v1/features/online", { service: "all", entities: { user_id: [1] }, pad: "x".repeat(5000) }), 413, "payload_too_large", /larger than 4096 bytes/],
+    ["unknown field", () => post("/v1/features/online", { service: "all", entities: { user_id: [1] }, hack: 1 }), 400, "invalid_body", /Unrecognized key: "hack"/],
+    ["bad at", () => post("/v1/features/online", { service: "all", entities: { user_id: [1] }, at: "yesterday" }), 400, "bad_request", /at "yesterday" is not an ISO-8601 time/],
+    ["at before the watermark", () => post("/v1/features/online", { service: "all", entities: { user_id: [1] }, at: "2020-01-01T00:00:00Z" }), 400, "at_before_watermark", /before the data served/],
+    ["SQL-looking service name", () => post("/v1/features/online", { service: "all'; DROP TABLE x; --", entities: { user_id: [1] } }), 404, "not_found", /not found/],
+    ["path traversal in a route", () => fetch(`${base}/v1/registry/feature-views/..%2F..%2Fetc%2Fpasswd`), 404, "not_found", /not found/],
+    ["unknown route", () => fetch(`${base}/v1/nothing`), 404, "not_found", /no route GET \/v1\/nothing/],
+    ["a JSON array body", () => post("/v1/features/online", "[1,2]"), 400, "invalid_body", /expected object/],
+    ["a long hostile string key", () => post("/v1/features/online", { service: "all", entities: { user_id: ["\u0000".repeat(300)] } }), 400, "invalid_entity_key", /must be an integer/],
+  ];
+  for (const [name, send, status, code, message] of cases) {
+    test(name, async () => {
+      const before = await served.store().pointers();
+      const res = await send();
+      expect(res.status).toBe(status);
+      const body = (await res.json()) as any;
+      expect(body.code).toBe(code);
+      expect(body.message).toMatch(message);
+      expect(await served.store().pointers()).toEqual(before);
+    });
+  }
+});
