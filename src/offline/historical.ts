@@ -10,7 +10,8 @@ import type { FeatureRef } from "../definitions/types.ts";
 import type { Registry, ResolvedView } from "../registry/registry.ts";
 import { type Duck, ident, literal } from "./duckdb.ts";
 import { ensureOfflineTable, type OfflineTable } from "./offline-table.ts";
-import { pointInTimeSql } from "./point-in-time-sql.ts";
+import { sweepView, type SweepFeature } from "./point-in-time-sweep.ts";
+import { viewLayout } from "../windows/view-layout.ts";
 
 export type HistoricalRequest = {
   /** Path of a CSV, Parquet or JSON label table. */
@@ -45,8 +46,9 @@ export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx:
     throw new BadRequestError(`label table has no timestamp column "${tsColumn}" (it has ${labelColumns.join(", ")}); name one with --timestamp-column`);
   }
   await duck.run(`CREATE OR REPLACE TEMP TABLE __labels AS SELECT rowid AS __row, epoch_ms(CAST(${ident(tsColumn)} AS TIMESTAMP)) AS __t, * FROM __labels_in`);
-  const [nullTs] = await duck.all<{ n: number }>(`SELECT count(*) AS n FROM __labels WHERE __t IS NULL`);
-  if (nullTs!.n > 0) throw new BadRequestError(`label table: ${nullTs!.n} rows have no ${tsColumn}`);
+  const [counts] = await duck.all<{ n: number; nulls: number }>(`SELECT count(*) AS n, count(*) FILTER (WHERE __t IS NULL) AS nulls FROM __labels`);
+  if (counts!.nulls > 0) throw new BadRequestError(`label table: ${counts!.nulls} rows have no ${tsColumn}`);
+  const labelCount = counts!.n;
 
   const byView = new Map<string, string[]>();
   for (const r of req.refs) byView.set(r.view, [...(byView.get(r.view) ?? []), r.feature]);
@@ -67,12 +69,7 @@ export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx:
     }
     const table = await ensureOfflineTable(duck, v, ctx.repoDir, ctx.dataDir);
     views.push({ view: viewName, version: v.version, table });
-    const sql = pointInTimeSql(v, {
-      labels: "SELECT * FROM __labels",
-      offlineTablePath: table.path,
-      features: features.map((f) => ({ name: f, column: columnName({ view: viewName, feature: f }) })),
-    });
-    await duck.run(`CREATE OR REPLACE TEMP TABLE __hv_${i} AS ${sql}`);
+    await duck.run(`CREATE OR REPLACE TEMP TABLE __hv_${i} AS ${await viewFeaturesSql(duck, v, table.path, labelCount, features, (f) => columnName({ view: viewName, feature: f }), i)}`);
     joins.push(`LEFT JOIN __hv_${i} USING (__row)`);
     i++;
   }
@@ -81,4 +78,31 @@ export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx:
   if (req.outPath) await duck.run(`COPY __training_set TO ${literal(req.outPath)} (FORMAT parquet)`);
   const [count] = await duck.all<{ n: number }>("SELECT count(*) AS n FROM __training_set");
   return { rows: count!.n, columns: [...labelColumns, ...names], views };
+}
+
+/**
+ * One view's features for every label row: aggregations from the sweep (written back
+ * through the appender), latest-value expressions joined from the event the sweep chose.
+ */
+async function viewFeaturesSql(duck: Duck, v: ResolvedView, offlinePath: string, labelCount: number, features: string[], column: (f: string) => string, i: number): Promise<string> {
+  const layout = viewLayout(v.def);
+  const slots = features.map((name) => layout.features.find((f) => f.name === name)!);
+  const aggregations = slots.flatMap((s): SweepFeature[] => {
+    if (s.kind === "window") return [{ name: s.name, fn: s.fn, input: layout.series[s.series]!.input, window: s.window, hop: s.hop }];
+    if (s.kind === "lifetime") return [{ name: s.name, fn: s.fn, input: layout.lifetime[s.slot]!.input, window: null, hop: null }];
+    return [];
+  });
+  const swept = await sweepView(duck, v, offlinePath, "__labels", labelCount, aggregations);
+  const rowIds = Float64Array.from({ length: labelCount }, (_, r) => r);
+  await duck.writeDoubleColumns(`__sweep_${i}`, ["__row", "__latest_seq", ...aggregations.map((a) => a.name)], [rowIds, swept.latestSeq, ...aggregations.map((a) => swept.values.get(a.name)!)]);
+  const outputs = slots.map((s) => {
+    const as = ident(column(s.name));
+    if (s.kind === "expression") return `__e.${ident(s.name)} AS ${as}`;
+    return s.fn === "count" ? `CAST(__s.${ident(s.name)} AS BIGINT) AS ${as}` : `__s.${ident(s.name)} AS ${as}`;
+  });
+  const expressions = slots.filter((s) => s.kind === "expression").map((s) => ident(s.name));
+  const join = expressions.length
+    ? `LEFT JOIN (SELECT __seq, ${expressions.join(", ")} FROM read_parquet(${literal(offlinePath)}) WHERE __seq IN (SELECT __latest_seq FROM __sweep_${i})) __e ON __e.__seq = __s.__latest_seq`
+    : "";
+  return `SELECT CAST(__s.__row AS BIGINT) AS __row, ${outputs.join(", ")} FROM __sweep_${i} __s ${join}`;
 }

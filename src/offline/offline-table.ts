@@ -2,7 +2,7 @@
  * A view's offline table: one row per source event, with the entity keys, the event
  * time (`__ts`, epoch ms), its order in the source (`__seq`, breaks ties between events
  * at the same instant: the later row wins), every latest-value feature computed, and
- * every aggregation input (`__in_<i>`, DOUBLE). Written as Parquet under
+ * every aggregation input (`__in_<i>`, DOUBLE), sorted by (keys, __ts, __seq). Written as Parquet under
  * `<data>/offline/<view>/<version>/`, rebuilt only when the source's files change.
  * Historical retrieval and materialization both read it.
  */
@@ -15,7 +15,11 @@ import { viewLayout } from "../windows/view-layout.ts";
 import { sourceSelectSql } from "./source-sql.ts";
 import { fingerprintSource, type SourceFingerprint } from "./source-fingerprint.ts";
 
+/** Bumped when the table's columns or their meaning change, so old builds are redone. */
+const OFFLINE_TABLE_FORMAT = 3;
+
 export type OfflineTable = {
+  format: number;
   view: string;
   version: string;
   path: string;
@@ -42,7 +46,7 @@ export async function ensureOfflineTable(duck: Duck, v: ResolvedView, repoDir: s
   const fingerprint = fingerprintSource(v.source, repoDir);
   if (existsSync(manifestPath)) {
     const current = JSON.parse(readFileSync(manifestPath, "utf8")) as OfflineTable;
-    if (current.fingerprint.hash === fingerprint.hash && existsSync(current.path)) return current;
+    if (current.format === OFFLINE_TABLE_FORMAT && current.fingerprint.hash === fingerprint.hash && existsSync(current.path)) return current;
   }
   mkdirSync(dir, { recursive: true });
   const layout = viewLayout(v.def);
@@ -57,18 +61,20 @@ export async function ensureOfflineTable(duck: Duck, v: ResolvedView, repoDir: s
     `epoch_ms(${ts}) AS __ts`,
     `rowid AS __seq`,
     ...layout.expressions.map((e) => `(${e.sql}) AS ${ident(e.name)}`),
-    ...layout.inputs.map((sql, i) => `CAST((${sql}) AS DOUBLE) AS ${inputColumn(i)}`),
+    // NaN counts as missing, like NULL, on every path.
+    ...layout.inputs.map((sql, i) => `nullif(CAST((${sql}) AS DOUBLE), 'nan'::DOUBLE) AS ${inputColumn(i)}`),
   ].join(", ");
   const notNull = [...keys, ts].map((c) => `${c} IS NOT NULL`).join(" AND ");
   const tmp = `${path}.tmp`;
-  await duck.run(`COPY (SELECT ${select} FROM __source WHERE ${notNull} ORDER BY __ts, __seq) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+  // Sorted by entity, then time: historical retrieval reads it in this order without a sort.
+  await duck.run(`COPY (SELECT ${select} FROM __source WHERE ${notNull} ORDER BY ${keys.join(", ")}, __ts, __seq) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
   await duck.run("DROP TABLE __source");
   renameSync(tmp, path);
   const [stats] = await duck.all<{ n: number; lo: number | null; hi: number | null }>(
     `SELECT count(*) AS n, min(__ts) AS lo, max(__ts) AS hi FROM read_parquet(${literal(path)})`,
   );
   const table: OfflineTable = {
-    view: v.def.name, version: v.version, path, fingerprint, rows: stats!.n, minTs: stats!.lo, maxTs: stats!.hi, builtAt: new Date().toISOString(),
+    format: OFFLINE_TABLE_FORMAT, view: v.def.name, version: v.version, path, fingerprint, rows: stats!.n, minTs: stats!.lo, maxTs: stats!.hi, builtAt: new Date().toISOString(),
   };
   writeFileSync(`${manifestPath}.tmp`, JSON.stringify(table, null, 2));
   renameSync(`${manifestPath}.tmp`, manifestPath);

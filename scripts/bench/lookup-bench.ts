@@ -1,0 +1,90 @@
+/**
+ * Online lookup benchmark, side by side in one run on one machine:
+ * - in-process: getOnlineFeatures for 1 and 100 entities (lookups/s, p50/p99);
+ * - HTTP: Debian's wrk on loopback against `larder serve` and a bare hono JSON handler,
+ *   alternated in rounds, for 1 entity per request and (Larder) 100 per request.
+ *   bun scripts/bench/lookup-bench.ts [users=10000] [seconds=10]
+ */
+import { resolve } from "node:path";
+import { getOnlineFeatures } from "../../src/online/online-features.ts";
+import { benchRepo, machine } from "./bench-repo.ts";
+
+const users = Number(process.argv[2] ?? 10_000);
+const seconds = Number(process.argv[3] ?? 10);
+const repo = await benchRepo(`lookup-${users}`, users * 200, users);
+const larder = repo.larder;
+const pointers = await larder.store().pointers();
+if (pointers.size < 2) await larder.materialize();
+console.log(`machine: ${machine()}; ${users} users × ~200 events, service fraud_detection (11 features, 2 views)`);
+
+// In-process.
+const registry = larder.registry();
+const refs = registry.service("fraud_detection").features;
+for (const batch of [1, 100]) {
+  const times: number[] = [];
+  const until = performance.now() + 3000;
+  let i = 0;
+  while (performance.now() < until) {
+    const ids = Array.from({ length: batch }, () => 1 + ((i++ * 7919) % users));
+    const t0 = performance.now();
+    await getOnlineFeatures(registry, larder.store(), { refs, entities: { user_id: ids, merchant_id: ids.map((x) => 1 + (x % 1000)) } }, 1000);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const q = (p: number) => times[Math.floor(p * (times.length - 1))]!.toFixed(3);
+  console.log(`in-process, ${batch} entit${batch === 1 ? "y" : "ies"}/lookup: ${Math.round(times.length / 3).toLocaleString()} lookups/s (${Math.round((times.length * batch) / 3).toLocaleString()} entities/s), p50 ${q(0.5)} ms, p99 ${q(0.99)} ms`);
+}
+await larder.close();
+
+// HTTP with wrk.
+function start(cmd: string[]) {
+  const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "inherit", env: { ...process.env, LARDER_PORT: "0", LARDER_MAX_ENTITIES: "1000" } });
+  return p;
+}
+async function urlOf(p: ReturnType<typeof start>): Promise<string> {
+  const reader = p.stdout.getReader();
+  let text = "";
+  while (!/(http:\/\/[\d.:]+)/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`server exited: ${text}`);
+    text += new TextDecoder().decode(value);
+  }
+  return /(http:\/\/[\d.:]+)/.exec(text)![1]!;
+}
+type WrkResult = { rps: number; p50: number; p99: number; errors: number };
+async function wrk(url: string, batch: number): Promise<WrkResult> {
+  const p = Bun.spawn(["wrk", "-t1", "-c16", `-d${seconds}s`, "--latency", "-s", resolve(import.meta.dir, "lookup.lua"), url], {
+    stdout: "pipe", env: { ...process.env, BATCH: String(batch), USERS: String(users) },
+  });
+  const out = await new Response(p.stdout).text();
+  await p.exited;
+  const ms = (s: string) => (s.endsWith("us") ? parseFloat(s) / 1000 : s.endsWith("ms") ? parseFloat(s) : parseFloat(s) * 1000);
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  return {
+    rps: parseFloat(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]!),
+    p50: ms(/50%\s+(\S+)/.exec(out)![1]!),
+    p99: ms(/99%\s+(\S+)/.exec(out)![1]!),
+    errors: errors ? Number(errors[1]) : 0,
+  };
+}
+const main = resolve(import.meta.dir, "../../src/main.ts");
+const larderServer = start([process.execPath, main, "serve", "--repo", repo.dir]);
+const bareServer = start([process.execPath, resolve(import.meta.dir, "bare-hono-server.ts")]);
+const [larderUrl, bareUrl] = [await urlOf(larderServer), await urlOf(bareServer)];
+const fmt = (r: WrkResult) => `${Math.round(r.rps).toLocaleString()} rps, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms${r.errors ? `, ${r.errors} errors` : ""}`;
+try {
+  await wrk(larderUrl, 1); // warm-up
+  await wrk(bareUrl, 1);
+  const rounds: { larder: WrkResult; bare: WrkResult; larder100: WrkResult }[] = [];
+  for (let round = 0; round < 2; round++) {
+    rounds.push({ larder: await wrk(larderUrl, 1), bare: await wrk(bareUrl, 1), larder100: await wrk(larderUrl, 100) });
+  }
+  for (const [i, r] of rounds.entries()) {
+    console.log(`HTTP round ${i + 1}: larder 1 entity: ${fmt(r.larder)} | bare hono: ${fmt(r.bare)} | ratio ${(r.larder.rps / r.bare.rps * 100).toFixed(0)} %`);
+    console.log(`HTTP round ${i + 1}: larder 100 entities: ${fmt(r.larder100)}`);
+  }
+} finally {
+  larderServer.kill("SIGTERM");
+  bareServer.kill("SIGTERM");
+  await Promise.all([larderServer.exited, bareServer.exited]);
+}

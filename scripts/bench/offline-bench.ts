@@ -1,0 +1,35 @@
+/**
+ * Offline benchmark: materialization throughput (source events/s) and point-in-time
+ * historical retrieval for 1M label rows over 10M events, with the demo's
+ * fraud_detection service (2 views, 11 features).
+ *   bun scripts/bench/offline-bench.ts [events=10000000] [labels=1000000]
+ */
+import { benchLabels, benchRepo, machine } from "./bench-repo.ts";
+
+const events = Number(process.argv[2] ?? 10_000_000);
+const labelRows = Number(process.argv[3] ?? 1_000_000);
+const repo = await benchRepo(`offline-${events}`, events, Math.max(1000, Math.round(events / 1000)));
+const larder = repo.larder;
+console.log(`machine: ${machine()}; ${events} events, ${repo.users} users, ${repo.merchants} merchants`);
+
+let t = performance.now();
+const duck = await larder.duck();
+const { ensureOfflineTable } = await import("../../src/offline/offline-table.ts");
+for (const name of larder.registry().viewNames()) await ensureOfflineTable(duck, larder.registry().view(name), larder.ctx.repoDir, larder.ctx.dataDir);
+const offlineSeconds = (performance.now() - t) / 1000;
+console.log(`offline tables (source → Parquet, 2 views): ${offlineSeconds.toFixed(2)} s, ${Math.round((2 * events) / offlineSeconds).toLocaleString()} events/s`);
+
+t = performance.now();
+const runs = await larder.materialize();
+const matSeconds = (performance.now() - t) / 1000;
+for (const r of runs) console.log(`  materialize ${r.view}: ${r.events} events → ${r.entities} entities in ${r.seconds.toFixed(2)} s (${Math.round(r.events / r.seconds).toLocaleString()} events/s)`);
+const totalEvents = runs.reduce((s, r) => s + r.events, 0);
+console.log(`materialization (2 views): ${matSeconds.toFixed(2)} s, ${Math.round(totalEvents / matSeconds).toLocaleString()} source events/s`);
+
+const labels = await benchLabels(repo, labelRows);
+const refs = larder.registry().service("fraud_detection").features;
+t = performance.now();
+const result = await larder.historical({ labelsPath: labels, refs });
+const histSeconds = (performance.now() - t) / 1000;
+console.log(`historical retrieval: ${result.rows.toLocaleString()} label rows × ${refs.length} features over ${events.toLocaleString()} events in ${histSeconds.toFixed(2)} s`);
+await larder.close();
