@@ -53,28 +53,21 @@ export class Duck {
     let result;
     try {
       // NULLs become NaN in SQL, so a chunk's raw value buffer is the whole truth.
-      result = await this.conn.stream(`SELECT coalesce(COLUMNS(*), 'nan'::DOUBLE) FROM (${sql})`);
+      // Materialized (not streamed): DuckDB fills it in parallel, and its chunks are then
+      // read synchronously, without an async native round trip per 2048 rows.
+      result = await this.conn.run(`SELECT coalesce(COLUMNS(*), 'nan'::DOUBLE) FROM (${sql})`);
     } catch (err) {
       throw new OfflineError(cleanMessage(err), { cause: err });
     }
-    const width = result.columnCount;
-    let capacity = 1 << 16;
-    let columns = Array.from({ length: width }, () => new Float64Array(capacity));
+    const columns = Array.from({ length: result.columnCount }, () => new Float64Array(result.rowCount));
     let rows = 0;
-    for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+    for (let i = 0; i < result.chunkCount; i++) {
+      const chunk = result.getChunk(i);
       const n = chunk.rowCount;
-      if (rows + n > capacity) {
-        while (rows + n > capacity) capacity *= 2;
-        columns = columns.map((c) => {
-          const grown = new Float64Array(capacity);
-          grown.set(c.subarray(0, rows));
-          return grown;
-        });
-      }
-      for (let c = 0; c < width; c++) copyDoubles(chunk.getColumnVector(c), n, columns[c]!, rows);
+      for (let c = 0; c < columns.length; c++) copyDoubles(chunk.getColumnVector(c), n, columns[c]!, rows);
       rows += n;
     }
-    return columns.map((c) => c.slice(0, rows));
+    return columns;
   }
 
   /** Creates `table` with DOUBLE columns and fills it from Float64Arrays (NaN → NULL). */
@@ -87,14 +80,7 @@ export class Duck {
     for (let lo = 0; lo < rows; lo += size) {
       const n = Math.min(size, rows - lo);
       const chunk = DuckDBDataChunk.create(types, n);
-      columns.forEach((col, c) => {
-        const values: (number | null)[] = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const v = col[lo + i]!;
-          values[i] = Number.isNaN(v) ? null : v;
-        }
-        chunk.setColumnValues(c, values);
-      });
+      columns.forEach((col, c) => fillDoubles(chunk, c, col.subarray(lo, lo + n)));
       appender.appendDataChunk(chunk);
     }
     appender.closeSync();
@@ -118,6 +104,22 @@ function copyDoubles(vector: { getItem(i: number): unknown }, n: number, target:
     return;
   }
   for (let i = 0; i < n; i++) target[at + i] = (vector.getItem(i) as number | null) ?? NaN;
+}
+
+/**
+ * Fills a DOUBLE column of a chunk (NaN → NULL). Like copyDoubles, it writes the
+ * vector's value buffer in one call when that is a Float64Array, then marks the NULLs and
+ * flushes; otherwise it goes through the public setColumnValues.
+ */
+function fillDoubles(chunk: DuckDBDataChunk, column: number, values: Float64Array): void {
+  const vector = chunk.getColumnVector(column) as unknown as { items?: unknown; setItem(i: number, v: number | null): void; flush(): void };
+  if (vector.items instanceof Float64Array && vector.items.length === values.length) {
+    vector.items.set(values);
+    for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i]!)) vector.setItem(i, null);
+    vector.flush();
+    return;
+  }
+  chunk.setColumnValues(column, Array.from(values, (v) => (Number.isNaN(v) ? null : v)));
 }
 
 function toPlain(row: Record<string, unknown>): Row {

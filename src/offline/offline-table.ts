@@ -16,7 +16,7 @@ import { sourceSelectSql } from "./source-sql.ts";
 import { fingerprintSource, type SourceFingerprint } from "./source-fingerprint.ts";
 
 /** Bumped when the table's columns or their meaning change, so old builds are redone. */
-const OFFLINE_TABLE_FORMAT = 3;
+const OFFLINE_TABLE_FORMAT = 4;
 
 export type OfflineTable = {
   format: number;

@@ -1,0 +1,55 @@
+/**
+ * What the point-in-time sweep reads, as columns: a view's events sorted by (entity,
+ * time, source order) and the label rows sorted by (entity, time, row). Entities are
+ * numbers that are equal for one entity and ordered the same way in both.
+ *
+ * Offline tables are stored sorted by (keys, __ts, __seq). For an entity with one int64
+ * join key (within ±2^53) that order is numeric, so events are read in file order with no
+ * sort and the key itself is the entity number. Other keys take the general path: DuckDB
+ * numbers the labels' entities and sorts the events of those entities.
+ */
+import type { ResolvedView } from "../registry/registry.ts";
+import { DUCKDB_TYPE } from "../definitions/zod-columns.ts";
+import { type Duck, ident, literal } from "./duckdb.ts";
+import { inputColumn } from "./offline-table.ts";
+
+export type SweepEvents = { entity: Float64Array; ts: Float64Array; seq: Float64Array; inputs: Map<number, Float64Array> };
+export type SweepLabels = { entity: Float64Array; ts: Float64Array; row: Float64Array };
+
+export async function loadSweepInput(duck: Duck, v: ResolvedView, offlinePath: string, labelsTable: string, inputs: number[]): Promise<{ events: SweepEvents; labels: SweepLabels }> {
+  const keys = v.entity.joinKeys;
+  const inputList = inputs.map((i) => `, ${inputColumn(i)}`).join("");
+  if (keys.length === 1 && keys[0]!.type === "int64" && (await keysFitDoubles(duck, ident(keys[0]!.name), offlinePath, labelsTable))) {
+    const key = ident(keys[0]!.name);
+    const labels = await duck.readDoubleColumns(`SELECT CAST(${key} AS BIGINT)::DOUBLE, __t::DOUBLE, __row::DOUBLE FROM ${ident(labelsTable)} ORDER BY 1, 2, 3`);
+    const events = await duck.readDoubleColumns(`SELECT ${key}::DOUBLE, __ts::DOUBLE, __seq::DOUBLE${inputList} FROM read_parquet(${literal(offlinePath)})
+      WHERE __ts < (SELECT max(__t) FROM ${ident(labelsTable)})`);
+    return shape(events, labels, inputs);
+  }
+  const keyNames = keys.map((k) => ident(k.name)).join(", ");
+  const keyCasts = keys.map((k) => `CAST(${ident(k.name)} AS ${DUCKDB_TYPE[k.type]}) AS ${ident(k.name)}`).join(", ");
+  await duck.run(`CREATE OR REPLACE TEMP TABLE __sweep_labels AS SELECT ${keyCasts}, __t, __row FROM ${ident(labelsTable)}`);
+  await duck.run(`CREATE OR REPLACE TEMP TABLE __sweep_entities AS SELECT ${keyNames}, row_number() OVER () AS __gid FROM (SELECT DISTINCT ${keyNames} FROM __sweep_labels)`);
+  const labels = await duck.readDoubleColumns(`SELECT __gid::DOUBLE, __t::DOUBLE, __row::DOUBLE FROM __sweep_labels JOIN __sweep_entities USING (${keyNames}) ORDER BY 1, 2, 3`);
+  const events = await duck.readDoubleColumns(`SELECT __gid::DOUBLE, __ts::DOUBLE, __seq::DOUBLE${inputList}
+    FROM read_parquet(${literal(offlinePath)}) JOIN __sweep_entities USING (${keyNames})
+    WHERE __ts < (SELECT max(__t) FROM __sweep_labels) ORDER BY 1, 2, 3`);
+  await duck.run("DROP TABLE __sweep_labels; DROP TABLE __sweep_entities");
+  return shape(events, labels, inputs);
+}
+
+/** Keys are compared as doubles on the fast path: exact only within ±2^53. */
+async function keysFitDoubles(duck: Duck, key: string, offlinePath: string, labelsTable: string): Promise<boolean> {
+  const [r] = await duck.all<{ ok: boolean }>(`SELECT coalesce((SELECT max(abs(${key})) FROM read_parquet(${literal(offlinePath)})) <= 9007199254740991
+    AND coalesce((SELECT max(abs(TRY_CAST(${key} AS BIGINT))) FROM ${ident(labelsTable)}), 0) <= 9007199254740991, true) AS ok`);
+  return r!.ok === true;
+}
+
+function shape(events: Float64Array[], labels: Float64Array[], inputs: number[]) {
+  const [entity, ts, seq, ...x] = events as [Float64Array, Float64Array, Float64Array, ...Float64Array[]];
+  const [lEntity, lTs, lRow] = labels as [Float64Array, Float64Array, Float64Array];
+  return {
+    events: { entity, ts, seq, inputs: new Map(inputs.map((input, c) => [input, x[c]!])) },
+    labels: { entity: lEntity, ts: lTs, row: lRow },
+  };
+}
