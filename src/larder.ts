@@ -15,10 +15,12 @@ import type { OnlineStore } from "./online/online-store.ts";
 import { applyPlan, planChanges, type Plan } from "./registry/plan.ts";
 import { Registry } from "./registry/registry.ts";
 
+const REGISTRY_CHECK_MS = 250;
+
 export class Larder {
   #duck?: Promise<Duck>;
   #store?: OnlineStore;
-  #registry?: { registry: Registry; mtimeMs: number };
+  #registry?: { registry: Registry; mtimeMs: number; checkedAt: number };
 
   constructor(readonly config: Config) {}
 
@@ -34,14 +36,20 @@ export class Larder {
     return (this.#store ??= openOnlineStore(this.config.online, this.config.dataDir));
   }
 
-  /** The applied registry; re-read when its file changed (e.g. `larder apply` beside `serve`). */
+  /**
+   * The applied registry; re-read when its file changed (e.g. `larder apply` beside
+   * `serve`), checked at most every REGISTRY_CHECK_MS so lookups don't stat per request.
+   */
   registry(): Registry {
+    const now = performance.now();
+    if (this.#registry && now - this.#registry.checkedAt < REGISTRY_CHECK_MS) return this.#registry.registry;
     const path = Registry.registryPath(this.config.dataDir);
     let mtimeMs = -1;
     try {
       mtimeMs = statSync(path).mtimeMs;
     } catch {}
-    if (!this.#registry || this.#registry.mtimeMs !== mtimeMs) this.#registry = { registry: Registry.load(this.config.dataDir), mtimeMs };
+    if (!this.#registry || this.#registry.mtimeMs !== mtimeMs) this.#registry = { registry: Registry.load(this.config.dataDir), mtimeMs, checkedAt: now };
+    this.#registry.checkedAt = now;
     return this.#registry.registry;
   }
 

@@ -14,7 +14,8 @@ export const END = Date.UTC(2026, 3, 1);
 
 export type BenchRepo = { dir: string; larder: Larder; events: number; users: number; merchants: number };
 
-export async function benchRepo(name: string, events: number, users: number, merchants = 1000, days = 90): Promise<BenchRepo> {
+/** `end`: the data's last instant (default END, fixed so offline runs are comparable). */
+export async function benchRepo(name: string, events: number, users: number, merchants = 1000, days = 90, end = END): Promise<BenchRepo> {
   const dir = join(tmpdir(), "larder-bench", name);
   const data = join(dir, "data");
   mkdirSync(data, { recursive: true });
@@ -22,7 +23,7 @@ export async function benchRepo(name: string, events: number, users: number, mer
   const path = join(data, "transactions.parquet");
   if (!existsSync(path)) {
     const duck = await Duck.open();
-    const start = END - days * DAY;
+    const start = end - days * DAY;
     await duck.run(`COPY (
       SELECT 't' || i AS transaction_id,
         (hash(i) % ${users} + 1)::BIGINT AS user_id,

@@ -52,8 +52,8 @@ export interface OnlineStore {
   read(table: string, entityKeys: readonly string[]): Promise<(OnlineRecord | undefined)[]>;
   /** Writes records (replacing whole records) and pointers atomically. */
   commit(commit: Commit): Promise<void>;
-  /** The pointer of every view with served data. */
-  pointers(): Promise<Map<string, ServingPointer>>;
+  /** The pointer of every view with served data (shared: do not modify). */
+  pointers(): Promise<ReadonlyMap<string, ServingPointer>>;
   /** Deletes every record of a table (one no pointer refers to). */
   dropTable(table: string): Promise<void>;
   /** Names of the tables that hold records. */

@@ -1,19 +1,105 @@
 /**
- * OnlineRecord ⇄ a msgpack-friendly object. Float64Arrays are stored as their raw bytes
- * (little-endian), which msgpack keeps as binary and decodes in one copy.
+ * OnlineRecord ⇄ bytes, the same for every backend, decoded with one copy plus views:
+ *
+ *   u32 format | u32 value count V | u32 lifetime length | u32 series count S | u32 × S series lengths
+ *   u8 × V value tags                                     | pad to 8
+ *   f64 ts | f64 × V number values | f64 lifetime… | f64 series…   (lengths count numbers)
+ *   UTF-8 JSON array of the values tagged "json"           (the rest; absent when none)
+ *
+ * Latest values are mostly numbers: those stay float64, so a lookup parses no JSON.
+ * Strings (and anything else JSON can carry) go to the JSON tail; dates are stored as
+ * ISO-8601 strings, which is what lookups answer with anyway.
  */
+import { NotAppliedError } from "../errors.ts";
 import type { OnlineRecord } from "./online-store.ts";
 
-export type StoredRecord = { t: number; v: unknown[]; l: Uint8Array; s: Uint8Array[] };
+const FORMAT = 2;
+const enum Tag { Null = 0, Number = 1, True = 2, False = 3, Json = 4 }
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
-const bytes = (a: Float64Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-
-function floats(b: Uint8Array): Float64Array {
-  // Always copy: a decoded binary may be a view into a buffer the store reuses for the
-  // next read (and Buffer#slice does not copy, so call Uint8Array's).
-  return new Float64Array(Uint8Array.prototype.slice.call(b).buffer);
+export function encodeRecord(r: OnlineRecord): Uint8Array {
+  const nValues = r.values.length;
+  const tags = new Uint8Array(nValues);
+  const numbers = new Float64Array(nValues);
+  const json: unknown[] = [];
+  r.values.forEach((v, i) => {
+    if (v === null || v === undefined) tags[i] = Tag.Null;
+    else if (typeof v === "number") { tags[i] = Tag.Number; numbers[i] = v; }
+    else if (typeof v === "boolean") tags[i] = v ? Tag.True : Tag.False;
+    else { tags[i] = Tag.Json; json.push(v instanceof Date ? v.toISOString() : v); }
+  });
+  const tail = json.length ? encoder.encode(JSON.stringify(json)) : new Uint8Array(0);
+  const header = align8(4 * (4 + r.series.length) + nValues);
+  const doubles = 1 + nValues + r.lifetime.length + r.series.reduce((n, s) => n + s.length, 0);
+  const out = new Uint8Array(header + 8 * doubles + tail.length);
+  const u32 = new Uint32Array(out.buffer, 0, 4 + r.series.length);
+  u32[0] = FORMAT;
+  u32[1] = nValues;
+  u32[2] = r.lifetime.length;
+  u32[3] = r.series.length;
+  r.series.forEach((s, i) => (u32[4 + i] = s.length));
+  out.set(tags, 4 * (4 + r.series.length));
+  const f = new Float64Array(out.buffer, header, doubles);
+  f[0] = r.ts;
+  f.set(numbers, 1);
+  let at = 1 + nValues;
+  f.set(r.lifetime, at);
+  at += r.lifetime.length;
+  for (const s of r.series) {
+    f.set(s, at);
+    at += s.length;
+  }
+  out.set(tail, header + 8 * doubles);
+  return out;
 }
 
-export const encodeRecord = (r: OnlineRecord): StoredRecord => ({ t: r.ts, v: r.values, l: bytes(r.lifetime), s: r.series.map(bytes) });
+/**
+ * Decodes bytes that may be a view into a buffer the store reuses: copies first, and only
+ * `length` bytes (lmdb-js's getBinaryFast hands out a 16 MiB shared buffer whose
+ * `length` alone is right). The copy goes through a plain Uint8Array view: slice() or
+ * subarray() on a Buffer would construct Buffers (species), a third of a lookup's time.
+ */
+export function decodeRecord(bytes: Uint8Array): OnlineRecord {
+  const n = bytes.length;
+  const copy = new Uint8Array(n);
+  copy.set(new Uint8Array(bytes.buffer, bytes.byteOffset, n));
+  const buffer = copy.buffer;
+  const head = new Uint32Array(buffer, 0, 4);
+  if (head[0] !== FORMAT) throw new NotAppliedError(`online record format ${head[0]} is not ${FORMAT}: run larder materialize again`);
+  const nValues = head[1]!;
+  const lifetimeLength = head[2]!;
+  const seriesCount = head[3]!;
+  const lengths = new Uint32Array(buffer, 16, seriesCount);
+  const tagsAt = 4 * (4 + seriesCount);
+  const header = align8(tagsAt + nValues);
+  const f = new Float64Array(buffer, header, (copy.length - header) >> 3);
+  let at = 1 + nValues;
+  const lifetime = f.subarray(at, at + lifetimeLength);
+  at += lifetimeLength;
+  const series: Float64Array[] = new Array(seriesCount);
+  let doubles = at;
+  for (let i = 0; i < seriesCount; i++) doubles += lengths[i]!;
+  for (let i = 0; i < seriesCount; i++) {
+    series[i] = f.subarray(at, at + lengths[i]!);
+    at += lengths[i]!;
+  }
+  const values: unknown[] = new Array(nValues);
+  let json: unknown[] | undefined;
+  let j = 0;
+  for (let i = 0; i < nValues; i++) {
+    switch (copy[tagsAt + i]) {
+      case Tag.Number: values[i] = f[1 + i]; break;
+      case Tag.True: values[i] = true; break;
+      case Tag.False: values[i] = false; break;
+      case Tag.Json:
+        json ??= JSON.parse(decoder.decode(copy.subarray(header + 8 * doubles))) as unknown[];
+        values[i] = json[j++];
+        break;
+      default: values[i] = null;
+    }
+  }
+  return { ts: f[0]!, values, lifetime, series };
+}
 
-export const decodeRecord = (s: StoredRecord): OnlineRecord => ({ ts: s.t, values: s.v, lifetime: floats(s.l), series: s.s.map(floats) });
+const align8 = (n: number) => (n + 7) & ~7;

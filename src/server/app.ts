@@ -1,19 +1,13 @@
-/** The HTTP API: hono routes over the Larder facade, one error mapping, a body-size limit. */
+/** The HTTP API: hono routes over the Larder facade and one error mapping (body limits: read-json.ts). */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { Larder } from "../larder.ts";
-import { PayloadTooLargeError, NotFoundError } from "../errors.ts";
+import { NotFoundError } from "../errors.ts";
 import { errorResponse } from "./error-handler.ts";
 import { onlineFeaturesRoute } from "./routes/online-features.ts";
 import { registryRoutes } from "./routes/registry-routes.ts";
 
 export function createApp(larder: Larder): Hono {
   const app = new Hono();
-  const limit = larder.config.maxBodyBytes;
-  app.use("*", bodyLimit({
-    maxSize: limit,
-    onError: () => { throw new PayloadTooLargeError(`request body is larger than ${limit} bytes (LARDER_MAX_BODY_BYTES)`); },
-  }));
   app.get("/health", async (c) => {
     const pointers = await larder.store().pointers();
     return c.json({ status: "ok", store: larder.store().kind, views: Object.fromEntries([...pointers].map(([k, p]) => [k, { version: p.version, watermark: new Date(p.watermark).toISOString() }])) });

@@ -1,12 +1,20 @@
-/** Parses and validates a JSON body with a zod schema; every failure is a 400 naming the problem. */
+/**
+ * Parses and validates a JSON body with a zod schema; every failure is a 4xx naming the
+ * problem. The size limit is checked here (Content-Length first, then the bytes read)
+ * rather than by a middleware wrapping every request's body stream.
+ */
 import type { Context } from "hono";
 import { z } from "zod";
-import { BadRequestError } from "../errors.ts";
+import { BadRequestError, PayloadTooLargeError } from "../errors.ts";
 
-export async function readJson<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
+export async function readJson<T extends z.ZodType>(c: Context, schema: T, maxBytes: number): Promise<z.output<T>> {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/json\b/i.test(type)) throw new BadRequestError(`send the body as JSON with content-type: application/json (got "${type.slice(0, 60)}")`, "unsupported_media_type");
+  const tooLarge = () => new PayloadTooLargeError(`request body is larger than ${maxBytes} bytes (LARDER_MAX_BODY_BYTES)`);
+  if (Number(c.req.header("content-length") ?? 0) > maxBytes) throw tooLarge();
   const text = await c.req.text();
+  // A string's UTF-8 size is at most 3 bytes per UTF-16 unit: count exactly only when it may matter.
+  if (text.length * 3 > maxBytes && Buffer.byteLength(text) > maxBytes) throw tooLarge();
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -4,7 +4,14 @@ import { createApp } from "./app.ts";
 
 export function startServer(larder: Larder) {
   const app = createApp(larder);
-  const server = Bun.serve({ hostname: larder.config.host, port: larder.config.port, fetch: app.fetch });
+  const server = Bun.serve({
+    hostname: larder.config.host,
+    port: larder.config.port,
+    fetch: app.fetch,
+    // Bodies are checked against maxBodyBytes (with a JSON 413) when read; this only keeps
+    // Bun from buffering far larger chunked bodies first.
+    maxRequestBodySize: Math.max(4 * larder.config.maxBodyBytes, 65_536),
+  });
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   const stop = async () => {

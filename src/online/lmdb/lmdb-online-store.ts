@@ -8,13 +8,15 @@ import { mkdirSync } from "node:fs";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { OnlineStoreError } from "../../errors.ts";
 import type { Commit, OnlineRecord, OnlineStore, ServingPointer } from "../online-store.ts";
-import { decodeRecord, encodeRecord, type StoredRecord } from "../record-codec.ts";
+import { decodeRecord, encodeRecord } from "../record-codec.ts";
 
 export type LmdbConfig = { path: string };
 
 const SEP = "\u0001";
 const END = "\u0002";
-const POINTER = "pointer:";
+/** All pointers as one object, and a counter bumped with every change to it. */
+const POINTERS = "pointers";
+const POINTERS_VERSION = "pointers:version";
 const TABLE = "table:";
 
 export class LmdbOnlineStore implements OnlineStore {
@@ -22,15 +24,17 @@ export class LmdbOnlineStore implements OnlineStore {
   readonly capabilities = { multiProcess: true };
   readonly #config: Readonly<LmdbConfig>;
   readonly #root: RootDatabase;
-  readonly #records: Database<StoredRecord, string>;
+  readonly #records: Database<Uint8Array, string>;
   readonly #meta: Database<unknown, string>;
+  /** Decoded pointers and the counter they were read at: one small read per lookup. */
+  #pointers: { version: unknown; map: Map<string, ServingPointer> } | undefined;
 
   constructor(config: LmdbConfig) {
     this.#config = Object.freeze({ ...config });
     try {
       mkdirSync(this.#config.path, { recursive: true });
       this.#root = open({ path: this.#config.path, compression: false, maxDbs: 4 });
-      this.#records = this.#root.openDB<StoredRecord, string>({ name: "records" });
+      this.#records = this.#root.openDB<Uint8Array, string>({ name: "records", encoding: "binary" });
       this.#meta = this.#root.openDB<unknown, string>({ name: "meta" });
     } catch (err) {
       throw new OnlineStoreError(`cannot open the LMDB online store at ${this.#config.path}: ${(err as Error).message}`, { cause: err });
@@ -40,8 +44,9 @@ export class LmdbOnlineStore implements OnlineStore {
   async read(table: string, entityKeys: readonly string[]): Promise<(OnlineRecord | undefined)[]> {
     const prefix = table + SEP;
     return entityKeys.map((k) => {
-      const stored = this.#records.get(prefix + k);
-      return stored === undefined ? undefined : decodeRecord(stored);
+      // getBinaryFast returns a buffer reused by the next read; decodeRecord copies it.
+      const bytes = this.#records.getBinaryFast(prefix + k);
+      return bytes === undefined ? undefined : decodeRecord(bytes);
     });
   }
 
@@ -50,16 +55,22 @@ export class LmdbOnlineStore implements OnlineStore {
     await this.#root.transaction(() => {
       void this.#meta.put(TABLE + c.table, { createdAt: new Date().toISOString() });
       for (const [key, record] of c.records) void this.#records.put(prefix + key, encodeRecord(record));
-      for (const p of c.pointers ?? []) void this.#meta.put(POINTER + p.view, p);
+      if (c.pointers?.length) {
+        const all = { ...((this.#meta.get(POINTERS) as Record<string, ServingPointer> | undefined) ?? {}) };
+        for (const p of c.pointers) all[p.view] = p;
+        void this.#meta.put(POINTERS, all);
+        void this.#meta.put(POINTERS_VERSION, ((this.#meta.get(POINTERS_VERSION) as number | undefined) ?? 0) + 1);
+      }
     });
   }
 
-  async pointers(): Promise<Map<string, ServingPointer>> {
-    const out = new Map<string, ServingPointer>();
-    for (const { key, value } of this.#meta.getRange({ start: POINTER, end: POINTER + "\uffff" })) {
-      out.set(key.slice(POINTER.length), value as ServingPointer);
+  async pointers(): Promise<ReadonlyMap<string, ServingPointer>> {
+    const version = this.#meta.get(POINTERS_VERSION);
+    if (!this.#pointers || this.#pointers.version !== version) {
+      const all = (this.#meta.get(POINTERS) as Record<string, ServingPointer> | undefined) ?? {};
+      this.#pointers = { version, map: new Map(Object.entries(all)) };
     }
-    return out;
+    return this.#pointers.map;
   }
 
   async dropTable(table: string): Promise<void> {

@@ -20,7 +20,7 @@ export const OnlineFeaturesBody = z
 
 export function onlineFeaturesRoute(larder: Larder) {
   return new Hono().post("/", async (c) => {
-    const body = await readJson(c, OnlineFeaturesBody);
+    const body = await readJson(c, OnlineFeaturesBody, larder.config.maxBodyBytes);
     const registry = larder.registry();
     const refs = resolveFeatures(registry, body);
     const at = body.at === undefined ? undefined : parseInstant(String(body.at), "at");
