@@ -67,12 +67,12 @@ export async function ensureOfflineTable(duck: Duck, v: ResolvedView, repoDir: s
   const notNull = [...keys, ts].map((c) => `${c} IS NOT NULL`).join(" AND ");
   const tmp = `${path}.tmp`;
   // Sorted by entity, then time: historical retrieval reads it in this order without a sort.
-  await duck.run(`COPY (SELECT ${select} FROM __source WHERE ${notNull} ORDER BY ${keys.join(", ")}, __ts, __seq) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+  await duck.run(`COPY (SELECT ${select} FROM __source WHERE ${notNull} ORDER BY ${keys.join(", ")}, __ts, __seq) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`);
+  const [stats] = await duck.all<{ n: number; lo: number | null; hi: number | null }>(
+    `SELECT count(*) AS n, epoch_ms(min(${ts})) AS lo, epoch_ms(max(${ts})) AS hi FROM __source WHERE ${notNull}`,
+  );
   await duck.run("DROP TABLE __source");
   renameSync(tmp, path);
-  const [stats] = await duck.all<{ n: number; lo: number | null; hi: number | null }>(
-    `SELECT count(*) AS n, min(__ts) AS lo, max(__ts) AS hi FROM read_parquet(${literal(path)})`,
-  );
   const table: OfflineTable = {
     format: OFFLINE_TABLE_FORMAT, view: v.def.name, version: v.version, path, fingerprint, rows: stats!.n, minTs: stats!.lo, maxTs: stats!.hi, builtAt: new Date().toISOString(),
   };
