@@ -5,11 +5,13 @@
  * - latest row: the last event with ts < t (later source row wins a tie), if ts ≥ t − ttl;
  * - all null when the entity has no event before t.
  *
- * Events and labels arrive as two sorted streams (offline/sweep-input.ts); one O(n) pass
- * per entity adds its events up to each label's time and keeps, per (input, window,
- * hop), a sliding window with running sums and monotonic deques for min and max. This
- * replaced one SQL window function per feature: 64 s → about 10 s for 1M labels over 10M
- * events on 2 cores.
+ * Events and labels arrive as two sorted streams (offline/sweep-input.ts). Per entity,
+ * each aggregation input gets prefix sums over its events (count, sum and sum of squares
+ * of values shifted by the entity's first value, and the last non-null event), so any
+ * window is a difference of two prefixes; each (input, window, hop) keeps only a pointer
+ * to its first event, moved forward as label times grow. Windowed min and max use
+ * monotonic deques, lifetime min and max prefix minima/maxima. All O(n). This replaced one
+ * SQL window function per feature: 64 s → under 10 s for 1M labels over 10M events.
  */
 import type { ResolvedView } from "../registry/registry.ts";
 import type { Aggregation } from "../windows/tile-stats.ts";
@@ -34,151 +36,199 @@ export async function sweepView(duck: Duck, v: ResolvedView, offlineTablePath: s
   const values = new Map(features.map((f) => [f.name, new Float64Array(labelCount).fill(NaN)]));
   const latestSeq = new Float64Array(labelCount).fill(NaN);
   const hasHistory = new Uint8Array(labelCount);
-  // Features that share input, window and hop share one sliding window.
-  const groups = new Map<string, { input: number; window: number | null; hop: number | null; out: { fn: Aggregation; target: Float64Array }[] }>();
+
+  const prefixes = new Map(inputs.map((i) => [i, new InputPrefix(events.inputs.get(i)!)]));
+  // Features that share input, window and hop share one window.
+  const groups = new Map<string, WindowGroup>();
   for (const f of features) {
     const key = `${f.input}/${f.window}/${f.hop}`;
-    if (!groups.has(key)) groups.set(key, { input: f.input, window: f.window, hop: f.hop, out: [] });
-    groups.get(key)!.out.push({ fn: f.fn, target: values.get(f.name)! });
+    if (!groups.has(key)) groups.set(key, new WindowGroup(prefixes.get(f.input)!, f.window, f.hop, events.ts));
+    groups.get(key)!.outputs.push({ fn: f.fn, target: values.get(f.name)! });
   }
-  const windows = [...groups.values()].map((g) => new SlidingWindow(g.window, g.hop, g.out, events.inputs.get(g.input)!, events.ts));
+  const windows = [...groups.values()];
+  for (const w of windows) w.prepare();
+  const prefixList = [...prefixes.values()];
   const ttl = v.def.ttl;
   const { entity: eEntity, ts: eTs, seq } = events;
   const { entity: lEntity, ts: lTs, row: lRow } = labels;
   const nE = eEntity.length;
-  let i = 0;
+  let start = 0; // first event of the current entity
+  let i = 0; // events before i (of this entity) are before the current label
   let current = NaN;
-  let lastEvent = -1;
   for (let j = 0; j < lEntity.length; j++) {
     const k = lEntity[j]!;
     if (k !== current) {
       current = k;
       while (i < nE && eEntity[i]! < k) i++;
-      for (const w of windows) w.reset(i);
-      lastEvent = -1;
+      start = i;
+      let end = start;
+      while (end < nE && eEntity[end] === k) end++;
+      for (let p = 0; p < prefixList.length; p++) prefixList[p]!.build(start, end);
+      for (let w = 0; w < windows.length; w++) windows[w]!.reset(start);
     }
     const t = lTs[j]!;
-    // Every event of this entity before t enters the windows (labels come in time order).
-    while (i < nE && eEntity[i] === k && eTs[i]! < t) {
-      for (let w = 0; w < windows.length; w++) windows[w]!.add(i);
-      lastEvent = i++;
-    }
-    if (lastEvent < 0) continue;
+    while (i < nE && eEntity[i] === k && eTs[i]! < t) i++;
+    if (i === start) continue; // no event before t: every feature stays null
     const row = lRow[j]!;
     hasHistory[row] = 1;
-    if (ttl === null || eTs[lastEvent]! >= t - ttl) latestSeq[row] = seq[lastEvent]!;
+    if (ttl === null || eTs[i - 1]! >= t - ttl) latestSeq[row] = seq[i - 1]!;
     for (let w = 0; w < windows.length; w++) windows[w]!.emit(i, t, row);
   }
   return { values, latestSeq, hasHistory };
 }
 
-/** A window over one entity's events (indexes into the event columns), slid forward as label times grow. */
-class SlidingWindow {
+/**
+ * Prefix statistics of one input over the current entity's events [start, end): entry p
+ * covers the first p events. Values are shifted by the entity's first value, which keeps
+ * sumSq − sum²/n well conditioned.
+ */
+class InputPrefix {
+  start = 0;
+  shift = 0;
+  count = new Float64Array(1);
+  sum = new Float64Array(1);
+  sumSq = new Float64Array(1);
+  /** Index (absolute) of the last non-null event among the first p, or −1. */
+  last = new Int32Array(1);
+  minimum = new Float64Array(1);
+  maximum = new Float64Array(1);
+  wantsExtremes = false;
+
+  constructor(readonly x: Float64Array) {}
+
+  build(start: number, end: number): void {
+    const n = end - start;
+    if (this.count.length < n + 1) this.grow(n + 1);
+    this.start = start;
+    const x = this.x;
+    let shift = NaN;
+    for (let r = start; r < end && Number.isNaN(shift); r++) shift = x[r]!;
+    this.shift = Number.isNaN(shift) ? 0 : shift;
+    const { count, sum, sumSq, last, minimum, maximum } = this;
+    count[0] = sum[0] = sumSq[0] = 0;
+    last[0] = -1;
+    minimum[0] = Infinity;
+    maximum[0] = -Infinity;
+    for (let p = 0; p < n; p++) {
+      const v = x[start + p]!;
+      if (Number.isNaN(v)) {
+        count[p + 1] = count[p]!;
+        sum[p + 1] = sum[p]!;
+        sumSq[p + 1] = sumSq[p]!;
+        last[p + 1] = last[p]!;
+        if (this.wantsExtremes) { minimum[p + 1] = minimum[p]!; maximum[p + 1] = maximum[p]!; }
+        continue;
+      }
+      const d = v - this.shift;
+      count[p + 1] = count[p]! + 1;
+      sum[p + 1] = sum[p]! + d;
+      sumSq[p + 1] = sumSq[p]! + d * d;
+      last[p + 1] = start + p;
+      if (this.wantsExtremes) {
+        minimum[p + 1] = v < minimum[p]! ? v : minimum[p]!;
+        maximum[p + 1] = v > maximum[p]! ? v : maximum[p]!;
+      }
+    }
+  }
+
+  private grow(size: number): void {
+    const cap = Math.max(size, this.count.length * 2);
+    this.count = new Float64Array(cap);
+    this.sum = new Float64Array(cap);
+    this.sumSq = new Float64Array(cap);
+    this.last = new Int32Array(cap);
+    if (this.wantsExtremes) {
+      this.minimum = new Float64Array(cap);
+      this.maximum = new Float64Array(cap);
+    }
+  }
+}
+
+/** One (input, window, hop): a pointer to its first event, plus deques for windowed min/max. */
+class WindowGroup {
+  readonly outputs: { fn: Aggregation; target: Float64Array }[] = [];
   private lo = 0;
-  private count = 0;
-  private sum = 0;
-  private sumSq = 0;
-  /** Values are shifted by the entity's first value: keeps sumSq − sum²/n well conditioned. */
-  private shift = NaN;
-  private last = -1;
-  // Monotonic deques of row indexes, as typed arrays over the whole sweep: [head, tail).
-  private readonly minQ: Int32Array;
-  private readonly maxQ: Int32Array;
+  private needMin = false;
+  private needMax = false;
+  // Monotonic deques of event indexes, [head, tail); fed up to the current label.
+  private minQ = new Int32Array(0);
+  private maxQ = new Int32Array(0);
   private minHead = 0;
   private minTail = 0;
   private maxHead = 0;
   private maxTail = 0;
-  private runMin = Infinity;
-  private runMax = -Infinity;
-  private readonly needMin: boolean;
-  private readonly needMax: boolean;
+  private fed = 0;
 
   constructor(
+    private readonly prefix: InputPrefix,
     private readonly window: number | null,
     private readonly hop: number | null,
-    private readonly out: { fn: Aggregation; target: Float64Array }[],
-    private readonly x: Float64Array,
     private readonly ts: Float64Array,
-  ) {
-    // Deques only where a min or max of a window is asked for: they are the costly part.
-    this.needMin = window !== null && out.some((o) => o.fn === "min");
-    this.needMax = window !== null && out.some((o) => o.fn === "max");
-    this.minQ = new Int32Array(this.needMin ? x.length : 0);
-    this.maxQ = new Int32Array(this.needMax ? x.length : 0);
+  ) {}
+
+  /** Called once the outputs are known. */
+  prepare(): void {
+    const wants = (fn: Aggregation) => this.outputs.some((o) => o.fn === fn);
+    if (this.window === null) {
+      if (wants("min") || wants("max")) this.prefix.wantsExtremes = true;
+      return;
+    }
+    this.needMin = wants("min");
+    this.needMax = wants("max");
+    if (this.needMin) this.minQ = new Int32Array(this.prefix.x.length);
+    if (this.needMax) this.maxQ = new Int32Array(this.prefix.x.length);
   }
 
   reset(start: number): void {
     this.lo = start;
-    this.count = this.sum = this.sumSq = 0;
-    this.shift = NaN;
-    this.last = -1;
+    this.fed = start;
     this.minHead = this.minTail = this.maxHead = this.maxTail = 0;
-    this.runMin = Infinity;
-    this.runMax = -Infinity;
   }
 
-  add(r: number): void {
-    const v = this.x[r]!;
-    if (Number.isNaN(v)) return;
-    if (Number.isNaN(this.shift)) this.shift = v;
-    const d = v - this.shift;
-    this.count++;
-    this.sum += d;
-    this.sumSq += d * d;
-    this.last = r;
-    if (this.window === null) {
-      if (v < this.runMin) this.runMin = v;
-      if (v > this.runMax) this.runMax = v;
-      return;
-    }
-    if (this.needMin) {
-      while (this.minTail > this.minHead && this.x[this.minQ[this.minTail - 1]!]! >= v) this.minTail--;
-      this.minQ[this.minTail++] = r;
-    }
-    if (this.needMax) {
-      while (this.maxTail > this.maxHead && this.x[this.maxQ[this.maxTail - 1]!]! <= v) this.maxTail--;
-      this.maxQ[this.maxTail++] = r;
-    }
-  }
-
-  /** Evaluates at time t, with events before index `end` added, and writes the outputs for label `row`. */
+  /** Evaluates at time t over events before index `end`, writing the outputs for label `row`. */
   emit(end: number, t: number, row: number): void {
+    const pre = this.prefix;
+    const x = pre.x;
     let from = -Infinity;
     if (this.window !== null) {
       from = Math.floor((t - this.window) / this.hop!) * this.hop!;
-      // Drop events that fell out of the window's tail (label rows in between are skipped).
-      // Every event before `end` has been through add(); null inputs are NaN.
-      while (this.lo < end && this.ts[this.lo]! < from) {
-        const lo = this.lo++;
-        const v = this.x[lo]!;
-        if (Number.isNaN(v)) continue;
-        this.count--;
-        const d = v - this.shift;
-        this.sum -= d;
-        this.sumSq -= d * d;
-        if (this.count === 0) this.sum = this.sumSq = 0;
-        if (this.minHead < this.minTail && this.minQ[this.minHead] === lo) this.minHead++;
-        if (this.maxHead < this.maxTail && this.maxQ[this.maxHead] === lo) this.maxHead++;
+      while (this.lo < end && this.ts[this.lo]! < from) this.lo++;
+      if (this.needMin || this.needMax) {
+        for (; this.fed < end; this.fed++) {
+          const v = x[this.fed]!;
+          if (Number.isNaN(v)) continue;
+          if (this.needMin) {
+            while (this.minTail > this.minHead && x[this.minQ[this.minTail - 1]!]! >= v) this.minTail--;
+            this.minQ[this.minTail++] = this.fed;
+          }
+          if (this.needMax) {
+            while (this.maxTail > this.maxHead && x[this.maxQ[this.maxTail - 1]!]! <= v) this.maxTail--;
+            this.maxQ[this.maxTail++] = this.fed;
+          }
+        }
+        while (this.minHead < this.minTail && this.minQ[this.minHead]! < this.lo) this.minHead++;
+        while (this.maxHead < this.maxTail && this.maxQ[this.maxHead]! < this.lo) this.maxHead++;
       }
     }
-    const n = this.count;
-    for (const { fn, target } of this.out) target[row] = this.value(fn, n, from);
-  }
-
-  private value(fn: Aggregation, n: number, from: number): number {
-    const windowed = this.window !== null;
-    switch (fn) {
-      case "count": return n;
-      case "sum": return n === 0 ? 0 : this.sum + n * this.shift;
-      case "mean": return n === 0 ? NaN : this.sum / n + this.shift;
-      case "min": return n === 0 ? NaN : windowed ? this.x[this.minQ[this.minHead]!]! : this.runMin;
-      case "max": return n === 0 ? NaN : windowed ? this.x[this.maxQ[this.maxHead]!]! : this.runMax;
-      case "last": return this.last >= 0 && this.ts[this.last]! >= from ? this.x[this.last]! : NaN;
-      case "stddev": {
-        if (n < 2) return NaN;
-        const variance = (this.sumSq - (this.sum * this.sum) / n) / (n - 1);
-        return Math.sqrt(Math.max(0, variance));
+    const a = this.lo - pre.start;
+    const b = end - pre.start;
+    const n = pre.count[b]! - pre.count[a]!;
+    const sum = pre.sum[b]! - pre.sum[a]!;
+    const sumSq = pre.sumSq[b]! - pre.sumSq[a]!;
+    const last = pre.last[b]!;
+    for (let o = 0; o < this.outputs.length; o++) {
+      const { fn, target } = this.outputs[o]!;
+      let value: number;
+      switch (fn) {
+        case "count": value = n; break;
+        case "sum": value = n === 0 ? 0 : sum + n * pre.shift; break;
+        case "mean": value = n === 0 ? NaN : sum / n + pre.shift; break;
+        case "min": value = n === 0 ? NaN : this.window === null ? pre.minimum[b]! : x[this.minQ[this.minHead]!]!; break;
+        case "max": value = n === 0 ? NaN : this.window === null ? pre.maximum[b]! : x[this.maxQ[this.maxHead]!]!; break;
+        case "last": value = last >= this.lo ? x[last]! : NaN; break;
+        case "stddev": value = n < 2 ? NaN : Math.sqrt(Math.max(0, (sumSq - (sum * sum) / n) / (n - 1))); break;
       }
+      target[row] = value;
     }
   }
 }
