@@ -67,6 +67,7 @@ describe("invalid definitions are reported precisely and nothing is applied", ()
       "features/b.ts": `import { entity } from "larder"; export const dup = entity({ name: "user", joinKeys: { id: "string" } });`,
     });
     expect(msg).toContain('features/b.ts "user": ✖ another entity is also named "user"');
+    expect(msg).not.toContain("join key"); // the view is checked against the first "user", not the duplicate
     expect(msg).toContain('"svc": ✖ feature view "spend" has no feature "nope" (it has n)');
     expect(msg).toContain('"svc": ✖ unknown feature view "other"');
   });

@@ -23,8 +23,14 @@ export async function checkDefinitions(defs: Definitions, duck: Duck, files: Map
       seen.add(d.name);
     }
   }
-  const entities = new Map(defs.entities.map((e) => [e.name, e]));
-  const sources = new Map(defs.sources.map((s) => [s.name, s]));
+  // With duplicates, the first definition stands (the others are already reported).
+  const firstByName = <T extends { name: string }>(list: T[]) => {
+    const m = new Map<string, T>();
+    for (const d of list) if (!m.has(d.name)) m.set(d.name, d);
+    return m;
+  };
+  const entities = firstByName(defs.entities);
+  const sources = firstByName(defs.sources);
 
   const views: FeatureViewDef[] = [];
   for (const v of defs.views) {
