@@ -15,14 +15,6 @@ export function parseDuration(text: string): number {
   return ms;
 }
 
-/** 604800000 → "7d": the largest unit that divides exactly. */
-export function formatDuration(ms: number): string {
-  for (const unit of ["w", "d", "h", "m", "s"] as const) {
-    if (ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`;
-  }
-  return `${ms}ms`;
-}
-
 /** Parses an ISO-8601 instant or epoch milliseconds given as a string. */
 export function parseInstant(text: string, what = "time"): EpochMs {
   const asNumber = Number(text);

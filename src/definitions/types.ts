@@ -85,5 +85,3 @@ export type Definitions = {
   views: FeatureViewDef[];
   services: FeatureServiceDef[];
 };
-
-export const refString = (r: FeatureRef): string => `${r.view}:${r.feature}`;

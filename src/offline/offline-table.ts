@@ -34,12 +34,6 @@ export const inputColumn = (i: number) => `__in_${i}`;
 
 export const offlineDir = (dataDir: string, view: string, version: string) => join(dataDir, "offline", view, version);
 
-/** Columns of the offline table in order: keys, __ts, __seq, expression features, inputs. */
-export function offlineColumns(v: ResolvedView): string[] {
-  const layout = viewLayout(v.def);
-  return [...v.entity.joinKeys.map((k) => k.name), "__ts", "__seq", ...layout.expressions.map((e) => e.name), ...layout.inputs.map((_, i) => inputColumn(i))];
-}
-
 export async function ensureOfflineTable(duck: Duck, v: ResolvedView, repoDir: string, dataDir: string): Promise<OfflineTable> {
   const dir = offlineDir(dataDir, v.def.name, v.version);
   const manifestPath = join(dir, "_table.json");

@@ -25,8 +25,6 @@ export type SweepResult = {
   values: Map<string, Float64Array>;
   /** Per label row, the __seq of the latest event within ttl (NaN: none). */
   latestSeq: Float64Array;
-  /** Per label row, 1 when the entity has an event before t. */
-  hasHistory: Uint8Array;
 };
 
 /** Label rows are in `labelsTable` with __row (0..n−1), __t and the join keys. */
@@ -35,7 +33,6 @@ export async function sweepView(duck: Duck, v: ResolvedView, offlineTablePath: s
   const { events, labels } = await loadSweepInput(duck, v, offlineTablePath, labelsTable, inputs);
   const values = new Map(features.map((f) => [f.name, new Float64Array(labelCount).fill(NaN)]));
   const latestSeq = new Float64Array(labelCount).fill(NaN);
-  const hasHistory = new Uint8Array(labelCount);
 
   const prefixes = new Map(inputs.map((i) => [i, new InputPrefix(events.inputs.get(i)!)]));
   // Features that share input, window and hop share one window.
@@ -70,11 +67,10 @@ export async function sweepView(duck: Duck, v: ResolvedView, offlineTablePath: s
     while (i < nE && eEntity[i] === k && eTs[i]! < t) i++;
     if (i === start) continue; // no event before t: every feature stays null
     const row = lRow[j]!;
-    hasHistory[row] = 1;
     if (ttl === null || eTs[i - 1]! >= t - ttl) latestSeq[row] = seq[i - 1]!;
     for (let w = 0; w < windows.length; w++) windows[w]!.emit(i, t, row);
   }
-  return { values, latestSeq, hasHistory };
+  return { values, latestSeq };
 }
 
 /**

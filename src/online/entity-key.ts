@@ -9,8 +9,6 @@ import type { EntityDef, KeyType } from "../definitions/types.ts";
 /** Longer keys would not fit an LMDB key (1978 bytes) once encoded. */
 export const MAX_STRING_KEY = 256;
 
-export type KeyValue = string | number | bigint;
-
 export function normalizeKeyValue(value: unknown, type: KeyType, what: string): string | number {
   if (type === "string") {
     if (typeof value !== "string") throw new BadRequestError(`${what} must be a string, got ${describe(value)}`, "invalid_entity_key");

@@ -12,9 +12,6 @@ export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 
-/** Bumped whenever the meaning of a window changes; recorded with training sets. */
-export const WINDOW_SEMANTICS_VERSION = 1;
-
 export const align = (t: EpochMs, hop: number): EpochMs => Math.floor(t / hop) * hop;
 
 /** First instant a window of length `w` and hop `h` includes when evaluated at `t`. */
