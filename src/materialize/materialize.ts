@@ -9,7 +9,7 @@
  *   records and the new watermark go in one commit. A view with no served data, or whose
  *   served data is of another version, gets a full run instead.
  */
-import type { Duck } from "../offline/duckdb.ts";
+import { type Duck, literal } from "../offline/duckdb.ts";
 import { ensureOfflineTable } from "../offline/offline-table.ts";
 import { encodeEntityKey } from "../online/entity-key.ts";
 import { tableName, type OnlineRecord, type OnlineStore, type ServingPointer } from "../online/online-store.ts";
@@ -67,7 +67,7 @@ export async function materialize(
     const target = incremental ? pointer!.table : tableName(v.def.name, v.version, runId);
     await duck.run(`CREATE OR REPLACE TEMP TABLE __records AS SELECT row_number() OVER () AS __i, * FROM (${recordSql(v, table.path, from, end)})`);
     const [counts] = await duck.all<{ n: number }>(`SELECT count(*) AS n FROM __records`);
-    const [events] = await duck.all<{ n: number }>(`SELECT count(*) AS n FROM read_parquet('${table.path.replaceAll("'", "''")}') WHERE __ts >= ${from} AND __ts < ${end}`);
+    const [events] = await duck.all<{ n: number }>(`SELECT count(*) AS n FROM read_parquet(${literal(table.path)}) WHERE __ts >= ${from} AND __ts < ${end}`);
     const total = counts!.n;
     const nextPointer: ServingPointer = { view: v.def.name, version: v.version, table: target, watermark: end, updatedAt: new Date().toISOString(), runId };
 

@@ -1,7 +1,7 @@
 /**
  * `get_historical_features`: a point-in-time correct training set for a label table.
  * Every label row is kept (in its order), label columns pass through, and each requested
- * feature is computed as of the row's own timestamp (offline/point-in-time-sql.ts).
+ * feature is computed as of the row's own timestamp (offline/point-in-time-sweep.ts).
  */
 import { extname } from "node:path";
 import { existsSync } from "node:fs";
