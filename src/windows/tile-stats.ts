@@ -80,9 +80,17 @@ export function finish(agg: Aggregation, s: Stats): number | null {
  * earlier than `t` (serving checks `t` against the materialization watermark), so whole
  * tiles from `align(t − w, h)` on are exactly the window.
  */
+/** Reused by windowValue (synchronous, so one accumulator serves every call). */
+const scratch = emptyStats();
+
 export function windowValue(tiles: Float64Array, agg: Aggregation, t: EpochMs, window: number, hop: number): number | null {
   const from = windowStart(t, window, hop);
-  const acc = emptyStats();
+  const acc = scratch;
+  acc.count = acc.sum = acc.sumSq = 0;
+  acc.min = Infinity;
+  acc.max = -Infinity;
+  acc.lastTs = -Infinity;
+  acc.last = NaN;
   // Tiles are ascending: walk back from the newest until one starts before the window.
   for (let off = tiles.length - TILE_WIDTH; off >= 0; off -= TILE_WIDTH) {
     const start = tiles[off + Field.Start]!;

@@ -1,4 +1,6 @@
+import { expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
+import { open } from "lmdb";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeOnlineStoreConformance } from "../conformance.ts";
@@ -10,4 +12,13 @@ describeOnlineStoreConformance("lmdb", async () => {
     open: async () => new LmdbOnlineStore({ path }),
     destroy: async () => rmSync(path, { recursive: true, force: true }),
   };
+});
+
+test("a store written in another layout is refused with what to do, not misread", async () => {
+  const path = mkdtempSync(join(tmpdir(), "larder-lmdb-old-"));
+  const old = open({ path, compression: false, maxDbs: 4 });
+  await old.openDB({ name: "meta" }).put("pointer:v", { table: "v@1#a" });
+  await old.close();
+  expect(() => new LmdbOnlineStore({ path })).toThrow("was written by another version of Larder (format 1, this one reads 2): delete that folder and run larder materialize");
+  rmSync(path, { recursive: true, force: true });
 });
