@@ -28,6 +28,14 @@ export type HistoricalResult = { rows: number; columns: string[]; views: { view:
 
 export const DEFAULT_TIMESTAMP_COLUMN = "event_timestamp";
 
+/** `sql` feature types that survive a trip through DOUBLE exactly (BIGINT may not). */
+const SWEPT_TYPES = /^(DOUBLE|FLOAT|INTEGER|SMALLINT|TINYINT|UTINYINT|USMALLINT|UINTEGER)$/;
+
+function expressionType(v: ResolvedView, name: string): string {
+  const f = v.def.features.find((x) => x.name === name);
+  return f?.kind === "expression" ? f.type : "VARCHAR";
+}
+
 function readLabels(path: string): string {
   if (!existsSync(path)) throw new BadRequestError(`label table ${path} does not exist`);
   const ext = extname(path).toLowerCase();
@@ -93,17 +101,23 @@ async function viewFeaturesSql(duck: Duck, v: ResolvedView, offlinePath: string,
     if (s.kind === "lifetime") return [{ name: s.name, fn: s.fn, input: layout.lifetime[s.slot]!.input, window: null, hop: null }];
     return [];
   });
-  const swept = await sweepView(duck, v, offlinePath, "__labels", labelCount, aggregations);
+  // Numeric `sql` features come out of the sweep itself; others are joined by __seq.
+  const expressions = slots.filter((s) => s.kind === "expression");
+  const numeric = expressions.filter((s) => SWEPT_TYPES.test(expressionType(v, s.name))).map((s) => s.name);
+  const joined = expressions.filter((s) => !numeric.includes(s.name)).map((s) => ident(s.name));
+  const swept = await sweepView(duck, v, offlinePath, "__labels", labelCount, aggregations, numeric);
   const rowIds = Float64Array.from({ length: labelCount }, (_, r) => r);
-  await duck.writeDoubleColumns(`__sweep_${i}`, ["__row", "__latest_seq", ...aggregations.map((a) => a.name)], [rowIds, swept.latestSeq, ...aggregations.map((a) => swept.values.get(a.name)!)]);
+  const sweptNames = [...aggregations.map((a) => a.name), ...numeric];
+  await duck.writeDoubleColumns(`__sweep_${i}`, ["__row", "__latest_seq", ...sweptNames], [rowIds, swept.latestSeq, ...sweptNames.map((n) => swept.values.get(n)!)]);
   const outputs = slots.map((s) => {
     const as = ident(column(s.name));
-    if (s.kind === "expression") return `__e.${ident(s.name)} AS ${as}`;
+    if (s.kind === "expression") {
+      return numeric.includes(s.name) ? `CAST(__s.${ident(s.name)} AS ${expressionType(v, s.name)}) AS ${as}` : `__e.${ident(s.name)} AS ${as}`;
+    }
     return s.fn === "count" ? `CAST(__s.${ident(s.name)} AS BIGINT) AS ${as}` : `__s.${ident(s.name)} AS ${as}`;
   });
-  const expressions = slots.filter((s) => s.kind === "expression").map((s) => ident(s.name));
-  const join = expressions.length
-    ? `LEFT JOIN (SELECT __seq, ${expressions.join(", ")} FROM read_parquet(${literal(offlinePath)}) WHERE __seq IN (SELECT __latest_seq FROM __sweep_${i})) __e ON __e.__seq = __s.__latest_seq`
+  const join = joined.length
+    ? `LEFT JOIN (SELECT __seq, ${joined.join(", ")} FROM read_parquet(${literal(offlinePath)}) WHERE __seq IN (SELECT __latest_seq FROM __sweep_${i})) __e ON __e.__seq = __s.__latest_seq`
     : "";
   return `SELECT CAST(__s.__row AS BIGINT) AS __row, ${outputs.join(", ")} FROM __sweep_${i} __s ${join}`;
 }

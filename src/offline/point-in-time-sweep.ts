@@ -21,17 +21,19 @@ import { loadSweepInput } from "./sweep-input.ts";
 export type SweepFeature = { name: string; fn: Aggregation; input: number; window: number | null; hop: number | null };
 
 export type SweepResult = {
-  /** One value per label row (index = __row), NaN for null. */
+  /** One value per label row (index = __row), NaN for null: aggregations, and the
+   * latest event's value of each numeric `sql` feature passed as `columns`. */
   values: Map<string, Float64Array>;
   /** Per label row, the __seq of the latest event within ttl (NaN: none). */
   latestSeq: Float64Array;
 };
 
 /** Label rows are in `labelsTable` with __row (0..n−1), __t and the join keys. */
-export async function sweepView(duck: Duck, v: ResolvedView, offlineTablePath: string, labelsTable: string, labelCount: number, features: SweepFeature[]): Promise<SweepResult> {
+export async function sweepView(duck: Duck, v: ResolvedView, offlineTablePath: string, labelsTable: string, labelCount: number, features: SweepFeature[], columns: string[] = []): Promise<SweepResult> {
   const inputs = [...new Set(features.map((f) => f.input))];
-  const { events, labels } = await loadSweepInput(duck, v, offlineTablePath, labelsTable, inputs);
-  const values = new Map(features.map((f) => [f.name, new Float64Array(labelCount).fill(NaN)]));
+  const { events, labels } = await loadSweepInput(duck, v, offlineTablePath, labelsTable, inputs, columns);
+  const values = new Map([...features.map((f) => f.name), ...columns].map((name) => [name, new Float64Array(labelCount).fill(NaN)]));
+  const latest = columns.map((name) => ({ source: events.columns.get(name)!, target: values.get(name)! }));
   const latestSeq = new Float64Array(labelCount).fill(NaN);
 
   const prefixes = new Map(inputs.map((i) => [i, new InputPrefix(events.inputs.get(i)!)]));
@@ -67,7 +69,10 @@ export async function sweepView(duck: Duck, v: ResolvedView, offlineTablePath: s
     while (i < nE && eEntity[i] === k && eTs[i]! < t) i++;
     if (i === start) continue; // no event before t: every feature stays null
     const row = lRow[j]!;
-    if (ttl === null || eTs[i - 1]! >= t - ttl) latestSeq[row] = seq[i - 1]!;
+    if (ttl === null || eTs[i - 1]! >= t - ttl) {
+      latestSeq[row] = seq[i - 1]!;
+      for (let c = 0; c < latest.length; c++) latest[c]!.target[row] = latest[c]!.source[i - 1]!;
+    }
     for (let w = 0; w < windows.length; w++) windows[w]!.emit(i, t, row);
   }
   return { values, latestSeq };

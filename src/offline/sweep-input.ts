@@ -13,18 +13,25 @@ import { DUCKDB_TYPE } from "../definitions/zod-columns.ts";
 import { type Duck, ident, literal } from "./duckdb.ts";
 import { inputColumn } from "./offline-table.ts";
 
-export type SweepEvents = { entity: Float64Array; ts: Float64Array; seq: Float64Array; inputs: Map<number, Float64Array> };
+export type SweepEvents = {
+  entity: Float64Array;
+  ts: Float64Array;
+  seq: Float64Array;
+  inputs: Map<number, Float64Array>;
+  /** Numeric `sql` feature columns read along, by name. */
+  columns: Map<string, Float64Array>;
+};
 export type SweepLabels = { entity: Float64Array; ts: Float64Array; row: Float64Array };
 
-export async function loadSweepInput(duck: Duck, v: ResolvedView, offlinePath: string, labelsTable: string, inputs: number[]): Promise<{ events: SweepEvents; labels: SweepLabels }> {
+export async function loadSweepInput(duck: Duck, v: ResolvedView, offlinePath: string, labelsTable: string, inputs: number[], columns: string[] = []): Promise<{ events: SweepEvents; labels: SweepLabels }> {
   const keys = v.entity.joinKeys;
-  const inputList = inputs.map((i) => `, ${inputColumn(i)}`).join("");
+  const inputList = [...inputs.map((i) => inputColumn(i)), ...columns.map((c) => `${ident(c)}::DOUBLE`)].map((c) => `, ${c}`).join("");
   if (keys.length === 1 && keys[0]!.type === "int64" && (await keysFitDoubles(duck, ident(keys[0]!.name), offlinePath, labelsTable))) {
     const key = ident(keys[0]!.name);
     const labels = await duck.readDoubleColumns(`SELECT CAST(${key} AS BIGINT)::DOUBLE, __t::DOUBLE, __row::DOUBLE FROM ${ident(labelsTable)} ORDER BY 1, 2, 3`);
     const events = await duck.readDoubleColumns(`SELECT ${key}::DOUBLE, __ts::DOUBLE, __seq::DOUBLE${inputList} FROM read_parquet(${literal(offlinePath)})
       WHERE __ts < (SELECT max(__t) FROM ${ident(labelsTable)})`);
-    return shape(events, labels, inputs);
+    return shape(events, labels, inputs, columns);
   }
   const keyNames = keys.map((k) => ident(k.name)).join(", ");
   const keyCasts = keys.map((k) => `CAST(${ident(k.name)} AS ${DUCKDB_TYPE[k.type]}) AS ${ident(k.name)}`).join(", ");
@@ -35,7 +42,7 @@ export async function loadSweepInput(duck: Duck, v: ResolvedView, offlinePath: s
     FROM read_parquet(${literal(offlinePath)}) JOIN __sweep_entities USING (${keyNames})
     WHERE __ts < (SELECT max(__t) FROM __sweep_labels) ORDER BY 1, 2, 3`);
   await duck.run("DROP TABLE __sweep_labels; DROP TABLE __sweep_entities");
-  return shape(events, labels, inputs);
+  return shape(events, labels, inputs, columns);
 }
 
 /** Keys are compared as doubles on the fast path: exact only within ±2^53. */
@@ -45,11 +52,15 @@ async function keysFitDoubles(duck: Duck, key: string, offlinePath: string, labe
   return r!.ok === true;
 }
 
-function shape(events: Float64Array[], labels: Float64Array[], inputs: number[]) {
+function shape(events: Float64Array[], labels: Float64Array[], inputs: number[], columns: string[]) {
   const [entity, ts, seq, ...x] = events as [Float64Array, Float64Array, Float64Array, ...Float64Array[]];
   const [lEntity, lTs, lRow] = labels as [Float64Array, Float64Array, Float64Array];
   return {
-    events: { entity, ts, seq, inputs: new Map(inputs.map((input, c) => [input, x[c]!])) },
+    events: {
+      entity, ts, seq,
+      inputs: new Map(inputs.map((input, c) => [input, x[c]!])),
+      columns: new Map(columns.map((name, c) => [name, x[inputs.length + c]!])),
+    },
     labels: { entity: lEntity, ts: lTs, row: lRow },
   };
 }
