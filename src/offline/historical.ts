@@ -79,10 +79,11 @@ export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx:
     const table = await ensureOfflineTable(duck, v, ctx.repoDir, ctx.dataDir);
     views.push({ view: viewName, version: v.version, table });
     await duck.run(`CREATE OR REPLACE TEMP TABLE __hv_${i} AS ${await viewFeaturesSql(duck, v, table.path, labelCount, features, (f) => columnName({ view: viewName, feature: f }), i)}`);
-    joins.push(`LEFT JOIN __hv_${i} USING (__row)`);
+    joins.push(`POSITIONAL JOIN __hv_${i}`);
     i++;
   }
-  const select = `SELECT ${labelColumns.map(ident).join(", ")}, ${names.map(ident).join(", ")} FROM __labels ${joins.join(" ")} ORDER BY __row`;
+  // Every __hv table holds one row per label, in label order: join by position, not by key.
+  const select = `SELECT ${labelColumns.map(ident).join(", ")}, ${names.map(ident).join(", ")} FROM __labels_in ${joins.join(" ")}`;
   await duck.run(`CREATE OR REPLACE TEMP TABLE __training_set AS ${select}`);
   if (req.outPath) await duck.run(`COPY __training_set TO ${literal(req.outPath)} (FORMAT parquet)`);
   const [count] = await duck.all<{ n: number }>("SELECT count(*) AS n FROM __training_set");
@@ -90,8 +91,9 @@ export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx:
 }
 
 /**
- * One view's features for every label row: aggregations from the sweep (written back
- * through the appender), latest-value expressions joined from the event the sweep chose.
+ * One view's features for every label row, in label order: aggregations and numeric
+ * `sql` features from the sweep (written back through the appender, in order), other
+ * `sql` features joined from the event the sweep chose (then sorted back into order).
  */
 async function viewFeaturesSql(duck: Duck, v: ResolvedView, offlinePath: string, labelCount: number, features: string[], column: (f: string) => string, i: number): Promise<string> {
   const layout = viewLayout(v.def);
@@ -105,10 +107,11 @@ async function viewFeaturesSql(duck: Duck, v: ResolvedView, offlinePath: string,
   const expressions = slots.filter((s) => s.kind === "expression");
   const numeric = expressions.filter((s) => SWEPT_TYPES.test(expressionType(v, s.name))).map((s) => s.name);
   const joined = expressions.filter((s) => !numeric.includes(s.name)).map((s) => ident(s.name));
-  const swept = await sweepView(duck, v, offlinePath, "__labels", labelCount, aggregations, numeric);
+  const swept = await sweepView(duck, v, offlinePath, "__labels", labelCount, aggregations, numeric, joined.length > 0);
   const rowIds = Float64Array.from({ length: labelCount }, (_, r) => r);
   const sweptNames = [...aggregations.map((a) => a.name), ...numeric];
-  await duck.writeDoubleColumns(`__sweep_${i}`, ["__row", "__latest_seq", ...sweptNames], [rowIds, swept.latestSeq, ...sweptNames.map((n) => swept.values.get(n)!)]);
+  const seqColumn = swept.latestSeq ? ["__latest_seq"] : [];
+  await duck.writeDoubleColumns(`__sweep_${i}`, ["__row", ...seqColumn, ...sweptNames], [rowIds, ...(swept.latestSeq ? [swept.latestSeq] : []), ...sweptNames.map((n) => swept.values.get(n)!)]);
   const outputs = slots.map((s) => {
     const as = ident(column(s.name));
     if (s.kind === "expression") {
@@ -119,5 +122,5 @@ async function viewFeaturesSql(duck: Duck, v: ResolvedView, offlinePath: string,
   const join = joined.length
     ? `LEFT JOIN (SELECT __seq, ${joined.join(", ")} FROM read_parquet(${literal(offlinePath)}) WHERE __seq IN (SELECT __latest_seq FROM __sweep_${i})) __e ON __e.__seq = __s.__latest_seq`
     : "";
-  return `SELECT CAST(__s.__row AS BIGINT) AS __row, ${outputs.join(", ")} FROM __sweep_${i} __s ${join}`;
+  return `SELECT ${outputs.join(", ")} FROM __sweep_${i} __s ${join}${join ? " ORDER BY __s.__row" : ""}`;
 }

@@ -24,17 +24,20 @@ export type SweepResult = {
   /** One value per label row (index = __row), NaN for null: aggregations, and the
    * latest event's value of each numeric `sql` feature passed as `columns`. */
   values: Map<string, Float64Array>;
-  /** Per label row, the __seq of the latest event within ttl (NaN: none). */
-  latestSeq: Float64Array;
+  /** Per label row, the __seq of the latest event within ttl (NaN: none); only with `withSeq`. */
+  latestSeq: Float64Array | undefined;
 };
 
 /** Label rows are in `labelsTable` with __row (0..n−1), __t and the join keys. */
-export async function sweepView(duck: Duck, v: ResolvedView, offlineTablePath: string, labelsTable: string, labelCount: number, features: SweepFeature[], columns: string[] = []): Promise<SweepResult> {
+export async function sweepView(
+  duck: Duck, v: ResolvedView, offlineTablePath: string, labelsTable: string, labelCount: number,
+  features: SweepFeature[], columns: string[] = [], withSeq = false,
+): Promise<SweepResult> {
   const inputs = [...new Set(features.map((f) => f.input))];
-  const { events, labels } = await loadSweepInput(duck, v, offlineTablePath, labelsTable, inputs, columns);
+  const { events, labels } = await loadSweepInput(duck, v, offlineTablePath, labelsTable, inputs, columns, withSeq);
   const values = new Map([...features.map((f) => f.name), ...columns].map((name) => [name, new Float64Array(labelCount).fill(NaN)]));
   const latest = columns.map((name) => ({ source: events.columns.get(name)!, target: values.get(name)! }));
-  const latestSeq = new Float64Array(labelCount).fill(NaN);
+  const latestSeq = withSeq ? new Float64Array(labelCount).fill(NaN) : undefined;
 
   const prefixes = new Map(inputs.map((i) => [i, new InputPrefix(events.inputs.get(i)!)]));
   // Features that share input, window and hop share one window.
@@ -70,7 +73,7 @@ export async function sweepView(duck: Duck, v: ResolvedView, offlineTablePath: s
     if (i === start) continue; // no event before t: every feature stays null
     const row = lRow[j]!;
     if (ttl === null || eTs[i - 1]! >= t - ttl) {
-      latestSeq[row] = seq[i - 1]!;
+      if (latestSeq) latestSeq[row] = seq![i - 1]!;
       for (let c = 0; c < latest.length; c++) latest[c]!.target[row] = latest[c]!.source[i - 1]!;
     }
     for (let w = 0; w < windows.length; w++) windows[w]!.emit(i, t, row);
