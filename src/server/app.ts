@@ -2,11 +2,12 @@
 import { Hono } from "hono";
 import type { Larder } from "../larder.ts";
 import { NotFoundError } from "../errors.ts";
-import { errorResponse } from "./error-handler.ts";
+import { errorHandler, errorResponse } from "./error-handler.ts";
+import { consoleLogger, type Logger } from "../log.ts";
 import { onlineFeaturesRoute } from "./routes/online-features.ts";
 import { registryRoutes } from "./routes/registry-routes.ts";
 
-export function createApp(larder: Larder): Hono {
+export function createApp(larder: Larder, log: Logger = consoleLogger): Hono {
   const app = new Hono();
   app.get("/health", async (c) => {
     const pointers = await larder.store().pointers();
@@ -15,6 +16,6 @@ export function createApp(larder: Larder): Hono {
   app.route("/v1/features/online", onlineFeaturesRoute(larder));
   app.route("/v1/registry", registryRoutes(larder));
   app.notFound((c) => errorResponse(new NotFoundError(`no route ${c.req.method} ${new URL(c.req.url).pathname}`), c));
-  app.onError(errorResponse);
+  app.onError(errorHandler(log));
   return app;
 }

@@ -3,6 +3,15 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { LarderError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+
+export const errorHandler = (log: Logger) => (err: Error, c: Context): Response => {
+  const response = errorResponse(err, c);
+  if (response.status >= 500) {
+    log({ level: "error", event: "http.server_error", method: c.req.method, path: new URL(c.req.url).pathname, error: err });
+  }
+  return response;
+};
 
 export function errorResponse(err: Error, c: Context): Response {
   if (err instanceof LarderError) {
@@ -11,6 +20,5 @@ export function errorResponse(err: Error, c: Context): Response {
   if (err instanceof HTTPException) {
     return c.json({ code: "http_error", message: err.message || "request failed" }, err.status);
   }
-  console.error(err);
   return c.json({ code: "internal_error", message: "internal error; see the server log" }, 500);
 }

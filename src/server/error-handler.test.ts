@@ -1,0 +1,28 @@
+import { afterAll, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { LogEvent } from "../log.ts";
+import { createApp } from "./app.ts";
+import { tempRepo } from "../../test/helpers/temp-repo.ts";
+
+const repo = tempRepo({
+  "features/a.ts": `import { entity } from "larder"; export const user = entity({ name: "user", joinKeys: { user_id: "int64" } });`,
+});
+afterAll(() => repo.cleanup());
+
+test("server errors answer 500 JSON without internals and reach the injected logger", async () => {
+  await repo.larder.apply();
+  const events: LogEvent[] = [];
+  const app = createApp(repo.larder, (e) => events.push(e));
+  expect((await app.request("/v1/registry")).status).toBe(200);
+  writeFileSync(join(repo.dir, "data", "registry.json"), "{ not json");
+  await Bun.sleep(300); // the registry file is re-checked at most every 250 ms
+  const res = await app.request("/v1/registry");
+  expect(res.status).toBe(500);
+  const body = (await res.json()) as { code: string; message: string };
+  expect(body.code).toBe("internal_error");
+  expect(body.message).toContain("registry");
+  expect(body.message).toContain("unreadable");
+  expect(events).toHaveLength(1);
+  expect(events[0]).toMatchObject({ level: "error", event: "http.server_error", method: "GET", path: "/v1/registry" });
+});
