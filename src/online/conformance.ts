@@ -94,6 +94,20 @@ export function describeOnlineStoreConformance(name: string, newLocation: () => 
       await again.close();
     });
 
+    test("readEach, where a store has it, lends the same records as read, in key order", async () => {
+      const store = await open();
+      if (!store.readEach) return void (await store.close());
+      const keys = ["[1]", "[2]", "[404]", '["s"]'];
+      await store.commit({ table: "e@1#a", records: [["[1]", record(1)], ["[2]", record(2, 7)], ['["s"]', record(3, 9)]] });
+      const lent: unknown[] = [];
+      // Copy inside the visit: lent records are valid only during it.
+      await store.readEach("e@1#a", keys, (i, r) => lent.push([i, r && { ...r, lifetime: r.lifetime.slice(), series: r.series.map((x) => x.slice()) }]));
+      const read = await store.read("e@1#a", keys);
+      expect(lent).toEqual(read.map((r, i) => [i, r]));
+      await store.readEach("nothing@1#x", ["[1]"], (i, r) => expect([i, r]).toEqual([0, undefined]));
+      await store.close();
+    });
+
     test("reads return copies: later reads and writes do not change an earlier result", async () => {
       const store = await open();
       await store.commit({ table: "c@1#a", records: [["[1]", record(1)], ["[2]", record(2, 100)]] });

@@ -11,7 +11,7 @@ import { isoTime, type EpochMs } from "../time.ts";
 import { viewLayout } from "../windows/view-layout.ts";
 import { TILE_WIDTH, finish, tileToStats, windowValue } from "../windows/tile-stats.ts";
 import { encodeEntityKey } from "./entity-key.ts";
-import type { OnlineStore, ServingPointer } from "./online-store.ts";
+import type { OnlineRecord, OnlineStore, ServingPointer } from "./online-store.ts";
 
 export type FeatureStatus = "present" | "missing" | "expired";
 
@@ -74,9 +74,7 @@ export async function getOnlineFeatures(registry: Registry, store: OnlineStore, 
       if (!(k.name in req.entities)) throw new BadRequestError(`entities: missing join key "${k.name}" of entity "${current.entity.name}" (needed by "${viewName}")`, "invalid_entities");
     }
     const keys = Array.from({ length: n }, (_, i) => encodeEntityKey(current.entity, current.entity.joinKeys.map((k) => req.entities[k.name]![i])));
-    const records = await store.read(pointer.table, keys);
-    for (let i = 0; i < n; i++) {
-      const rec = records[i];
+    const fill = (i: number, rec: OnlineRecord | undefined) => {
       const out = results[i]!;
       out.eventTimestamps[viewName] = rec ? isoTime(rec.ts) : null;
       for (const { slot, name } of slots) {
@@ -93,7 +91,10 @@ export async function getOnlineFeatures(registry: Registry, store: OnlineStore, 
           out.statuses[name] = "present";
         }
       }
-    }
+    };
+    // Lent records (no copy) where the store can; fill() keeps nothing that points into them.
+    if (store.readEach) await store.readEach(pointer.table, keys, fill);
+    else (await store.read(pointer.table, keys)).forEach((rec, i) => fill(i, rec));
   }
   return { at: isoTime(evaluatedAt), features: names, results };
 }

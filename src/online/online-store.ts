@@ -50,6 +50,11 @@ export interface OnlineStore {
   readonly capabilities: OnlineStoreCapabilities;
   /** Records of `table` for each entity key, undefined where there is none. */
   read(table: string, entityKeys: readonly string[]): Promise<(OnlineRecord | undefined)[]>;
+  /**
+   * Optional: lends each key's record to `visit`, valid only during that call (views into
+   * the store's memory, no copy). Lookups use it when present; everything else uses read().
+   */
+  readEach?(table: string, entityKeys: readonly string[], visit: (index: number, record: OnlineRecord | undefined) => void): Promise<void>;
   /** Writes records (replacing whole records) and pointers atomically. */
   commit(commit: Commit): Promise<void>;
   /** The pointer of every view with served data (shared: do not modify). */

@@ -64,16 +64,28 @@ export function decodeRecord(bytes: Uint8Array): OnlineRecord {
   const n = bytes.length;
   const copy = new Uint8Array(n);
   copy.set(new Uint8Array(bytes.buffer, bytes.byteOffset, n));
+  return viewRecord(copy);
+}
+
+/**
+ * A record as views into `bytes` itself: nothing is copied, so it is valid only as long
+ * as `bytes` is (a store's reused read buffer: until its next read). Bytes that are not
+ * 8-byte aligned are copied once.
+ */
+export function viewRecord(bytes: Uint8Array): OnlineRecord {
+  if (bytes.byteOffset % 8 !== 0) return decodeRecord(bytes);
+  const copy = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
   const buffer = copy.buffer;
-  const head = new Uint32Array(buffer, 0, 4);
+  const base = copy.byteOffset;
+  const head = new Uint32Array(buffer, base, 4);
   if (head[0] !== FORMAT) throw new NotAppliedError(`online record format ${head[0]} is not ${FORMAT}: run larder materialize again`);
   const nValues = head[1]!;
   const lifetimeLength = head[2]!;
   const seriesCount = head[3]!;
-  const lengths = new Uint32Array(buffer, 16, seriesCount);
+  const lengths = new Uint32Array(buffer, base + 16, seriesCount);
   const tagsAt = 4 * (4 + seriesCount);
   const header = align8(tagsAt + nValues);
-  const f = new Float64Array(buffer, header, (copy.length - header) >> 3);
+  const f = new Float64Array(buffer, base + header, (copy.length - header) >> 3);
   let at = 1 + nValues;
   const lifetime = f.subarray(at, at + lifetimeLength);
   at += lifetimeLength;

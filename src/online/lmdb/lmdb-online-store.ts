@@ -9,7 +9,7 @@ import { mkdirSync } from "node:fs";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { OnlineStoreError } from "../../errors.ts";
 import type { Commit, OnlineRecord, OnlineStore, ServingPointer } from "../online-store.ts";
-import { decodeRecord, encodeRecord } from "../record-codec.ts";
+import { decodeRecord, encodeRecord, viewRecord } from "../record-codec.ts";
 
 export type LmdbConfig = { path: string };
 
@@ -77,6 +77,15 @@ export class LmdbOnlineStore implements OnlineStore {
       out[i] = bytes === undefined ? undefined : decodeRecord(bytes);
     }
     return out;
+  }
+
+  async readEach(table: string, entityKeys: readonly string[], visit: (index: number, record: OnlineRecord | undefined) => void): Promise<void> {
+    const prefix = this.#prefix(table);
+    for (let i = 0; i < entityKeys.length; i++) {
+      // Views into lmdb-js's read buffer: valid until the next get, i.e. during visit().
+      const bytes = prefix === undefined ? undefined : this.#records.getBinaryFast(prefix + entityKeys[i]);
+      visit(i, bytes === undefined ? undefined : viewRecord(bytes));
+    }
   }
 
   async commit(c: Commit): Promise<void> {
