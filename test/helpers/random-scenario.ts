@@ -1,7 +1,8 @@
 /**
  * Random events for one view with every case the semantics care about: ties at one
- * instant (the later file row wins), null inputs, a user idle for 10 days, a user with no
- * events, a user whose events all come late, labels exactly at event times.
+ * instant (the later file row wins), null inputs, events exactly on hop boundaries, a user
+ * idle for 10 days, a user with no events, a user whose events all come late, labels
+ * exactly at event times.
  */
 import { Random } from "../../src/demo/random.ts";
 import type { RefEvent, RefFeature } from "./reference.ts";
@@ -75,7 +76,11 @@ export function randomEvents(seed: number, count = 700): RefEvent[] {
     const span = key === 3 ? 10 * DAY : 20 * DAY;
     // Bursts: a third of events land within minutes of the previous one.
     const prev = raw.length && rnd.chance(0.33) ? raw[raw.length - 1]! : null;
-    const ts = prev && prev.key === key ? prev.ts + rnd.int(0, 10 * MIN) : T0 + rnd.int(0, span - 1);
+    let ts = prev && prev.key === key ? prev.ts + rnd.int(0, 10 * MIN) : T0 + rnd.int(0, span - 1);
+    // Some events sit exactly on hop boundaries, where a window's tail starts.
+    const snap = rnd.next();
+    if (snap < 0.15) ts = Math.floor(ts / MIN) * MIN;
+    else if (snap < 0.2) ts = Math.floor(ts / HOUR) * HOUR;
     raw.push({ key, ts, amount: rnd.chance(0.1) ? null : Math.round(rnd.next() * 100_000) / 100, category: rnd.pick(["a", "b", "c"]) });
     // Ties: the same instant twice for one user, with other values.
     if (rnd.chance(0.08)) raw.push({ key, ts, amount: Math.round(rnd.next() * 100_000) / 100, category: rnd.pick(["a", "b", "c"]) });
