@@ -85,3 +85,24 @@ test("a changed definition is a new version; the old one is served until the new
   expect(twoDays).toBeGreaterThan(oneDay);
   expect(await repo.larder.store().tables()).toEqual([next!.table]);
 });
+
+test("--views and --start/--end bound a full run: online holds exactly the events in [start, end)", async () => {
+  const events = randomEvents(23);
+  const repo = tempRepo({ "features/stats.ts": FEATURES_TS, "data/events.csv": eventsCsv(events) });
+  repos.push(repo);
+  await repo.larder.apply();
+  const start = T0 + 5 * DAY + 1234;
+  const end = T0 + 12 * DAY;
+  const [run, ...others] = await repo.larder.materialize({ views: ["user_stats"], start, end });
+  expect(others).toEqual([]);
+  const inRange = events.filter((e) => e.ts >= start && e.ts < end);
+  expect(run!.events).toBe(inRange.length);
+  expect(run!.watermark).toBe(end);
+  const online = await snapshot(repo, end + 60_000);
+  const users = [1, 2, 3, 4, 5, 6, 7, 8];
+  online.results.forEach((r, i) => {
+    const want = inRange.filter((e) => e.key === users[i]).length;
+    expect(r.values.life_count).toBe(want === 0 ? null : want);
+  });
+  await expect(repo.larder.materialize({ views: ["nope"] })).rejects.toThrow('feature view "nope" not found');
+});
