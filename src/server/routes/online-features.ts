@@ -18,13 +18,47 @@ export const OnlineFeaturesBody = z
   })
   .refine((b) => (b.service === undefined) !== (b.features === undefined), { message: 'give either "service" or "features", not both', path: ["service"] });
 
+export type OnlineFeaturesBody = z.output<typeof OnlineFeaturesBody>;
+
+const FIELDS = new Set(["service", "features", "entities", "at", "fullFeatureNames"]);
+const isString = (v: unknown, min: number, max: number) => typeof v === "string" && v.length >= min && v.length <= max;
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * OnlineFeaturesBody, checked by hand for the hot path: true only for bodies the schema
+ * accepts as they are (online-features-body.test.ts holds it to that); everything else
+ * goes to zod, which explains what is wrong.
+ */
+export function isOnlineFeaturesBody(b: unknown): b is OnlineFeaturesBody {
+  if (!isPlainObject(b)) return false;
+  for (const k of Object.keys(b)) if (!FIELDS.has(k)) return false;
+  const { service, features, entities, at, fullFeatureNames } = b;
+  if ((service === undefined) === (features === undefined)) return false;
+  if (service !== undefined && !isString(service, 1, 200)) return false;
+  if (features !== undefined) {
+    if (!Array.isArray(features) || features.length < 1 || features.length > 1000) return false;
+    for (const f of features) if (!isString(f, 1, 300)) return false;
+  }
+  if (!isPlainObject(entities)) return false;
+  for (const k of Object.keys(entities)) {
+    const values = entities[k];
+    // zod drops a "__proto__" key from records: leave such bodies to zod.
+    if (k.length > 200 || k === "__proto__" || !Array.isArray(values)) return false;
+    for (const v of values) if (typeof v !== "string" && typeof v !== "number") return false;
+  }
+  if (at !== undefined && typeof at !== "number" && !isString(at, 0, 64)) return false;
+  if (fullFeatureNames !== undefined && typeof fullFeatureNames !== "boolean") return false;
+  return true;
+}
+
 export function onlineFeaturesRoute(larder: Larder) {
   return new Hono().post("/", async (c) => {
-    const body = await readJson(c, OnlineFeaturesBody, larder.config.maxBodyBytes);
+    const body = await readJson(c, OnlineFeaturesBody, larder.config.maxBodyBytes, isOnlineFeaturesBody);
     const registry = larder.registry();
     const refs = resolveFeatures(registry, body);
     const at = body.at === undefined ? undefined : parseInstant(String(body.at), "at");
     const result = await getOnlineFeatures(registry, larder.store(), { refs, entities: body.entities, at, fullNames: body.fullFeatureNames }, larder.config.maxEntitiesPerRequest);
-    return c.json(result);
+    // Bun's native Response.json: measurably cheaper than c.json for these answers.
+    return Response.json(result);
   });
 }
