@@ -1,5 +1,6 @@
 /**
- * OnlineRecord ⇄ bytes, the same for every backend, decoded with one copy plus views:
+ * OnlineRecord ⇄ bytes, the same for every backend. Decoded as views into the bytes
+ * (viewRecord, nothing copied) or after one copy (decodeRecord):
  *
  *   u32 format | u32 value count V | u32 lifetime length | u32 series count S | u32 × S series lengths
  *   u8 × V value tags                                     | pad to 8
@@ -74,9 +75,9 @@ export function decodeRecord(bytes: Uint8Array): OnlineRecord {
  */
 export function viewRecord(bytes: Uint8Array): OnlineRecord {
   if (bytes.byteOffset % 8 !== 0) return decodeRecord(bytes);
-  const copy = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-  const buffer = copy.buffer;
-  const base = copy.byteOffset;
+  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  const buffer = view.buffer;
+  const base = view.byteOffset;
   const head = new Uint32Array(buffer, base, 4);
   if (head[0] !== FORMAT) throw new NotAppliedError(`online record format ${head[0]} is not ${FORMAT}: run larder materialize again`);
   const nValues = head[1]!;
@@ -85,7 +86,7 @@ export function viewRecord(bytes: Uint8Array): OnlineRecord {
   const lengths = new Uint32Array(buffer, base + 16, seriesCount);
   const tagsAt = 4 * (4 + seriesCount);
   const header = align8(tagsAt + nValues);
-  const f = new Float64Array(buffer, base + header, (copy.length - header) >> 3);
+  const f = new Float64Array(buffer, base + header, (view.length - header) >> 3);
   let at = 1 + nValues;
   const lifetime = f.subarray(at, at + lifetimeLength);
   at += lifetimeLength;
@@ -100,12 +101,12 @@ export function viewRecord(bytes: Uint8Array): OnlineRecord {
   let json: unknown[] | undefined;
   let j = 0;
   for (let i = 0; i < nValues; i++) {
-    switch (copy[tagsAt + i]) {
+    switch (view[tagsAt + i]) {
       case Tag.Number: values[i] = f[1 + i]; break;
       case Tag.True: values[i] = true; break;
       case Tag.False: values[i] = false; break;
       case Tag.Json:
-        json ??= JSON.parse(decoder.decode(copy.subarray(header + 8 * doubles))) as unknown[];
+        json ??= JSON.parse(decoder.decode(view.subarray(header + 8 * doubles))) as unknown[];
         values[i] = json[j++];
         break;
       default: values[i] = null;
