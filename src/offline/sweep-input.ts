@@ -43,7 +43,7 @@ export async function loadSweepInput(duck: Duck, v: ResolvedView, offlinePath: s
   const labels = await duck.readDoubleColumns(`SELECT __gid::DOUBLE, __t::DOUBLE, __row::DOUBLE FROM __sweep_labels JOIN __sweep_entities USING (${keyNames}) ORDER BY 1, 2, 3`);
   const events = await duck.readDoubleColumns(`SELECT __gid::DOUBLE, __ts::DOUBLE${inputList}
     FROM read_parquet(${literal(offlinePath)}) JOIN __sweep_entities USING (${keyNames})
-    WHERE __ts < (SELECT max(__t) FROM __sweep_labels) ORDER BY 1, 2, 3`);
+    WHERE __ts < (SELECT max(__t) FROM __sweep_labels) ORDER BY __gid, __ts, __seq`);
   await duck.run("DROP TABLE __sweep_labels; DROP TABLE __sweep_entities");
   return shape(events, labels, inputs, columns, withSeq);
 }
