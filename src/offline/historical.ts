@@ -48,12 +48,12 @@ function readLabels(path: string): string {
 export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx: { repoDir: string; dataDir: string }, req: HistoricalRequest): Promise<HistoricalResult> {
   if (req.refs.length === 0) throw new BadRequestError("no features requested");
   const tsColumn = req.timestampColumn ?? DEFAULT_TIMESTAMP_COLUMN;
-  const labelColumns = (await duck.describe(`SELECT * FROM ${readLabels(req.labelsPath)}`)).map((c) => c.name);
+  // One read of the file; the table's rowid is the file order (insertion order is kept).
+  await duck.run(`CREATE OR REPLACE TEMP TABLE __labels_in AS SELECT * FROM ${readLabels(req.labelsPath)}`);
+  const labelColumns = (await duck.describe("SELECT * FROM __labels_in")).map((c) => c.name);
   if (!labelColumns.includes(tsColumn)) {
     throw new BadRequestError(`label table has no timestamp column "${tsColumn}" (it has ${labelColumns.join(", ")}); name one with --timestamp-column`);
   }
-  // One copy of the labels; the table's rowid is the file order (insertion order is kept).
-  await duck.run(`CREATE OR REPLACE TEMP TABLE __labels_in AS SELECT * FROM ${readLabels(req.labelsPath)}`);
   await duck.run(`CREATE OR REPLACE TEMP VIEW __labels AS SELECT rowid AS __row, epoch_ms(CAST(${ident(tsColumn)} AS TIMESTAMP)) AS __t, * FROM __labels_in`);
   const [counts] = await duck.all<{ n: number; nulls: number }>(`SELECT count(*) AS n, count(*) FILTER (WHERE __t IS NULL) AS nulls FROM __labels`);
   if (counts!.nulls > 0) throw new BadRequestError(`label table: ${counts!.nulls} rows have no ${tsColumn}`);
