@@ -6,7 +6,7 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Duck, literal } from "../src/offline/duckdb.ts";
-import { close, referenceValues } from "./helpers/reference.ts";
+import { trainingSetMismatches } from "./helpers/reference.ts";
 import { FEATURES_TS, REF_FEATURES, TTL, eventsCsv, labelsCsv, randomEvents, randomLabels } from "./helpers/random-scenario.ts";
 import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
 
@@ -60,12 +60,7 @@ for (const [name, layout] of Object.entries(layouts)) {
     expect(result.views[0]!.table.rows).toBe(events.length);
     expect(result.views[0]!.table.fingerprint.files.length).toBe(layout.path.includes("*") ? 3 : 1);
     const got = await (await repo.larder.duck()).all("SELECT * FROM __training_set");
-    const mismatches: string[] = [];
-    got.forEach((row, i) => {
-      const want = referenceValues(events, labels[i]!.user_id, labels[i]!.t, TTL, REF_FEATURES);
-      for (const f of REF_FEATURES) if (!close(row[f.name], want[f.name])) mismatches.push(`row ${i} ${f.name}: got ${row[f.name]}, want ${want[f.name]}`);
-    });
-    expect(mismatches.slice(0, 5)).toEqual([]);
+    expect(trainingSetMismatches(got, labels, events, TTL, REF_FEATURES).slice(0, 5)).toEqual([]);
   });
 }
 

@@ -71,3 +71,21 @@ export function close(a: unknown, b: unknown): boolean {
   if (a instanceof Date) return close(a.getTime(), b instanceof Date ? b.getTime() : b);
   return a === b;
 }
+
+/**
+ * Where training-set rows (one per label, in label order) differ from the reference, as
+ * readable lines: empty when every feature of every row matches.
+ */
+export function trainingSetMismatches(
+  rows: Record<string, unknown>[], labels: { user_id: number; t: number }[], events: RefEvent[], ttl: number | null, features: RefFeature[],
+): string[] {
+  const out: string[] = rows.length === labels.length ? [] : [`${rows.length} rows for ${labels.length} labels`];
+  rows.forEach((row, i) => {
+    const l = labels[i]!;
+    const want = referenceValues(events, l.user_id, l.t, ttl, features);
+    for (const f of features) {
+      if (!close(row[f.name], want[f.name])) out.push(`row ${i} user ${l.user_id} t=${new Date(l.t).toISOString()} ${f.name}: got ${row[f.name]}, want ${want[f.name]}`);
+    }
+  });
+  return out;
+}
