@@ -25,7 +25,16 @@ export function normalizeKeyValue(value: unknown, type: KeyType, what: string): 
 }
 
 export function encodeEntityKey(entity: EntityDef, values: readonly unknown[]): string {
-  return JSON.stringify(entity.joinKeys.map((k, i) => normalizeKeyValue(values[i], k.type, `join key "${k.name}"`)));
+  // JSON.stringify of the normalized array, built by hand: this runs for every entity of every lookup.
+  let out = "[";
+  const keys = entity.joinKeys;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = values[i];
+    const normalized = k.type === "int64" && typeof v === "number" && Number.isSafeInteger(v) ? v : normalizeKeyValue(v, k.type, `join key "${k.name}"`);
+    out += (i ? "," : "") + (typeof normalized === "number" ? String(normalized) : JSON.stringify(normalized));
+  }
+  return out + "]";
 }
 
 function describe(v: unknown): string {

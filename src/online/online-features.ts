@@ -5,10 +5,10 @@
  * Serving uses the definition of the version that was materialized, never a mix.
  */
 import { BadRequestError, NotAppliedError } from "../errors.ts";
-import type { FeatureRef, FeatureViewDef } from "../definitions/types.ts";
+import type { EntityDef, FeatureRef, FeatureViewDef } from "../definitions/types.ts";
 import type { Registry } from "../registry/registry.ts";
 import { isoTime, type EpochMs } from "../time.ts";
-import { viewLayout } from "../windows/view-layout.ts";
+import { viewLayout, type FeatureSlot } from "../windows/view-layout.ts";
 import { TILE_WIDTH, finish, tileToStats, windowValue } from "../windows/tile-stats.ts";
 import { encodeEntityKey } from "./entity-key.ts";
 import type { OnlineRecord, OnlineStore, ServingPointer } from "./online-store.ts";
@@ -31,7 +31,7 @@ export type EntityResult = {
   eventTimestamps: Record<string, string | null>;
 };
 
-export type OnlineResponse = { at: string; features: string[]; results: EntityResult[] };
+export type OnlineResponse = { at: string; features: readonly string[]; results: EntityResult[] };
 
 export async function getOnlineFeatures(registry: Registry, store: OnlineStore, req: OnlineRequest, maxEntities: number): Promise<OnlineResponse> {
   const keyNames = Object.keys(req.entities);
@@ -43,44 +43,39 @@ export async function getOnlineFeatures(registry: Registry, store: OnlineStore, 
   if (n === 0) throw new BadRequestError("entities: no entity given", "invalid_entities");
   if (n > maxEntities) throw new BadRequestError(`too many entities: ${n} in one request, the limit is ${maxEntities}`, "too_many_entities");
 
-  const names = req.refs.map((r) => (req.fullNames ? `${r.view}__${r.feature}` : r.feature));
-  const dup = names.find((x, i) => names.indexOf(x) !== i);
-  if (dup) throw new BadRequestError(`two requested features are both named "${dup}": set fullFeatureNames to get view__feature names`, "duplicate_feature_name");
-
-  const pointers = await store.pointers();
+  const plan = lookupPlan(registry, req.refs, await store.pointers(), req.fullNames === true);
   const now = Date.now();
-  const results: EntityResult[] = Array.from({ length: n }, (_, i) => ({
-    entity: Object.fromEntries(keyNames.map((k) => [k, req.entities[k]![i]])), values: {}, statuses: {}, eventTimestamps: {},
-  }));
+  const results: EntityResult[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const entity: Record<string, unknown> = {};
+    for (const k of keyNames) entity[k] = req.entities[k]![i];
+    results[i] = { entity, values: {}, statuses: {}, eventTimestamps: {} };
+  }
   let evaluatedAt = req.at ?? now;
 
-  const byView = new Map<string, number[]>();
-  req.refs.forEach((r, i) => byView.set(r.view, [...(byView.get(r.view) ?? []), i]));
-  for (const [viewName, refIdx] of byView) {
-    const current = registry.view(viewName);
-    const pointer = pointers.get(viewName);
-    if (!pointer) throw new NotAppliedError(`feature view "${viewName}" has not been materialized: run larder materialize`);
-    const def = definitionAt(registry, viewName, pointer);
-    const layout = viewLayout(def);
-    const slots = refIdx.map((i) => {
-      const slot = layout.features.find((f) => f.name === req.refs[i]!.feature);
-      if (!slot) throw new NotAppliedError(`feature "${req.refs[i]!.feature}" of view "${viewName}" is not in the materialized version @${pointer.version}: run larder materialize`);
-      return { slot, name: names[i]! };
-    });
+  for (const { viewName, def, entity, pointer, slots } of plan.views) {
     const t = req.at ?? Math.max(now, pointer.watermark);
     if (t < pointer.watermark) throw new BadRequestError(`at ${isoTime(t)} is before the data served for "${viewName}" (complete up to ${isoTime(pointer.watermark)}); online lookups answer as of that time or later — use historical retrieval for the past`, "at_before_watermark");
     evaluatedAt = t;
-    for (const k of current.entity.joinKeys) {
-      if (!(k.name in req.entities)) throw new BadRequestError(`entities: missing join key "${k.name}" of entity "${current.entity.name}" (needed by "${viewName}")`, "invalid_entities");
+    const columns = entity.joinKeys.map((k) => {
+      const column = req.entities[k.name];
+      if (!column) throw new BadRequestError(`entities: missing join key "${k.name}" of entity "${entity.name}" (needed by "${viewName}")`, "invalid_entities");
+      return column;
+    });
+    const keys: string[] = new Array(n);
+    const row: unknown[] = new Array(columns.length);
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < columns.length; c++) row[c] = columns[c]![i];
+      keys[i] = encodeEntityKey(entity, row);
     }
-    const keys = Array.from({ length: n }, (_, i) => encodeEntityKey(current.entity, current.entity.joinKeys.map((k) => req.entities[k.name]![i])));
+    const expiredBefore = def.ttl === null ? -Infinity : t - def.ttl;
     const fill = (i: number, rec: OnlineRecord | undefined) => {
       const out = results[i]!;
       out.eventTimestamps[viewName] = rec ? isoTime(rec.ts) : null;
       for (const { slot, name } of slots) {
         if (!rec) { out.values[name] = null; out.statuses[name] = "missing"; continue; }
         if (slot.kind === "expression") {
-          const expired = def.ttl !== null && rec.ts < t - def.ttl;
+          const expired = rec.ts < expiredBefore;
           out.values[name] = expired ? null : rec.values[slot.index] ?? null;
           out.statuses[name] = expired ? "expired" : "present";
         } else if (slot.kind === "window") {
@@ -96,7 +91,51 @@ export async function getOnlineFeatures(registry: Registry, store: OnlineStore, 
     if (store.readEach) await store.readEach(pointer.table, keys, fill);
     else (await store.read(pointer.table, keys)).forEach((rec, i) => fill(i, rec));
   }
-  return { at: isoTime(evaluatedAt), features: names, results };
+  return { at: isoTime(evaluatedAt), features: plan.names, results };
+}
+
+/** What a lookup of these refs reads, per view: the same for every request until the registry or a pointer changes. */
+type LookupPlan = {
+  names: string[];
+  views: { viewName: string; def: FeatureViewDef; entity: EntityDef; pointer: ServingPointer; slots: { slot: FeatureSlot; name: string }[] }[];
+};
+
+/**
+ * Plans are cached by the refs array (a service's is the same object for as long as the
+ * registry is) and the pointers map (the store hands out the same map until a pointer
+ * changes), so both a re-applied registry and a new materialization plan afresh.
+ */
+const plans = new WeakMap<readonly FeatureRef[], WeakMap<ReadonlyMap<string, ServingPointer>, LookupPlan[]>>();
+
+function lookupPlan(registry: Registry, refs: readonly FeatureRef[], pointers: ReadonlyMap<string, ServingPointer>, fullNames: boolean): LookupPlan {
+  let byPointers = plans.get(refs);
+  if (!byPointers) plans.set(refs, (byPointers = new WeakMap()));
+  let cached = byPointers.get(pointers);
+  if (!cached) byPointers.set(pointers, (cached = []));
+  const slot = fullNames ? 1 : 0;
+  return (cached[slot] ??= buildPlan(registry, refs, pointers, fullNames));
+}
+
+function buildPlan(registry: Registry, refs: readonly FeatureRef[], pointers: ReadonlyMap<string, ServingPointer>, fullNames: boolean): LookupPlan {
+  const names = refs.map((r) => (fullNames ? `${r.view}__${r.feature}` : r.feature));
+  const dup = names.find((x, i) => names.indexOf(x) !== i);
+  if (dup) throw new BadRequestError(`two requested features are both named "${dup}": set fullFeatureNames to get view__feature names`, "duplicate_feature_name");
+  const byView = new Map<string, number[]>();
+  refs.forEach((r, i) => byView.set(r.view, [...(byView.get(r.view) ?? []), i]));
+  const views = [...byView].map(([viewName, refIdx]) => {
+    const current = registry.view(viewName);
+    const pointer = pointers.get(viewName);
+    if (!pointer) throw new NotAppliedError(`feature view "${viewName}" has not been materialized: run larder materialize`);
+    const def = definitionAt(registry, viewName, pointer);
+    const layout = viewLayout(def);
+    const slots = refIdx.map((i) => {
+      const slot = layout.features.find((f) => f.name === refs[i]!.feature);
+      if (!slot) throw new NotAppliedError(`feature "${refs[i]!.feature}" of view "${viewName}" is not in the materialized version @${pointer.version}: run larder materialize`);
+      return { slot, name: names[i]! };
+    });
+    return { viewName, def, entity: current.entity, pointer, slots };
+  });
+  return { names, views };
 }
 
 function definitionAt(registry: Registry, view: string, pointer: ServingPointer): FeatureViewDef {
