@@ -75,6 +75,24 @@ describe("the executable, alone in a folder", () => {
     expect(readdirSync(join(dir, "cache")).sort()).toEqual([expect.stringMatching(/^lmdb-linux-x64-/), expect.stringMatching(/^node-bindings-linux-x64-/)]);
   });
 
+  test("three copies starting at once on an empty cache all run; an unwritable cache falls back to temp", async () => {
+    const cache = join(dir, "race-cache");
+    const starts = [1, 2, 3].map(() => Bun.spawn([exe, "version"], { cwd: dir, env: { ...env, LARDER_CACHE_DIR: cache }, stdout: "pipe", stderr: "pipe" }));
+    for (const p of starts) {
+      expect(await p.exited).toBe(0);
+      expect(await new Response(p.stderr).text()).toBe("");
+    }
+    expect(readdirSync(cache).sort()).toEqual([expect.stringMatching(/^lmdb-linux-x64-[\d.]+$/), expect.stringMatching(/^node-bindings-linux-x64-[\d.r-]+$/)]);
+    rmSync(cache, { recursive: true });
+
+    const p = Bun.spawn([exe, "version"], { cwd: dir, env: { ...env, LARDER_CACHE_DIR: "/proc/larder-cache", TMPDIR: join(dir, "tmp") }, stdout: "pipe", stderr: "pipe" });
+    const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    expect(code).toBe(0);
+    expect(stdout).toStartWith("larder ");
+    expect(stderr).toContain(`larder: cannot write native libraries to /proc/larder-cache (`);
+    expect(stderr).toContain(`using ${join(dir, "tmp", "larder-cache-")}`);
+  }, 30_000);
+
   test("init makes a repo; apply and materialize it", async () => {
     const init = await run(["init", "repo"], dir);
     expect(init.code).toBe(0);
