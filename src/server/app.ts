@@ -4,7 +4,7 @@ import type { Larder } from "../larder.ts";
 import { NotFoundError } from "../errors.ts";
 import { errorHandler, errorResponse } from "./error-handler.ts";
 import { consoleLogger, type Logger } from "../log.ts";
-import { onlineFeaturesRoute } from "./routes/online-features.ts";
+import { onlineFeaturesHandler } from "./routes/online-features.ts";
 import { registryRoutes } from "./routes/registry-routes.ts";
 
 export function createApp(larder: Larder, log: Logger = consoleLogger): Hono {
@@ -13,9 +13,10 @@ export function createApp(larder: Larder, log: Logger = consoleLogger): Hono {
     const pointers = await larder.store().pointers();
     return c.json({ status: "ok", store: larder.store().kind, views: Object.fromEntries([...pointers].map(([k, p]) => [k, { version: p.version, watermark: new Date(p.watermark).toISOString() }])) });
   });
-  app.route("/v1/features/online", onlineFeaturesRoute(larder));
+  const lookup = onlineFeaturesHandler(larder, log);
+  app.post("/v1/features/online", (c) => lookup(c.req.raw));
   app.route("/v1/registry", registryRoutes(larder));
-  app.notFound((c) => errorResponse(new NotFoundError(`no route ${c.req.method} ${new URL(c.req.url).pathname}`), c));
+  app.notFound((c) => errorResponse(new NotFoundError(`no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError(errorHandler(log));
   return app;
 }

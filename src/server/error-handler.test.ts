@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LogEvent } from "../log.ts";
 import { createApp } from "./app.ts";
+import { startServer } from "./start-server.ts";
 import { tempRepo } from "../../test/helpers/temp-repo.ts";
 
 const repo = tempRepo({
@@ -25,4 +26,23 @@ test("server errors answer 500 JSON without internals and reach the injected log
   expect(body.message).toContain("unreadable");
   expect(events).toHaveLength(1);
   expect(events[0]).toMatchObject({ level: "error", event: "http.server_error", method: "GET", path: "/v1/registry" });
+});
+
+test("the lookup route answers and logs server errors itself, through the app and as a Bun route", async () => {
+  writeFileSync(join(repo.dir, "data", "registry.json"), "{ not json");
+  await Bun.sleep(300);
+  const events: LogEvent[] = [];
+  const init = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ service: "s", entities: { user_id: [1] } }) };
+  const viaApp = await createApp(repo.larder, (e) => events.push(e)).request("/v1/features/online", init);
+  const server = startServer(repo.larder, (e) => events.push(e));
+  try {
+    const viaRoute = await fetch(`http://${server.hostname}:${server.port}/v1/features/online`, init);
+    for (const res of [viaApp, viaRoute]) {
+      expect(res.status).toBe(500);
+      expect(((await res.json()) as { code: string }).code).toBe("internal_error");
+    }
+  } finally {
+    await server.stop();
+  }
+  expect(events.map((e) => [e.event, (e as { path?: string }).path])).toEqual([["http.server_error", "/v1/features/online"], ["http.server_error", "/v1/features/online"]]);
 });

@@ -1,24 +1,23 @@
 /** The one place errors become HTTP answers: `{ code, message }` with the error's status. */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { LarderError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 
-export const errorHandler = (log: Logger) => (err: Error, c: Context): Response => {
-  const response = errorResponse(err, c);
+export function errorResponse(err: unknown): Response {
+  if (err instanceof LarderError) return Response.json({ code: err.code, message: err.message }, { status: err.status });
+  if (err instanceof HTTPException) return Response.json({ code: "http_error", message: err.message || "request failed" }, { status: err.status });
+  return Response.json({ code: "internal_error", message: "internal error; see the server log" }, { status: 500 });
+}
+
+/** errorResponse, logging server errors (5xx) with the request they answer. */
+export function answerError(err: unknown, req: Request, log: Logger): Response {
+  const response = errorResponse(err);
   if (response.status >= 500) {
-    log({ level: "error", event: "http.server_error", method: c.req.method, path: new URL(c.req.url).pathname, error: err });
+    log({ level: "error", event: "http.server_error", method: req.method, path: new URL(req.url).pathname, error: err as Error });
   }
   return response;
-};
-
-export function errorResponse(err: Error, c: Context): Response {
-  if (err instanceof LarderError) {
-    return c.json({ code: err.code, message: err.message }, err.status as ContentfulStatusCode);
-  }
-  if (err instanceof HTTPException) {
-    return c.json({ code: "http_error", message: err.message || "request failed" }, err.status);
-  }
-  return c.json({ code: "internal_error", message: "internal error; see the server log" }, 500);
 }
+
+/** For hono's onError. */
+export const errorHandler = (log: Logger) => (err: Error, c: Context): Response => answerError(err, c.req.raw, log);

@@ -1,12 +1,19 @@
-/** Starts Bun's HTTP server on the app; stops on SIGINT/SIGTERM and closes the stores. */
+/**
+ * Starts Bun's HTTP server on the app; stops on SIGINT/SIGTERM and closes the stores.
+ * The hot lookup route goes to its handler directly (see onlineFeaturesHandler); every
+ * other request, including other methods on that path, goes through the hono app.
+ */
 import type { Larder } from "../larder.ts";
+import { consoleLogger, type Logger } from "../log.ts";
 import { createApp } from "./app.ts";
+import { onlineFeaturesHandler } from "./routes/online-features.ts";
 
-export function startServer(larder: Larder) {
-  const app = createApp(larder);
+export function startServer(larder: Larder, log: Logger = consoleLogger) {
+  const app = createApp(larder, log);
   const server = Bun.serve({
     hostname: larder.config.host,
     port: larder.config.port,
+    routes: { "/v1/features/online": { POST: onlineFeaturesHandler(larder, log) } },
     fetch: app.fetch,
     // Bodies are checked against maxBodyBytes (with a JSON 413) when read; this only keeps
     // Bun from buffering far larger chunked bodies first.
