@@ -20,7 +20,7 @@ function failingOnCommit(store: OnlineStore, n: number): OnlineStore {
   return {
     kind: store.kind, capabilities: store.capabilities,
     read: (t, k) => store.read(t, k), pointers: () => store.pointers(), dropTable: (t) => store.dropTable(t),
-    tables: () => store.tables(), close: () => store.close(),
+    tables: () => store.tables(), close: () => store.close(), update: (u) => store.update(u),
     async commit(c: Commit) {
       if (++commits === n) throw new Error("simulated crash during materialization");
       return store.commit(c);

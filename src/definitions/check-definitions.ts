@@ -16,7 +16,8 @@ export async function checkDefinitions(defs: Definitions, duck: Duck, files: Map
   const problems: DefinitionProblem[] = [];
   const at = (kind: string, name: string) => ({ file: files.get(`${kind}:${name}`), definition: name });
 
-  for (const [kind, list] of [["entity", defs.entities], ["source", defs.sources], ["featureView", defs.views], ["featureService", defs.services]] as const) {
+  // Sources and push sources share one namespace: a view names either.
+  for (const [kind, list] of [["entity", defs.entities], ["source", [...defs.sources, ...defs.pushSources]], ["featureView", defs.views], ["featureService", defs.services]] as const) {
     const seen = new Set<string>();
     for (const d of list) {
       if (seen.has(d.name)) problems.push({ ...at(kind, d.name), message: `✖ another ${kind} is also named "${d.name}"; names must be unique` });
@@ -32,11 +33,22 @@ export async function checkDefinitions(defs: Definitions, duck: Duck, files: Map
   const entities = firstByName(defs.entities);
   const sources = firstByName(defs.sources);
 
+  for (const p of defs.pushSources) {
+    const fail = (message: string, path: string) => problems.push({ ...at("pushSource", p.name), message: `✖ ${message}\n  → at ${path}` });
+    const batch = sources.get(p.batchSource);
+    if (!batch) fail(`unknown source "${p.batchSource}": export it from a file in features/`, "batchSource");
+    else if (p.eventIdField !== null && !batch.schema.some((c) => c.name === p.eventIdField)) {
+      fail(`eventIdField "${p.eventIdField}" is not a column of source "${batch.name}" (it has ${batch.schema.map((c) => c.name).join(", ")})`, "eventIdField");
+    }
+  }
+  const pushSources = firstByName(defs.pushSources);
+
   const views: FeatureViewDef[] = [];
   for (const v of defs.views) {
     const fail = (message: string, path: string) => problems.push({ ...at("featureView", v.name), message: `✖ ${message}\n  → at ${path}` });
     const entity = entities.get(v.entity);
-    const source = sources.get(v.source);
+    // A view over a push source computes from its batch source's columns.
+    const source = sources.get(pushSources.get(v.source)?.batchSource ?? v.source);
     if (!entity) fail(`unknown entity "${v.entity}": export it from a file in features/`, "entity");
     if (!source) fail(`unknown source "${v.source}": export it from a file in features/`, "source");
     if (!entity || !source) continue;
@@ -84,5 +96,5 @@ export async function checkDefinitions(defs: Definitions, duck: Duck, files: Map
   });
 
   if (problems.length) throw new DefinitionError(problems);
-  return { entities: defs.entities, sources: defs.sources, views, services };
+  return { entities: defs.entities, sources: defs.sources, pushSources: defs.pushSources, views, services };
 }

@@ -10,7 +10,7 @@ import { z } from "zod";
 import { DefinitionError, type DefinitionProblem } from "../errors.ts";
 import { parseDuration } from "../time.ts";
 import { defaultHop } from "../windows/window-math.ts";
-import { EntitySpec, FeatureServiceSpec, FeatureViewSpec, FileSourceSpec, isDefinition, type DefinitionKind } from "./specs.ts";
+import { EntitySpec, FeatureServiceSpec, FeatureViewSpec, FileSourceSpec, PushSourceSpec, isDefinition, type DefinitionKind } from "./specs.ts";
 import type { Definitions, EntityDef, FeatureDef, FeatureViewDef, FeatureServiceDef, SourceDef, SourceFormat } from "./types.ts";
 import { zodToColumn } from "./zod-columns.ts";
 import { registerLarderModules } from "./module-plugin.ts";
@@ -51,7 +51,7 @@ export async function importDefinitionFiles(repoDir: string): Promise<LoadedDefi
 /** Validates and normalizes loaded definitions; throws one DefinitionError listing every problem. */
 export function normalizeDefinitions(loaded: LoadedDefinition[]): Definitions {
   const problems: DefinitionProblem[] = [];
-  const out: Definitions = { entities: [], sources: [], views: [], services: [] };
+  const out: Definitions = { entities: [], sources: [], pushSources: [], views: [], services: [] };
   for (const d of loaded) {
     const at = { file: d.file, definition: d.name || `(unnamed ${d.kind})` };
     const fail = (message: string) => problems.push({ ...at, message });
@@ -67,6 +67,12 @@ export function normalizeDefinitions(loaded: LoadedDefinition[]): Definitions {
         if (!r.success) { fail(z.prettifyError(r.error)); break; }
         const s = normalizeSource(r.data, fail);
         if (s) out.sources.push(s);
+        break;
+      }
+      case "pushSource": {
+        const r = PushSourceSpec.safeParse(d.spec);
+        if (!r.success) { fail(z.prettifyError(r.error)); break; }
+        out.pushSources.push({ name: r.data.name, kind: "push", batchSource: r.data.batchSource.name, eventIdField: r.data.eventIdField ?? null, ...meta(r.data) });
         break;
       }
       case "featureView": {

@@ -40,6 +40,13 @@ export const FileSourceSpec = z.strictObject({
   ...Meta,
 });
 
+export const PushSourceSpec = z.strictObject({
+  name: NameSpec,
+  batchSource: z.custom<{ kind: "source"; name: string }>((v) => isDefinition(v, "source"), "must be a file source made with fileSource({...})"),
+  eventIdField: z.string().min(1).optional(),
+  ...Meta,
+});
+
 export const FeatureSpec = z
   .strictObject({
     sql: z.string().min(1).optional(),
@@ -66,7 +73,7 @@ export type FeatureInput = z.input<typeof FeatureSpec>;
 export const FeatureViewSpec = z.strictObject({
   name: NameSpec,
   entity: z.custom<{ kind: "entity"; name: string }>((v) => isDefinition(v, "entity"), "must be an entity made with entity({...})"),
-  source: z.custom<{ kind: "source"; name: string }>((v) => isDefinition(v, "source"), "must be a source made with fileSource({...})"),
+  source: z.custom<{ kind: "source" | "pushSource"; name: string }>((v) => isDefinition(v, "source") || isDefinition(v, "pushSource"), "must be a source made with fileSource({...}) or pushSource({...})"),
   ttl: DurationSpec.optional(),
   features: z.record(NameSpec, FeatureSpec).refine((f) => Object.keys(f).length > 0, "a feature view needs at least one feature"),
   online: z.boolean().optional(),
@@ -86,7 +93,7 @@ export const FeatureServiceSpec = z.strictObject({
   ...Meta,
 });
 
-export type DefinitionKind = "entity" | "source" | "featureView" | "featureService";
+export type DefinitionKind = "entity" | "source" | "pushSource" | "featureView" | "featureService";
 
 export function isDefinition(v: unknown, kind?: DefinitionKind): v is { kind: DefinitionKind; name: string; spec: unknown } {
   if (typeof v !== "object" || v === null || !(DEFINITION in v)) return false;

@@ -30,6 +30,22 @@ export type FileSourceDef = {
 };
 export type SourceDef = FileSourceDef;
 
+/**
+ * Rows pushed at run time (HTTP, CLI, a Redis Stream), with the file source behind them:
+ * its schema validates pushed rows, and batch computations read its files together with
+ * the pushed rows kept offline.
+ */
+export type PushSourceDef = {
+  name: string;
+  kind: "push";
+  batchSource: string;
+  /** A column that identifies an event: a row whose id was already pushed is skipped. */
+  eventIdField: string | null;
+  description: string;
+  tags: Record<string, string>;
+  owner: string;
+};
+
 export type ExpressionFeatureDef = {
   name: string;
   kind: "expression";
@@ -82,6 +98,7 @@ export type FeatureServiceDef = {
 export type Definitions = {
   entities: EntityDef[];
   sources: SourceDef[];
+  pushSources: PushSourceDef[];
   views: FeatureViewDef[];
   services: FeatureServiceDef[];
 };

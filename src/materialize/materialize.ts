@@ -65,7 +65,7 @@ export async function materialize(
     const table = await ensureOfflineTable(duck, v, ctx.repoDir, ctx.dataDir);
     const runId = newRunId();
     const target = incremental ? pointer!.table : tableName(v.def.name, v.version, runId);
-    await duck.run(`CREATE OR REPLACE TEMP TABLE __records AS SELECT row_number() OVER () AS __i, * FROM (${recordSql(v, table.path, from, end)})`);
+    await duck.run(`CREATE OR REPLACE TEMP TABLE __records AS SELECT row_number() OVER () AS __i, * FROM (${recordSql(v, table.path, from, end, incremental)})`);
     const [counts] = await duck.all<{ n: number }>(`SELECT count(*) AS n FROM __records`);
     const [events] = await duck.all<{ n: number }>(`SELECT count(*) AS n FROM read_parquet(${literal(table.path)}) WHERE __ts >= ${from} AND __ts < ${end}`);
     const total = counts!.n;

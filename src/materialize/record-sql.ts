@@ -16,7 +16,8 @@ function statsList(x: string, startExpr: string): string {
   return `[${startExpr}, count(${x}), coalesce(sum(${x}), 0), coalesce(sum(${x} * ${x}), 0), coalesce(min(${x}), 'inf'::DOUBLE), coalesce(max(${x}), '-inf'::DOUBLE), coalesce(max(__ts) FILTER (WHERE ${x} IS NOT NULL), '-inf'::DOUBLE), coalesce(arg_max(${x}, __ord), 'nan'::DOUBLE)]::DOUBLE[]`;
 }
 
-export function recordSql(v: ResolvedView, offlineTablePath: string, from: number, to: number): string {
+/** `onlyOffline`: leave out pushed rows that were already applied online (incremental runs). */
+export function recordSql(v: ResolvedView, offlineTablePath: string, from: number, to: number, onlyOffline = false): string {
   const layout = viewLayout(v.def);
   const keys = v.entity.joinKeys.map((k) => ident(k.name));
   const keyList = keys.join(", ");
@@ -44,7 +45,7 @@ export function recordSql(v: ResolvedView, offlineTablePath: string, from: numbe
     .map((t) => `LEFT JOIN ${t} USING (${keyList})`).join(" ");
   return `
 WITH __ev AS (
-  SELECT *, ${ORDER_KEY} AS __ord FROM read_parquet(${literal(offlineTablePath)}) WHERE __ts >= ${from} AND __ts < ${to}
+  SELECT *, ${ORDER_KEY} AS __ord FROM read_parquet(${literal(offlineTablePath)}) WHERE __ts >= ${from} AND __ts < ${to}${onlyOffline ? " AND NOT __online" : ""}
 ), __latest AS (
   SELECT ${keyList}, max(__ts) AS __last_ts, arg_max(${rowStruct}, __ord) AS __row FROM __ev GROUP BY ALL
 )${parts.map((p) => `, ${p}`).join("")}

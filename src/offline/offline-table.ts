@@ -2,7 +2,8 @@
  * A view's offline table: one row per source event, with the entity keys, the event
  * time (`__ts`, epoch ms), its order in the source (`__seq`, breaks ties between events
  * at the same instant: the later row wins), every latest-value feature computed, and
- * every aggregation input (`__in_<i>`, DOUBLE), sorted by (keys, __ts, __seq). Written as Parquet under
+ * every aggregation input (`__in_<i>`, DOUBLE), and `__online` (a pushed row already applied
+ * online; see pushed-segments.ts), sorted by (keys, __ts, __seq). Written as Parquet under
  * `<data>/offline/<view>/<version>/`, rebuilt only when the source's files change.
  * Historical retrieval and materialization both read it.
  */
@@ -12,11 +13,13 @@ import type { Duck } from "./duckdb.ts";
 import { ident, literal } from "./duckdb.ts";
 import type { ResolvedView } from "../registry/registry.ts";
 import { viewLayout } from "../windows/view-layout.ts";
-import { sourceSelectSql } from "./source-sql.ts";
-import { fingerprintSource, type SourceFingerprint } from "./source-fingerprint.ts";
+import { viewInputSql } from "./source-sql.ts";
+import { sourceFiles, type SourceFile, type SourceFingerprint } from "./source-fingerprint.ts";
+import { pushedSegments } from "./pushed-segments.ts";
+import { hashOf } from "../registry/canonical.ts";
 
 /** Bumped when the table's columns or their meaning change, so old builds are redone. */
-const OFFLINE_TABLE_FORMAT = 4;
+const OFFLINE_TABLE_FORMAT = 5;
 
 export type OfflineTable = {
   format: number;
@@ -34,31 +37,57 @@ export const inputColumn = (i: number) => `__in_${i}`;
 
 export const offlineDir = (dataDir: string, view: string, version: string) => join(dataDir, "offline", view, version);
 
+/**
+ * A view's events as columns, from a relation with the source's typed columns and a row
+ * order (`seq`): the keys, `__ts`, `__seq`, the latest-value expressions and the
+ * aggregation inputs. Batch (offline tables) and streaming (pushes) both use it.
+ */
+export function eventColumnsSql(v: ResolvedView, seq: string): string {
+  const layout = viewLayout(v.def);
+  return [
+    ...v.entity.joinKeys.map((k) => ident(k.name)),
+    `epoch_ms(${ident(v.source.timestampField)}) AS __ts`,
+    `${seq} AS __seq`,
+    ...layout.expressions.map((e) => `(${e.sql}) AS ${ident(e.name)}`),
+    // NaN counts as missing, like NULL, on every path.
+    ...layout.inputs.map((sql, i) => `nullif(CAST((${sql}) AS DOUBLE), 'nan'::DOUBLE) AS ${inputColumn(i)}`),
+  ].join(", ");
+}
+
+/** What a view's offline table is built from: the source's files, and pushed segments for a push source. */
+export function viewInputFiles(v: ResolvedView, repoDir: string, dataDir: string): { files: SourceFile[]; segments: SourceFile[]; fingerprint: SourceFingerprint } {
+  // A push source may have no batch files yet: its rows may all arrive by push.
+  let files: SourceFile[] = [];
+  try {
+    files = sourceFiles(v.source, repoDir);
+  } catch (err) {
+    if (!v.push) throw err;
+  }
+  const segments = v.push ? pushedSegments(dataDir, v.push.name) : [];
+  const all = [...files, ...segments];
+  return { files, segments, fingerprint: { files: all, hash: hashOf({ files: all, dedupe: v.push?.eventIdField ?? null }) } };
+}
+
 export async function ensureOfflineTable(duck: Duck, v: ResolvedView, repoDir: string, dataDir: string): Promise<OfflineTable> {
   const dir = offlineDir(dataDir, v.def.name, v.version);
   const manifestPath = join(dir, "_table.json");
-  const fingerprint = fingerprintSource(v.source, repoDir);
+  const { files, segments, fingerprint } = viewInputFiles(v, repoDir, dataDir);
   if (existsSync(manifestPath)) {
     const current = JSON.parse(readFileSync(manifestPath, "utf8")) as OfflineTable;
     if (current.format === OFFLINE_TABLE_FORMAT && current.fingerprint.hash === fingerprint.hash && existsSync(current.path)) return current;
   }
   mkdirSync(dir, { recursive: true });
-  const layout = viewLayout(v.def);
   const keys = v.entity.joinKeys.map((k) => ident(k.name));
   const ts = ident(v.source.timestampField);
   const path = join(dir, `events-${fingerprint.hash}.parquet`);
   // rowid of a table filled from the source in one statement is the source's row order
   // (DuckDB preserves insertion order), which makes ties between equal timestamps stable.
-  await duck.run(`CREATE OR REPLACE TEMP TABLE __source AS ${sourceSelectSql(v.source, repoDir)}`);
-  const select = [
-    ...keys,
-    `epoch_ms(${ts}) AS __ts`,
-    `rowid AS __seq`,
-    ...layout.expressions.map((e) => `(${e.sql}) AS ${ident(e.name)}`),
-    // NaN counts as missing, like NULL, on every path.
-    ...layout.inputs.map((sql, i) => `nullif(CAST((${sql}) AS DOUBLE), 'nan'::DOUBLE) AS ${inputColumn(i)}`),
-  ].join(", ");
-  const notNull = [...keys, ts].map((c) => `${c} IS NOT NULL`).join(" AND ");
+  await duck.run(`CREATE OR REPLACE TEMP TABLE __source AS ${viewInputSql(v.source, repoDir, files.length > 0, segments.map((s) => s.path))}`);
+  const select = `${eventColumnsSql(v, "rowid")}, __online`;
+  let notNull = [...keys, ts].map((c) => `${c} IS NOT NULL`).join(" AND ");
+  // An event pushed twice (a redelivery) counts once: its first row stands.
+  const id = v.push?.eventIdField;
+  if (id) notNull += ` AND (${ident(id)} IS NULL OR rowid IN (SELECT min(rowid) FROM __source GROUP BY ${ident(id)}))`;
   const tmp = `${path}.tmp`;
   // Sorted by entity, then time: historical retrieval reads it in this order without a sort.
   await duck.run(`COPY (SELECT ${select} FROM __source WHERE ${notNull} ORDER BY ${keys.join(", ")}, __ts, __seq) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`);

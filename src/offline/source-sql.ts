@@ -33,6 +33,18 @@ export function sourceSelectSql(source: SourceDef, repoDir: string): string {
   return `SELECT ${castColumns(source)} FROM ${readFunction(source, sourcePath(source, repoDir))}`;
 }
 
+/**
+ * The rows a view computes from, with `__online` (true for pushed rows already applied
+ * online): the file source's rows, if it has files, then the pushed segments in push order.
+ */
+export function viewInputSql(source: SourceDef, repoDir: string, hasFiles: boolean, segments: string[]): string {
+  const parts: string[] = [];
+  if (hasFiles) parts.push(`SELECT ${castColumns(source)}, false AS __online FROM ${readFunction(source, sourcePath(source, repoDir))}`);
+  if (segments.length) parts.push(`SELECT ${source.schema.map((c) => ident(c.name)).join(", ")}, __online FROM read_parquet([${segments.map(literal).join(", ")}])`);
+  if (parts.length === 0) parts.push(`SELECT *, false AS __online FROM (${emptySourceSql(source)})`);
+  return parts.join(" UNION ALL ");
+}
+
 /** An empty relation with the source's declared columns: checks expressions with no data present. */
 export function emptySourceSql(source: SourceDef): string {
   const cols = source.schema

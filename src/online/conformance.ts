@@ -108,6 +108,49 @@ export function describeOnlineStoreConformance(name: string, newLocation: () => 
       await store.close();
     });
 
+    test("update reads committed records, writes what compute returns, with ids and pointers, atomically", async () => {
+      const store = await open();
+      await store.commit({ table: "u@1#a", records: [["[1]", record(1)]] });
+      const bump = (by: number, ids: string[]) => store.update({
+        keys: [{ table: "u@1#a", key: "[1]" }, { table: "u@1#a", key: "[2]" }],
+        ids: { namespace: "src", ids },
+        compute: (recs, seen) => {
+          const fresh = ids.filter((_, i) => !seen[i]);
+          if (fresh.length === 0) return { records: [], seen: [] };
+          const old = recs[0]!;
+          return {
+            records: [{ ...old, ts: old.ts + by * fresh.length }, recs[1] ?? record(500)],
+            seen: fresh,
+            pointers: [pointer("u", "u@1#a", old.ts + by * fresh.length)],
+          };
+        },
+      });
+      await bump(10, ["e1", "e2"]);
+      await bump(10, ["e2", "e3"]); // e2 was seen: only e3 counts
+      await bump(10, ["e1"]); // all seen: nothing changes
+      const [one, two] = await store.read("u@1#a", ["[1]", "[2]"]);
+      expect(one!.ts).toBe(31);
+      expect(one!.values).toEqual(record(1).values);
+      expect(two).toEqual(record(500));
+      expect((await store.pointers()).get("u")!.watermark).toBe(31);
+      // Ids are per namespace.
+      let seenElsewhere: boolean[] = [];
+      await store.update({ keys: [], ids: { namespace: "other", ids: ["e1"] }, compute: (_, seen) => ((seenElsewhere = seen), { records: [], seen: [] }) });
+      expect(seenElsewhere).toEqual([false]);
+      await store.close();
+    });
+
+    test("concurrent updates of one record lose nothing", async () => {
+      const store = await open();
+      const second = await open();
+      await store.commit({ table: "n@1#a", records: [["[1]", record(0)]] });
+      const inc = (s: OnlineStore) => s.update({ keys: [{ table: "n@1#a", key: "[1]" }], compute: ([r]) => ({ records: [{ ...r!, ts: r!.ts + 1 }], seen: [] }) });
+      await Promise.all(Array.from({ length: 50 }, (_, i) => inc(i % 2 ? store : second)));
+      expect((await store.read("n@1#a", ["[1]"]))[0]!.ts).toBe(50);
+      await second.close();
+      await store.close();
+    });
+
     test("reads return copies: later reads and writes do not change an earlier result", async () => {
       const store = await open();
       await store.commit({ table: "c@1#a", records: [["[1]", record(1)], ["[2]", record(2, 100)]] });

@@ -40,6 +40,25 @@ export type Commit = {
   pointers?: ServingPointer[];
 };
 
+/**
+ * An atomic read-modify-write (streaming updates): the store reads `keys` and whether
+ * each of `ids` was seen, calls `compute` with what is committed now, and writes its
+ * result in one transaction, so no update is lost to a concurrent writer and a reader
+ * never sees half of one. `compute` must be pure: a store may call it again on conflict.
+ */
+export type RecordUpdate = {
+  keys: { table: string; key: string }[];
+  /** Event ids (idempotency keys) to check within a namespace, e.g. a push source. */
+  ids?: { namespace: string; ids: string[] };
+  compute(records: (OnlineRecord | undefined)[], seen: boolean[]): {
+    /** New records for the keys (same order; undefined leaves a record as it is). */
+    records: (OnlineRecord | undefined)[];
+    /** Ids to remember as seen. */
+    seen: string[];
+    pointers?: ServingPointer[];
+  };
+};
+
 export type OnlineStoreCapabilities = {
   /** Several processes may open the store at once (a CLI run beside `serve`). */
   multiProcess: boolean;
@@ -57,6 +76,8 @@ export interface OnlineStore {
   readEach?(table: string, entityKeys: readonly string[], visit: (index: number, record: OnlineRecord | undefined) => void): Promise<void>;
   /** Writes records (replacing whole records) and pointers atomically. */
   commit(commit: Commit): Promise<void>;
+  /** Reads, computes and writes in one atomic step (see RecordUpdate). */
+  update(update: RecordUpdate): Promise<void>;
   /** The pointer of every view with served data (shared: do not modify). */
   pointers(): Promise<ReadonlyMap<string, ServingPointer>>;
   /** Deletes every record of a table (one no pointer refers to). */

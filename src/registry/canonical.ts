@@ -4,7 +4,7 @@
  * descriptions, tags, owner and schedule don't either (they don't change a number).
  */
 import { createHash } from "node:crypto";
-import type { EntityDef, FeatureViewDef, SourceDef } from "../definitions/types.ts";
+import type { EntityDef, FeatureViewDef, PushSourceDef, SourceDef } from "../definitions/types.ts";
 
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
@@ -20,15 +20,17 @@ export function canonicalJson(value: unknown): string {
 export const hashOf = (value: unknown): string => createHash("sha256").update(canonicalJson(value)).digest("hex").slice(0, 12);
 
 /** The part of a view's definition that decides its numbers. */
-export function semanticView(view: FeatureViewDef, entity: EntityDef, source: SourceDef) {
+export function semanticView(view: FeatureViewDef, entity: EntityDef, source: SourceDef, push: PushSourceDef | null = null) {
   return {
     entity: { name: entity.name, joinKeys: entity.joinKeys },
     source: { kind: source.kind, path: source.path, format: source.format, timestampField: source.timestampField, schema: source.schema },
+    // Absent for file sources, so their versions are what they were before push sources.
+    push: push ? { name: push.name, eventIdField: push.eventIdField } : undefined,
     ttl: view.ttl,
     // Sorted by name: declaration order is not semantic (see windows/view-layout.ts).
     features: [...view.features].sort((a, b) => (a.name < b.name ? -1 : 1)).map((f) => ({ ...f, description: undefined })),
   };
 }
 
-export const viewVersion = (view: FeatureViewDef, entity: EntityDef, source: SourceDef): string =>
-  hashOf(semanticView(view, entity, source));
+export const viewVersion = (view: FeatureViewDef, entity: EntityDef, source: SourceDef, push: PushSourceDef | null = null): string =>
+  hashOf(semanticView(view, entity, source, push));

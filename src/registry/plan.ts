@@ -6,7 +6,7 @@ import type { Definitions, FeatureViewDef } from "../definitions/types.ts";
 import { canonicalJson, viewVersion } from "./canonical.ts";
 import type { Registry } from "./registry.ts";
 
-export type ChangeKind = "entity" | "source" | "feature view" | "feature service";
+export type ChangeKind = "entity" | "source" | "push source" | "feature view" | "feature service";
 export type Change = {
   kind: ChangeKind;
   name: string;
@@ -49,11 +49,14 @@ export function planChanges(defs: Definitions, registry: Registry): Plan {
   };
   compare("entity", defs.entities, reg.entities);
   compare("source", defs.sources, reg.sources);
+  compare("push source", defs.pushSources, reg.pushSources ?? {});
 
   const entities = new Map(defs.entities.map((e) => [e.name, e]));
   const sources = new Map(defs.sources.map((s) => [s.name, s]));
+  const pushSources = new Map(defs.pushSources.map((s) => [s.name, s]));
   for (const v of defs.views) {
-    const version = viewVersion(v, entities.get(v.entity)!, sources.get(v.source)!);
+    const push = pushSources.get(v.source) ?? null;
+    const version = viewVersion(v, entities.get(v.entity)!, sources.get(push ? push.batchSource : v.source)!, push);
     versions[v.name] = version;
     const old = reg.views[v.name];
     if (!old) changes.push({ kind: "feature view", name: v.name, action: "add", fields: [], newVersion: version });
@@ -77,6 +80,7 @@ export function applyPlan(defs: Definitions, plan: Plan, registry: Registry, now
   const at = now.toISOString();
   reg.entities = Object.fromEntries(defs.entities.map((e) => [e.name, e]));
   reg.sources = Object.fromEntries(defs.sources.map((s) => [s.name, s]));
+  reg.pushSources = Object.fromEntries(defs.pushSources.map((s) => [s.name, s]));
   reg.services = Object.fromEntries(defs.services.map((s) => [s.name, s]));
   const views: typeof reg.views = {};
   for (const v of defs.views) {

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { NotAppliedError, NotFoundError, LarderError } from "../errors.ts";
-import type { EntityDef, FeatureServiceDef, FeatureViewDef, SourceDef, FeatureRef } from "../definitions/types.ts";
+import type { EntityDef, FeatureServiceDef, FeatureViewDef, SourceDef, FeatureRef, PushSourceDef } from "../definitions/types.ts";
 
 export type ViewVersion = { version: string; definition: FeatureViewDef; appliedAt: string };
 export type ViewEntry = { current: string; definition: FeatureViewDef; versions: ViewVersion[] };
@@ -16,14 +16,19 @@ export type RegistryData = {
   updatedAt: string | null;
   entities: Record<string, EntityDef>;
   sources: Record<string, SourceDef>;
+  /** Absent in registries written before push sources existed. */
+  pushSources?: Record<string, PushSourceDef>;
   views: Record<string, ViewEntry>;
   services: Record<string, FeatureServiceDef>;
 };
 
-export const emptyRegistry = (): RegistryData => ({ formatVersion: 1, updatedAt: null, entities: {}, sources: {}, views: {}, services: {} });
+export const emptyRegistry = (): RegistryData => ({ formatVersion: 1, updatedAt: null, entities: {}, sources: {}, pushSources: {}, views: {}, services: {} });
 
-/** A resolved view: its current definition with its entity and source. */
-export type ResolvedView = { def: FeatureViewDef; version: string; entity: EntityDef; source: SourceDef };
+/**
+ * A resolved view: its current definition with its entity and source. For a view over a
+ * push source, `source` is the file source behind it and `push` the push source.
+ */
+export type ResolvedView = { def: FeatureViewDef; version: string; entity: EntityDef; source: SourceDef; push: PushSourceDef | null };
 
 export class Registry {
   constructor(readonly data: RegistryData, readonly path: string) {}
@@ -64,9 +69,21 @@ export class Registry {
     const entry = this.data.views[name];
     if (!entry) throw new NotFoundError(`feature view "${name}" not found${this.isEmpty ? " (nothing is applied yet: run larder apply)" : ""}`);
     const entity = this.data.entities[entry.definition.entity];
-    const source = this.data.sources[entry.definition.source];
+    const push = this.data.pushSources?.[entry.definition.source] ?? null;
+    const source = this.data.sources[push ? push.batchSource : entry.definition.source];
     if (!entity || !source) throw new NotAppliedError(`feature view "${name}" refers to a missing entity or source: run larder apply`);
-    return { def: entry.definition, version: entry.current, entity, source };
+    return { def: entry.definition, version: entry.current, entity, source, push };
+  }
+
+  pushSource(name: string): PushSourceDef {
+    const p = this.data.pushSources?.[name];
+    if (!p) throw new NotFoundError(`push source "${name}" not found${this.data.sources[name] ? ` ("${name}" is a file source: push to a push source over it)` : ""}`);
+    return p;
+  }
+
+  /** The current views whose source is this push source. */
+  viewsOfPushSource(name: string): ResolvedView[] {
+    return this.viewNames().filter((v) => this.data.views[v]!.definition.source === name).map((v) => this.view(v));
   }
 
   service(name: string): FeatureServiceDef {

@@ -8,7 +8,7 @@
 import { mkdirSync } from "node:fs";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { OnlineStoreError } from "../../errors.ts";
-import type { Commit, OnlineRecord, OnlineStore, ServingPointer } from "../online-store.ts";
+import type { Commit, OnlineRecord, OnlineStore, RecordUpdate, ServingPointer } from "../online-store.ts";
 import { decodeRecord, encodeRecord, viewRecord } from "../record-codec.ts";
 
 export type LmdbConfig = { path: string };
@@ -20,6 +20,8 @@ const POINTERS = "pointers";
 const POINTERS_VERSION = "pointers:version";
 const TABLE = "table:";
 const NEXT_TABLE_ID = "tables:next";
+/** Seen event ids: `seen:<namespace>\u0001<id>`. */
+const SEEN = "seen:";
 /** Layout of the files; a store written by another layout is refused, not misread. */
 const FORMAT_KEY = "format";
 const FORMAT = 2;
@@ -88,23 +90,51 @@ export class LmdbOnlineStore implements OnlineStore {
     }
   }
 
+  /** Inside a write transaction: the key prefix of a table, registering the table if new. */
+  #ensurePrefix(table: string): string {
+    let entry = this.#meta.get(TABLE + table) as TableEntry | undefined;
+    if (!entry) {
+      const id = ((this.#meta.get(NEXT_TABLE_ID) as number | undefined) ?? 0) + 1;
+      entry = { id, createdAt: new Date().toISOString() };
+      void this.#meta.put(NEXT_TABLE_ID, id);
+      void this.#meta.put(TABLE + table, entry);
+    }
+    return entry.id.toString(36) + SEP;
+  }
+
+  /** Inside a write transaction. */
+  #putPointers(pointers: ServingPointer[]): void {
+    const all = { ...((this.#meta.get(POINTERS) as Record<string, ServingPointer> | undefined) ?? {}) };
+    for (const p of pointers) all[p.view] = p;
+    void this.#meta.put(POINTERS, all);
+    void this.#meta.put(POINTERS_VERSION, ((this.#meta.get(POINTERS_VERSION) as number | undefined) ?? 0) + 1);
+  }
+
   async commit(c: Commit): Promise<void> {
     await this.#root.transaction(() => {
-      let entry = this.#meta.get(TABLE + c.table) as TableEntry | undefined;
-      if (!entry) {
-        const id = ((this.#meta.get(NEXT_TABLE_ID) as number | undefined) ?? 0) + 1;
-        entry = { id, createdAt: new Date().toISOString() };
-        void this.#meta.put(NEXT_TABLE_ID, id);
-        void this.#meta.put(TABLE + c.table, entry);
-      }
-      const prefix = entry.id.toString(36) + SEP;
+      const prefix = this.#ensurePrefix(c.table);
       for (const [key, record] of c.records) void this.#records.put(prefix + key, encodeRecord(record));
-      if (c.pointers?.length) {
-        const all = { ...((this.#meta.get(POINTERS) as Record<string, ServingPointer> | undefined) ?? {}) };
-        for (const p of c.pointers) all[p.view] = p;
-        void this.#meta.put(POINTERS, all);
-        void this.#meta.put(POINTERS_VERSION, ((this.#meta.get(POINTERS_VERSION) as number | undefined) ?? 0) + 1);
-      }
+      if (c.pointers?.length) this.#putPointers(c.pointers);
+    });
+  }
+
+  async update(u: RecordUpdate): Promise<void> {
+    // One synchronous write transaction: LMDB serializes writers across processes, so the
+    // records read here are the committed ones and nothing can change them until commit.
+    this.#root.transactionSync(() => {
+      const prefixes = u.keys.map((k) => this.#ensurePrefix(k.table));
+      const current = u.keys.map((k, i) => {
+        const bytes = this.#records.getBinary(prefixes[i] + k.key);
+        return bytes === undefined ? undefined : decodeRecord(bytes);
+      });
+      const seenKey = (id: string) => `${SEEN}${u.ids!.namespace}${SEP}${id}`;
+      const seen = u.ids ? u.ids.ids.map((id) => this.#meta.get(seenKey(id)) !== undefined) : [];
+      const out = u.compute(current, seen);
+      out.records.forEach((rec, i) => {
+        if (rec) void this.#records.put(prefixes[i] + u.keys[i]!.key, encodeRecord(rec));
+      });
+      for (const id of out.seen) void this.#meta.put(seenKey(id), 1);
+      if (out.pointers?.length) this.#putPointers(out.pointers);
     });
   }
 
