@@ -14,6 +14,7 @@ import { openOnlineStore } from "./online/open-online-store.ts";
 import type { OnlineStore } from "./online/online-store.ts";
 import { applyPlan, planChanges, type Plan } from "./registry/plan.ts";
 import { Registry } from "./registry/registry.ts";
+import { push, type PushRequest, type PushResult } from "./push/push.ts";
 
 const REGISTRY_CHECK_MS = 250;
 
@@ -21,6 +22,7 @@ export class Larder {
   #duck?: Promise<Duck>;
   #store?: OnlineStore;
   #registry?: { registry: Registry; mtimeMs: number; checkedAt: number };
+  #pushes: Promise<unknown> = Promise.resolve();
 
   constructor(readonly config: Config) {}
 
@@ -70,6 +72,13 @@ export class Larder {
 
   async materialize(opts: MaterializeOptions = {}) {
     return materialize(await this.duck(), this.registry(), this.store(), this.ctx, opts);
+  }
+
+  /** Pushes run one at a time in this process: each is a few DuckDB statements and one store update. */
+  push(req: PushRequest): Promise<PushResult> {
+    const run = this.#pushes.then(async () => push(await this.duck(), this.registry(), this.store(), this.config.dataDir, req, this.config.maxPushRows));
+    this.#pushes = run.catch(() => {});
+    return run;
   }
 
   async historical(req: HistoricalRequest) {

@@ -17,6 +17,7 @@ export const ConfigSchema = z.object({
   online: z.string(),
   maxEntitiesPerRequest: z.coerce.number().int().positive(),
   maxBodyBytes: z.coerce.number().int().positive(),
+  maxPushRows: z.coerce.number().int().positive(),
 });
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
@@ -28,6 +29,7 @@ const ENV: Record<string, keyof Config> = {
   LARDER_ONLINE: "online",
   LARDER_MAX_ENTITIES: "maxEntitiesPerRequest",
   LARDER_MAX_BODY_BYTES: "maxBodyBytes",
+  LARDER_MAX_PUSH_ROWS: "maxPushRows",
 };
 
 export function loadConfig(flags: Partial<Record<keyof Config, string | number>> = {}, env: Record<string, string | undefined> = process.env): Config {
@@ -42,6 +44,7 @@ export function loadConfig(flags: Partial<Record<keyof Config, string | number>>
     online: "lmdb",
     maxEntitiesPerRequest: 1000,
     maxBodyBytes: 1_048_576,
+    maxPushRows: 10_000,
     ...fromEnv,
     ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
   };

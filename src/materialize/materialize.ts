@@ -12,6 +12,7 @@
 import { type Duck, literal } from "../offline/duckdb.ts";
 import { ensureOfflineTable } from "../offline/offline-table.ts";
 import { encodeEntityKey } from "../online/entity-key.ts";
+import { plainValue } from "../online/plain-value.ts";
 import { tableName, type OnlineRecord, type OnlineStore, type ServingPointer } from "../online/online-store.ts";
 import type { Registry, ResolvedView } from "../registry/registry.ts";
 import { viewLayout } from "../windows/view-layout.ts";
@@ -118,11 +119,6 @@ function toRecord(v: ResolvedView, row: Record<string, unknown>): [string, Onlin
   }];
 }
 
-/** Values go to msgpack and JSON: bigints become numbers where exact, strings otherwise. */
-function plainValue(v: unknown): unknown {
-  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
-  return v ?? null;
-}
 
 function mergeRecords(v: ResolvedView, old: OnlineRecord, next: OnlineRecord, end: number): OnlineRecord {
   const layout = viewLayout(v.def);

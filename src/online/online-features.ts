@@ -126,7 +126,7 @@ function buildPlan(registry: Registry, refs: readonly FeatureRef[], pointers: Re
     const current = registry.view(viewName);
     const pointer = pointers.get(viewName);
     if (!pointer) throw new NotAppliedError(`feature view "${viewName}" has not been materialized: run larder materialize`);
-    const def = definitionAt(registry, viewName, pointer);
+    const def = registry.definitionOf(viewName, pointer.version);
     const layout = viewLayout(def);
     const slots = refIdx.map((i) => {
       const slot = layout.features.find((f) => f.name === refs[i]!.feature);
@@ -136,14 +136,6 @@ function buildPlan(registry: Registry, refs: readonly FeatureRef[], pointers: Re
     return { viewName, def, entity: current.entity, pointer, slots };
   });
   return { names, views };
-}
-
-function definitionAt(registry: Registry, view: string, pointer: ServingPointer): FeatureViewDef {
-  const entry = registry.data.views[view]!;
-  if (entry.current === pointer.version) return entry.definition;
-  const old = entry.versions.find((x) => x.version === pointer.version);
-  if (!old) throw new NotAppliedError(`feature view "${view}" serves version @${pointer.version}, which the registry no longer has: run larder materialize`);
-  return old.definition;
 }
 
 /** Expands a service name or a list of "view:feature" refs into checked references. */

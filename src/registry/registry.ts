@@ -75,6 +75,15 @@ export class Registry {
     return { def: entry.definition, version: entry.current, entity, source, push };
   }
 
+  /** The definition of a view at a version it had (what a served pointer was computed with). */
+  definitionOf(view: string, version: string): FeatureViewDef {
+    const entry = this.data.views[view]!;
+    if (entry.current === version) return entry.definition;
+    const old = entry.versions.find((x) => x.version === version);
+    if (!old) throw new NotAppliedError(`feature view "${view}" serves version @${version}, which the registry no longer has: run larder materialize`);
+    return old.definition;
+  }
+
   pushSource(name: string): PushSourceDef {
     const p = this.data.pushSources?.[name];
     if (!p) throw new NotFoundError(`push source "${name}" not found${this.data.sources[name] ? ` ("${name}" is a file source: push to a push source over it)` : ""}`);

@@ -1,0 +1,87 @@
+/**
+ * Streaming updates of one entity's online record: the same state materialization
+ * writes (latest row, lifetime statistics, tiles), advanced event by event, so a lookup
+ * right after a push answers what the batch path computes for that instant.
+ *
+ * The rule for late and out-of-order events (README, "Streaming"):
+ * - the latest value changes only for an event at or after the record's latest time
+ *   (at the same instant, the later-pushed row wins, as the later row does in batch);
+ * - lifetime statistics take every event;
+ * - a tile takes an event whatever its arrival order, as long as the tile is still kept:
+ *   tiles older than the longest window using the series (counted back from the newest
+ *   event of the entity) are dropped, and events for them only reach the offline side,
+ *   where no window evaluated from now could see them anyway.
+ */
+import type { OnlineRecord } from "../online/online-store.ts";
+import { Field, TILE_WIDTH } from "../windows/tile-stats.ts";
+import type { ViewLayout } from "../windows/view-layout.ts";
+import { align } from "../windows/window-math.ts";
+
+export type StreamEvent = {
+  ts: number;
+  /** Latest-value features, in the layout's expression order. */
+  values: unknown[];
+  /** Aggregation inputs, in the layout's input order (null: missing). */
+  inputs: (number | null)[];
+};
+
+const EMPTY_STATS = [0, 0, 0, Infinity, -Infinity, -Infinity, NaN] as const;
+
+function addValue(tiles: Float64Array | number[], off: number, x: number, ts: number): void {
+  tiles[off + Field.Count]! += 1;
+  tiles[off + Field.Sum]! += x;
+  tiles[off + Field.SumSq]! += x * x;
+  if (x < tiles[off + Field.Min]!) tiles[off + Field.Min] = x;
+  if (x > tiles[off + Field.Max]!) tiles[off + Field.Max] = x;
+  if (ts >= tiles[off + Field.LastTs]!) {
+    tiles[off + Field.LastTs] = ts;
+    tiles[off + Field.Last] = x;
+  }
+}
+
+/** The record after `events` (in push order), from `record` (undefined: a new entity). */
+export function applyEvents(layout: ViewLayout, record: OnlineRecord | undefined, events: StreamEvent[]): OnlineRecord {
+  let ts = record?.ts ?? -Infinity;
+  let values = record?.values ?? [];
+  const lifetime = record ? Float64Array.from(record.lifetime) : new Float64Array(layout.lifetime.length * TILE_WIDTH);
+  if (!record) for (let i = 0; i < layout.lifetime.length; i++) lifetime.set(EMPTY_STATS, i * TILE_WIDTH + 1);
+  const series = layout.series.map((_, i) => Array.from(record?.series[i] ?? []));
+
+  for (const e of events) {
+    if (e.ts >= ts) {
+      ts = e.ts;
+      values = e.values;
+    }
+    layout.lifetime.forEach((l, i) => {
+      const x = e.inputs[l.input];
+      if (x !== null && x !== undefined) addValue(lifetime, i * TILE_WIDTH, x, e.ts);
+    });
+    layout.series.forEach((s, i) => {
+      const x = e.inputs[s.input];
+      if (x === null || x === undefined) return;
+      const tiles = series[i]!;
+      const start = align(e.ts, s.hop);
+      // Tiles ascend by start; most events land in the newest tile, so search from the end.
+      let off = tiles.length - TILE_WIDTH;
+      while (off >= 0 && tiles[off + Field.Start]! > start) off -= TILE_WIDTH;
+      if (off < 0 || tiles[off + Field.Start] !== start) {
+        off += TILE_WIDTH;
+        tiles.splice(off, 0, start, ...EMPTY_STATS);
+      }
+      addValue(tiles, off, x, e.ts);
+    });
+  }
+  const newest = ts; // the latest value's time is the newest event's
+  return {
+    ts,
+    values,
+    lifetime,
+    series: layout.series.map((s, i) => {
+      const keepFrom = align(newest - s.retention, s.hop);
+      const tiles = series[i]!;
+      let first = 0;
+      while (first < tiles.length && tiles[first + Field.Start]! < keepFrom) first += TILE_WIDTH;
+      return Float64Array.from(tiles.slice(first));
+    }),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Pushed rows against the push source's schema (its file source's columns): every value
+ * checked and normalized (timestamps to epoch ms), before anything is written. A batch
+ * with one bad row is refused whole, with the row and field at fault.
+ */
+import { BadRequestError } from "../errors.ts";
+import type { SourceDef } from "../definitions/types.ts";
+
+export type PushedRow = Record<string, string | number | boolean | null>;
+
+const MAX_REPORTED = 5;
+
+/** Feast's `df` (column → values) as rows. */
+export function columnsToRows(df: Record<string, unknown>): unknown[] {
+  const names = Object.keys(df);
+  const columns = names.map((n) => df[n]);
+  const bad = names.find((_, i) => !Array.isArray(columns[i]));
+  if (bad !== undefined) throw new BadRequestError(`df.${bad} must be a list of values, one per row`, "invalid_rows");
+  const n = (columns[0] as unknown[] | undefined)?.length ?? 0;
+  const uneven = names.find((_, i) => (columns[i] as unknown[]).length !== n);
+  if (uneven !== undefined) throw new BadRequestError(`df: every column needs the same number of values ("${names[0]}" has ${n}, "${uneven}" has ${(df[uneven] as unknown[]).length})`, "invalid_rows");
+  return Array.from({ length: n }, (_, i) => Object.fromEntries(names.map((name, c) => [name, (columns[c] as unknown[])[i]])));
+}
+
+export function validateRows(source: SourceDef, pushSource: string, rows: unknown[], eventIdField: string | null): PushedRow[] {
+  const problems: string[] = [];
+  const columns = new Map(source.schema.map((c) => [c.name, c]));
+  const out: PushedRow[] = new Array(rows.length);
+  for (let i = 0; i < rows.length && problems.length < MAX_REPORTED; i++) {
+    const row = rows[i];
+    const at = `row ${i}`;
+    if (typeof row !== "object" || row === null || Array.isArray(row)) {
+      problems.push(`${at}: must be an object of column → value, got ${Array.isArray(row) ? "a list" : describe(row)}`);
+      continue;
+    }
+    const fields = row as Record<string, unknown>;
+    for (const name of Object.keys(fields)) {
+      if (!columns.has(name)) problems.push(`${at}: unknown field "${clip(name)}" (push source "${pushSource}" has ${[...columns.keys()].join(", ")})`);
+    }
+    const normalized: PushedRow = {};
+    for (const col of source.schema) {
+      const value = fields[col.name];
+      const where = `${at}, field "${col.name}"`;
+      const required = !col.nullable || col.name === source.timestampField || col.name === eventIdField;
+      if (value === undefined || value === null) {
+        if (required) problems.push(`${where}: is missing${value === null ? " (null)" : ""}; it is required`);
+        normalized[col.name] = null;
+        continue;
+      }
+      const type = col.name === source.timestampField ? "timestamp" : col.type;
+      const v = normalize(type, value);
+      if (v === undefined) problems.push(`${where}: expected ${EXPECTED[type]}, got ${describe(value)}`);
+      else normalized[col.name] = v;
+    }
+    out[i] = normalized;
+  }
+  if (problems.length) {
+    throw new BadRequestError(`push to "${pushSource}" refused, nothing was written:\n${problems.map((p) => `  ${p}`).join("\n")}`, "invalid_rows");
+  }
+  return out;
+}
+
+const EXPECTED = {
+  int64: "an integer",
+  float64: "a number",
+  string: "a string",
+  bool: "true or false",
+  timestamp: "an ISO-8601 time or epoch milliseconds",
+} as const;
+
+function normalize(type: keyof typeof EXPECTED, v: unknown): string | number | boolean | undefined {
+  switch (type) {
+    case "int64":
+      if (typeof v === "number" && Number.isSafeInteger(v)) return v;
+      if (typeof v === "string" && /^-?\d{1,15}$/.test(v)) return Number(v);
+      return undefined;
+    case "float64":
+      return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+    case "string":
+      return typeof v === "string" ? v : undefined;
+    case "bool":
+      return typeof v === "boolean" ? v : undefined;
+    case "timestamp": {
+      if (typeof v === "number") return Number.isSafeInteger(v) ? v : undefined;
+      if (typeof v !== "string" || v.length > 64 || !/^\d{4}-\d{2}-\d{2}/.test(v)) return undefined;
+      // No zone means UTC, as everywhere in Larder; microseconds (pandas' format) are cut to ms.
+      const iso = v.replace(" ", "T").replace(/(\.\d{3})\d+/, "$1");
+      const ms = Date.parse(/(Z|[+-]\d{2}:?\d{2})$/i.test(iso) ? iso : `${iso}Z`);
+      return Number.isFinite(ms) ? ms : undefined;
+    }
+  }
+}
+
+const clip = (s: string) => (s.length > 60 ? `${s.slice(0, 60)}…` : s);
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (typeof v === "string") return `the string ${JSON.stringify(clip(v))}`;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (Array.isArray(v)) return "a list";
+  return typeof v;
+}

@@ -1,0 +1,123 @@
+/**
+ * A push: rows for a push source, validated, then written where `to` says.
+ * - offline: one Parquet segment (pushed-segments.ts) that batch computations and
+ *   historical retrieval read with the source's files;
+ * - online: for every view over the push source, the rows' features are computed by
+ *   DuckDB with the same SQL as the batch path (offline-table.ts), and applied to the
+ *   served records in one atomic store update: all entities of all views, or nothing.
+ * Rows whose event id was already applied online are skipped there (a redelivery).
+ */
+import { BadRequestError } from "../errors.ts";
+import { DUCKDB_TYPE } from "../definitions/zod-columns.ts";
+import type { Duck } from "../offline/duckdb.ts";
+import { ident, literal } from "../offline/duckdb.ts";
+import { eventColumnsSql, inputColumn } from "../offline/offline-table.ts";
+import { writePushedSegment } from "../offline/pushed-segments.ts";
+import { encodeEntityKey } from "../online/entity-key.ts";
+import { plainValue } from "../online/plain-value.ts";
+import { tableName, type OnlineRecord, type OnlineStore, type ServingPointer } from "../online/online-store.ts";
+import type { Registry, ResolvedView } from "../registry/registry.ts";
+import { viewLayout } from "../windows/view-layout.ts";
+import { applyEvents, type StreamEvent } from "./apply-events.ts";
+import { validateRows } from "./push-rows.ts";
+
+export const PUSH_MODES = ["online", "offline", "online_and_offline"] as const;
+export type PushMode = (typeof PUSH_MODES)[number];
+
+export type PushRequest = { source: string; rows: unknown[]; to: PushMode };
+export type PushResult = {
+  source: string;
+  rows: number;
+  to: PushMode;
+  /** Rows skipped online because their event id was already applied. */
+  duplicates: number;
+  views: { view: string; version: string; entities: number }[];
+  segment: string | null;
+};
+
+const TABLE = "__pushed";
+
+export async function push(duck: Duck, registry: Registry, store: OnlineStore, dataDir: string, req: PushRequest, maxRows: number): Promise<PushResult> {
+  const pushSource = registry.pushSource(req.source);
+  const source = registry.data.sources[pushSource.batchSource];
+  if (!source) throw new BadRequestError(`push source "${req.source}" has no file source "${pushSource.batchSource}" in the registry: run larder apply`, "not_applied");
+  if (req.rows.length === 0) throw new BadRequestError(`push to "${req.source}": no rows given`, "invalid_rows");
+  if (req.rows.length > maxRows) throw new BadRequestError(`push to "${req.source}": ${req.rows.length} rows in one push, the limit is ${maxRows} (LARDER_MAX_PUSH_ROWS)`, "too_many_rows");
+  const rows = validateRows(source, req.source, req.rows, pushSource.eventIdField);
+
+  // The rows as a typed table: one bound JSON parameter, never SQL built from values.
+  const structure = JSON.stringify([Object.fromEntries(source.schema.map((c) => [c.name, c.type === "timestamp" || c.name === source.timestampField ? "BIGINT" : DUCKDB_TYPE[c.type]]))]);
+  const columns = source.schema.map((c) => (c.type === "timestamp" || c.name === source.timestampField ? `make_timestamp(${ident(c.name)} * 1000) AS ${ident(c.name)}` : ident(c.name)));
+  await duck.run(`CREATE OR REPLACE TEMP TABLE ${TABLE} AS SELECT ${columns.join(", ")} FROM (SELECT unnest(from_json($1, ${literal(structure)}), recursive := true))`, [JSON.stringify(rows)]);
+
+  const online = req.to !== "offline";
+  let segment: string | null = null;
+  if (req.to !== "online") segment = await writePushedSegment(duck, dataDir, req.source, TABLE, source.schema.map((c) => c.name), online);
+
+  const result: PushResult = { source: req.source, rows: rows.length, to: req.to, duplicates: 0, views: [], segment };
+  if (online) await pushOnline(duck, registry, store, pushSource.name, pushSource.eventIdField, rows, result);
+  await duck.run(`DROP TABLE ${TABLE}`);
+  return result;
+}
+
+type ViewBatch = { view: ResolvedView; table: string; pointer?: ServingPointer; keys: string[]; events: { row: number; event: StreamEvent }[][] };
+
+async function pushOnline(duck: Duck, registry: Registry, store: OnlineStore, sourceName: string, idField: string | null, rows: Record<string, unknown>[], result: PushResult): Promise<void> {
+  const pointers = await store.pointers();
+  const batches: ViewBatch[] = [];
+  for (const current of registry.viewsOfPushSource(sourceName)) {
+    if (!current.def.online) continue;
+    const served = pointers.get(current.def.name);
+    // Update what is served, with the definition it was computed by; a view never
+    // materialized gets its first table from the pushes.
+    const view = served && served.version !== current.version ? { ...current, def: registry.definitionOf(current.def.name, served.version), version: served.version } : current;
+    const table = served?.table ?? tableName(view.def.name, view.version, "stream");
+    const layout = viewLayout(view.def);
+    const keyNames = view.entity.joinKeys.map((k) => k.name);
+    const found = await duck.all(`SELECT ${eventColumnsSql(view, "rowid")} FROM ${TABLE} ORDER BY __ts, __seq`);
+    const byKey = new Map<string, { row: number; event: StreamEvent }[]>();
+    for (const r of found) {
+      if (keyNames.some((k) => r[k] === null || r[k] === undefined)) continue;
+      const key = encodeEntityKey(view.entity, keyNames.map((k) => r[k]));
+      const event: StreamEvent = {
+        ts: Number(r.__ts),
+        values: layout.expressions.map((e) => plainValue(r[e.name])),
+        inputs: layout.inputs.map((_, i) => (r[inputColumn(i)] as number | null) ?? null),
+      };
+      let list = byKey.get(key);
+      if (!list) byKey.set(key, (list = []));
+      list.push({ row: Number(r.__seq), event });
+    }
+    const pointer = served ? undefined : { view: view.def.name, version: view.version, table, watermark: 0, updatedAt: new Date().toISOString(), runId: "stream" };
+    batches.push({ view, table, pointer, keys: [...byKey.keys()], events: [...byKey.values()] });
+  }
+  const ids = idField ? rows.map((r) => String(r[idField])) : undefined;
+  await store.update({
+    keys: batches.flatMap((b) => b.keys.map((key) => ({ table: b.table, key }))),
+    ids: ids && { namespace: sourceName, ids },
+    compute(records, seen) {
+      // Rows to skip: ids applied before, and repeats of an id within this push.
+      const skip = new Set<number>();
+      const fresh = new Set<string>();
+      ids?.forEach((id, row) => {
+        if (seen[row] || fresh.has(id)) skip.add(row);
+        else fresh.add(id);
+      });
+      result.duplicates = skip.size;
+      const out: (OnlineRecord | undefined)[] = [];
+      let at = 0;
+      result.views = batches.map((b) => {
+        const layout = viewLayout(b.view.def);
+        let entities = 0;
+        for (const list of b.events) {
+          const events = list.filter((e) => !skip.has(e.row)).map((e) => e.event);
+          const old = records[at];
+          out[at++] = events.length ? applyEvents(layout, old, events) : undefined;
+          if (events.length) entities++;
+        }
+        return { view: b.view.def.name, version: b.view.version, entities };
+      });
+      return { records: out, seen: [...fresh], pointers: batches.flatMap((b) => (b.pointer ? [b.pointer] : [])) };
+    },
+  });
+}
