@@ -13,11 +13,12 @@ import { historicalCommand } from "./commands/historical-command.ts";
 import { initCommand } from "./commands/init-command.ts";
 import { materializeCommand } from "./commands/materialize-command.ts";
 import { planCommand } from "./commands/plan-command.ts";
+import { pushCommand } from "./commands/push-command.ts";
 import { serveCommand } from "./commands/serve-command.ts";
 import { versionCommand } from "./commands/version-command.ts";
 import { err, out } from "./print.ts";
 
-const COMMANDS: Command[] = [initCommand, planCommand, applyCommand, materializeCommand, historicalCommand, serveCommand, demoCommand, versionCommand];
+const COMMANDS: Command[] = [initCommand, planCommand, applyCommand, materializeCommand, pushCommand, historicalCommand, serveCommand, demoCommand, versionCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -4,7 +4,7 @@
  * columns (typed as it declares them) and `__online`: whether the same rows were also
  * applied to the online store, so incremental materialization does not apply them again.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { SourceFile } from "./source-fingerprint.ts";
 import { type Duck, ident, literal } from "./duckdb.ts";
@@ -26,8 +26,13 @@ export function pushedSegments(dataDir: string, pushSource: string): SourceFile[
 
 let counter = 0;
 
-/** Writes the rows of `table` (columns in `columns` order) as a new segment; returns its path. */
-export async function writePushedSegment(duck: Duck, dataDir: string, pushSource: string, table: string, columns: string[], online: boolean): Promise<string> {
+export type StagedSegment = { path: string; publish(): void; discard(): void };
+
+/**
+ * Writes the rows of `table` (columns in `columns` order) as a new segment, hidden until
+ * `publish()`: a push publishes it only once its online update has committed.
+ */
+export async function stagePushedSegment(duck: Duck, dataDir: string, pushSource: string, table: string, columns: string[], online: boolean): Promise<StagedSegment> {
   const dir = pushedDir(dataDir, pushSource);
   mkdirSync(dir, { recursive: true });
   const name = `${String(Date.now()).padStart(15, "0")}-${String(counter++).padStart(6, "0")}-${process.pid}.parquet`;
@@ -35,6 +40,5 @@ export async function writePushedSegment(duck: Duck, dataDir: string, pushSource
   const tmp = join(dir, `.${name}.tmp`);
   await duck.run(`COPY (SELECT ${columns.map(ident).join(", ")}, ${online ? "true" : "false"} AS __online FROM ${ident(table)}) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`);
   // Readers list *.parquet only: the rename publishes the whole segment at once.
-  renameSync(tmp, path);
-  return path;
+  return { path, publish: () => renameSync(tmp, path), discard: () => rmSync(tmp, { force: true }) };
 }

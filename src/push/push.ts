@@ -12,7 +12,7 @@ import { DUCKDB_TYPE } from "../definitions/zod-columns.ts";
 import type { Duck } from "../offline/duckdb.ts";
 import { ident, literal } from "../offline/duckdb.ts";
 import { eventColumnsSql, inputColumn } from "../offline/offline-table.ts";
-import { writePushedSegment } from "../offline/pushed-segments.ts";
+import { stagePushedSegment } from "../offline/pushed-segments.ts";
 import { encodeEntityKey } from "../online/entity-key.ts";
 import { plainValue } from "../online/plain-value.ts";
 import { tableName, type OnlineRecord, type OnlineStore, type ServingPointer } from "../online/online-store.ts";
@@ -51,12 +51,19 @@ export async function push(duck: Duck, registry: Registry, store: OnlineStore, d
   await duck.run(`CREATE OR REPLACE TEMP TABLE ${TABLE} AS SELECT ${columns.join(", ")} FROM (SELECT unnest(from_json($1, ${literal(structure)}), recursive := true))`, [JSON.stringify(rows)]);
 
   const online = req.to !== "offline";
-  let segment: string | null = null;
-  if (req.to !== "online") segment = await writePushedSegment(duck, dataDir, req.source, TABLE, source.schema.map((c) => c.name), online);
-
-  const result: PushResult = { source: req.source, rows: rows.length, to: req.to, duplicates: 0, views: [], segment };
-  if (online) await pushOnline(duck, registry, store, pushSource.name, pushSource.eventIdField, rows, result);
-  await duck.run(`DROP TABLE ${TABLE}`);
+  // Offline and online together or not at all: the segment is written first but
+  // published only after the online update commits.
+  const segment = req.to === "online" ? null : await stagePushedSegment(duck, dataDir, req.source, TABLE, source.schema.map((c) => c.name), online);
+  const result: PushResult = { source: req.source, rows: rows.length, to: req.to, duplicates: 0, views: [], segment: segment?.path ?? null };
+  try {
+    if (online) await pushOnline(duck, registry, store, pushSource.name, pushSource.eventIdField, rows, result);
+    segment?.publish();
+  } catch (err) {
+    segment?.discard();
+    throw err;
+  } finally {
+    await duck.run(`DROP TABLE IF EXISTS ${TABLE}`);
+  }
   return result;
 }
 

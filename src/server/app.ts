@@ -6,6 +6,7 @@ import { errorHandler, errorResponse } from "./error-handler.ts";
 import { consoleLogger, type Logger } from "../log.ts";
 import { onlineFeaturesHandler } from "./routes/online-features.ts";
 import { registryRoutes } from "./routes/registry-routes.ts";
+import { pushRoutes } from "./routes/push-routes.ts";
 
 export function createApp(larder: Larder, log: Logger = consoleLogger): Hono {
   const app = new Hono();
@@ -16,6 +17,7 @@ export function createApp(larder: Larder, log: Logger = consoleLogger): Hono {
   const lookup = onlineFeaturesHandler(larder, log);
   app.post("/v1/features/online", (c) => lookup(c.req.raw));
   app.route("/v1/registry", registryRoutes(larder));
+  app.route("/", pushRoutes(larder, log));
   app.notFound((c) => errorResponse(new NotFoundError(`no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError(errorHandler(log));
   return app;

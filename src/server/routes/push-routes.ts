@@ -1,0 +1,48 @@
+/**
+ * POST /v1/push: rows for a push source, `to` online, offline or both (default online,
+ * as in Feast). POST /push: the same with Feast's body (`push_source_name`, columnar
+ * `df`) and Feast's answers: 200 with `null`, 422 `{ detail }` for a request it refuses.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { Larder } from "../../larder.ts";
+import { LarderError } from "../../errors.ts";
+import type { Logger } from "../../log.ts";
+import { PUSH_MODES } from "../../push/push.ts";
+import { columnsToRows } from "../../push/push-rows.ts";
+import { answerError } from "../error-handler.ts";
+import { readJson } from "../read-json.ts";
+
+const PushBody = z.strictObject({
+  source: z.string().min(1).max(200),
+  rows: z.array(z.unknown()),
+  to: z.enum(PUSH_MODES).optional(),
+});
+
+const FeastPushBody = z.object({
+  push_source_name: z.string().min(1).max(200),
+  df: z.record(z.string().max(200), z.unknown()),
+  to: z.enum(PUSH_MODES).optional(),
+  allow_registry_cache: z.boolean().optional(),
+});
+
+export function pushRoutes(larder: Larder, log: Logger) {
+  return new Hono()
+    .post("/v1/push", async (c) => {
+      const body = await readJson(c.req.raw, PushBody, larder.config.maxBodyBytes);
+      const result = await larder.push({ source: body.source, rows: body.rows, to: body.to ?? "online" });
+      return c.json({ source: result.source, rows: result.rows, to: result.to, duplicates: result.duplicates, views: result.views });
+    })
+    .post("/push", async (c) => {
+      try {
+        const body = await readJson(c.req.raw, FeastPushBody, larder.config.maxBodyBytes);
+        await larder.push({ source: body.push_source_name, rows: columnsToRows(body.df), to: body.to ?? "online" });
+        return c.json(null);
+      } catch (err) {
+        // Feast answers refused requests with 422 and { detail }; server errors stay 500.
+        if (err instanceof LarderError && err.status < 500) return c.json({ detail: err.message }, 422);
+        const res = answerError(err, c.req.raw, log);
+        return c.json({ detail: ((await res.json()) as { message: string }).message }, 500);
+      }
+    });
+}

@@ -1,0 +1,233 @@
+/**
+ * Streaming by push: random event streams (time order with late and out-of-order events),
+ * pushed in random batches after a materialization, queried online at random instants:
+ * every value equals the brute-force reference, and afterwards historical retrieval
+ * (which reads the pushed segments) and further materialization runs agree too.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { Random } from "../src/demo/random.ts";
+import { getOnlineFeatures } from "../src/online/online-features.ts";
+import { startServer } from "../src/server/start-server.ts";
+import { close, referenceValues, type RefEvent } from "./helpers/reference.ts";
+import { FEATURES_TS, REF_FEATURES, T0, TTL, eventsCsv, randomEvents } from "./helpers/random-scenario.ts";
+import { tempRepo, toCsv, type TempRepo } from "./helpers/temp-repo.ts";
+
+const DAY = 86_400_000;
+const repos: TempRepo[] = [];
+afterAll(async () => { for (const r of repos) await r.cleanup(); });
+const USERS = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+
+/** The random scenario's view, over a push source backed by its file source. */
+export const PUSH_FEATURES_TS = FEATURES_TS
+  .replace("import { entity, fileSource,", "import { entity, fileSource, pushSource,")
+  .replace("export const stats = featureView({", 'export const pushed = pushSource({ name: "events_push", batchSource: events, eventIdField: "event_id" });\nexport const stats = featureView({')
+  .replace("  source: events,\n  ttl", "  source: pushed,\n  ttl")
+  .replace("category: z.string() })", "category: z.string(), event_id: z.string() })");
+
+const row = (e: RefEvent) => ({ user_id: e.key, ts: new Date(e.ts).toISOString(), amount: e.amount, category: e.category, event_id: `e${e.seq}` });
+const csv = (events: RefEvent[]) => toCsv(["user_id", "ts", "amount", "category", "event_id"], events.map(row));
+
+function pushRepo(batch: RefEvent[]): TempRepo {
+  const repo = tempRepo({ "features/stats.ts": PUSH_FEATURES_TS, "data/events.csv": csv(batch) });
+  repos.push(repo);
+  return repo;
+}
+
+/** Online values at t against the reference over `events`; returns readable mismatches. */
+async function onlineMismatches(repo: TempRepo, t: number, events: RefEvent[]): Promise<string[]> {
+  const registry = repo.larder.registry();
+  const online = await getOnlineFeatures(registry, repo.larder.store(), { refs: registry.service("all").features, entities: { user_id: USERS }, at: t }, 100);
+  const out: string[] = [];
+  online.results.forEach((r, i) => {
+    const want = referenceValues(events, USERS[i]!, t, TTL, REF_FEATURES);
+    for (const f of REF_FEATURES) if (!close(r.values[f.name], want[f.name])) out.push(`t=${new Date(t).toISOString()} user ${USERS[i]} ${f.name}: online ${r.values[f.name]}, reference ${want[f.name]}`);
+  });
+  return out;
+}
+
+/**
+ * A stream after `from`: the scenario's later events in time order, a tenth of them
+ * delayed (arriving up to two days late), each with a fresh seq after the batch rows.
+ */
+function stream(seed: number, events: RefEvent[], from: number): RefEvent[] {
+  const rnd = new Random(seed);
+  const later = events.filter((e) => e.ts >= from).sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+  const arrivals = later.map((e) => ({ e, at: e.ts + (rnd.chance(0.1) ? rnd.int(0, 2 * DAY) : 0) }));
+  arrivals.sort((a, b) => a.at - b.at);
+  const firstSeq = events.length;
+  return arrivals.map(({ e }, i) => ({ ...e, seq: firstSeq + i }));
+}
+
+describe("push: online equals the reference at every instant", () => {
+  for (const seed of [21, 22]) {
+    test(`seed ${seed}: materialize, then a stream in random batches with late events`, async () => {
+      const all = randomEvents(seed, 500);
+      // User 9 appears only in the stream.
+      const middle = T0 + 8 * DAY;
+      const batch = all.filter((e) => e.ts < middle);
+      const streamed = stream(seed, [...all, ...[0, 1, 2].map((i) => ({ key: 9, ts: middle + (i + 1) * 3_600_000, seq: 0, amount: 5 + i, category: "c" }))], middle);
+      const repo = pushRepo(batch);
+      await repo.larder.apply();
+      await repo.larder.materialize({ end: middle });
+
+      const rnd = new Random(seed * 7);
+      const known = [...batch];
+      const mismatches: string[] = [];
+      let maxTs = middle;
+      for (let i = 0; i < streamed.length; ) {
+        const size = rnd.int(1, 30);
+        const part = streamed.slice(i, i + size);
+        i += size;
+        const r = await repo.larder.push({ source: "events_push", rows: part.map(row), to: rnd.chance(0.5) ? "online_and_offline" : "online" });
+        expect(r.duplicates).toBe(0);
+        known.push(...part);
+        maxTs = Math.max(maxTs, ...part.map((e) => e.ts));
+        // Any instant after everything pushed so far: right after, minutes or days later.
+        mismatches.push(...(await onlineMismatches(repo, maxTs + 1 + rnd.pick([0, 1, 60_000, 3_599_999, DAY, 3 * DAY + 7]), known)));
+      }
+      // Idle decay: long after the stream, windows are empty and latest values expired.
+      mismatches.push(...(await onlineMismatches(repo, maxTs + 9 * DAY, known)));
+      expect(mismatches.slice(0, 10)).toEqual([]);
+      const registry = repo.larder.registry();
+      const late = await getOnlineFeatures(registry, repo.larder.store(), { refs: registry.service("all").features, entities: { user_id: [1] }, at: maxTs + 9 * DAY }, 10);
+      expect([late.results[0]!.values.count_1d, late.results[0]!.statuses.doubled]).toEqual([0, "expired"]);
+    }, 60_000);
+  }
+
+  test("pushed segments reach batch: historical and a new full run match the reference; an incremental run adds nothing twice", async () => {
+    const all = randomEvents(23, 400);
+    const middle = T0 + 10 * DAY;
+    const batch = all.filter((e) => e.ts < middle);
+    const streamed = stream(23, all, middle);
+    const repo = pushRepo(batch);
+    await repo.larder.apply();
+    await repo.larder.materialize({ end: middle });
+    for (let i = 0; i < streamed.length; i += 25) await repo.larder.push({ source: "events_push", rows: streamed.slice(i, i + 25).map(row), to: "online_and_offline" });
+    const known = [...batch, ...streamed];
+    const end = Math.max(...known.map((e) => e.ts)) + 1;
+    expect(readdirSync(join(repo.dir, "data/pushed/events_push")).filter((f) => f.endsWith(".parquet"))).toHaveLength(Math.ceil(streamed.length / 25));
+
+    // Historical: labels at random instants over the whole range see pushed rows too.
+    const rnd = new Random(5);
+    const labels = Array.from({ length: 200 }, () => ({ user_id: rnd.int(1, 8), t: T0 + rnd.int(0, 22 * DAY) }));
+    repo.write("labels.csv", toCsv(["user_id", "event_timestamp"], labels.map((l) => ({ user_id: l.user_id, event_timestamp: new Date(l.t).toISOString() }))));
+    await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs: repo.larder.registry().service("all").features });
+    const rows = await (await repo.larder.duck()).all("SELECT * FROM __training_set");
+    const wrong: string[] = [];
+    rows.forEach((r, i) => {
+      const want = referenceValues(known, labels[i]!.user_id, labels[i]!.t, TTL, REF_FEATURES);
+      for (const f of REF_FEATURES) if (!close(r[f.name], want[f.name])) wrong.push(`row ${i} ${f.name}: ${r[f.name]} vs ${want[f.name]}`);
+    });
+    expect(wrong.slice(0, 10)).toEqual([]);
+
+    // Incremental from the watermark: the pushed rows are already online and are not added again.
+    const [inc] = await repo.larder.materialize({ incremental: true, end });
+    expect(inc!.mode).toBe("incremental");
+    expect(await onlineMismatches(repo, end + 3_600_000, known)).toEqual([]);
+    // A full run rebuilds from files and segments alike.
+    const [full] = await repo.larder.materialize({ end });
+    expect(full!.events).toBe(known.length);
+    expect(await onlineMismatches(repo, end + 3_600_000, known)).toEqual([]);
+  }, 60_000);
+
+  test("a redelivered event id counts once online and once offline", async () => {
+    const events = randomEvents(24, 60);
+    const repo = pushRepo(events.slice(0, 10));
+    await repo.larder.apply();
+    const end = Math.max(...events.map((e) => e.ts)) + 1;
+    await repo.larder.materialize({ end: Math.max(...events.slice(0, 10).map((e) => e.ts)) + 1 });
+    const rest = events.slice(10);
+    const first = await repo.larder.push({ source: "events_push", rows: rest.slice(0, 30).map(row), to: "online_and_offline" });
+    expect(first.duplicates).toBe(0);
+    // The same 30 again (a redelivery), plus 20 new ones with one repeated inside the batch.
+    const again = await repo.larder.push({ source: "events_push", rows: [...rest.slice(0, 30), ...rest.slice(30), rest[35]!].map(row), to: "online_and_offline" });
+    expect(again.duplicates).toBe(31);
+    const known = events;
+    expect(await onlineMismatches(repo, end, known)).toEqual([]);
+    const [full] = await repo.larder.materialize({ end });
+    expect(full!.events).toBe(known.length);
+    expect(await onlineMismatches(repo, end, known)).toEqual([]);
+  }, 30_000);
+
+  test("a view never materialized is served from pushes alone", async () => {
+    const repo = pushRepo([]);
+    await repo.larder.apply();
+    const events = randomEvents(25, 40).map((e) => ({ ...e, ts: T0 + e.seq * 60_000 }));
+    await repo.larder.push({ source: "events_push", rows: events.map(row), to: "online" });
+    expect(await onlineMismatches(repo, T0 + DAY, events)).toEqual([]);
+    expect(existsSync(join(repo.dir, "data/pushed"))).toBe(false);
+  });
+});
+
+describe("push over HTTP", () => {
+  test("POST /v1/push and Feast's POST /push write; bad rows change nothing and name the row and field", async () => {
+    const repo = pushRepo(randomEvents(26, 20));
+    await repo.larder.apply();
+    await repo.larder.materialize({ end: T0 + 21 * DAY });
+    const server = startServer(repo.larder, () => {});
+    const base = `http://${server.hostname}:${server.port}`;
+    const post = (path: string, body: unknown) => fetch(base + path, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
+    const lookup = async () => (await (await post("/v1/features/online", { service: "all", entities: { user_id: [7] }, at: T0 + 22 * DAY })).json()) as { results: { values: Record<string, unknown> }[] };
+    try {
+      const at = new Date(T0 + 21 * DAY + 5_000).toISOString();
+      const ok = await post("/v1/push", { source: "events_push", rows: [{ user_id: 7, ts: at, amount: 10, category: "a", event_id: "h1" }] });
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({ source: "events_push", rows: 1, to: "online", duplicates: 0, views: [{ view: "user_stats", version: expect.any(String), entities: 1 }] });
+      const feast = await post("/push", { push_source_name: "events_push", df: { user_id: [7], ts: ["2026-01-22 00:00:06.000000"], amount: [30], category: ["b"], event_id: ["h2"] }, to: "online_and_offline" });
+      expect([feast.status, await feast.json()]).toEqual([200, null]);
+      const before = await lookup();
+      expect(before.results[0]!.values.count_1d).toBe(2);
+      expect(before.results[0]!.values.doubled).toBe(60);
+
+      const cases: [string, unknown, number, string | RegExp][] = [
+        ["bad field value", { source: "events_push", rows: [{ user_id: 7, ts: at, amount: 1, category: "a", event_id: "h3" }, { user_id: 7, ts: at, amount: "NaN", category: "a", event_id: "h4" }] }, 400, 'row 1, field "amount": expected a number, got the string "NaN"'],
+        ["unknown field", { source: "events_push", rows: [{ user_id: 7, ts: at, amount: 1, category: "a", event_id: "h5", "<script>": 1 }] }, 400, 'row 0: unknown field "<script>"'],
+        ["missing timestamp", { source: "events_push", rows: [{ user_id: 7, amount: 1, category: "a", event_id: "h6" }] }, 400, 'row 0, field "ts": is missing'],
+        ["row not an object", { source: "events_push", rows: [[7, at]] }, 400, "row 0: must be an object"],
+        ["unknown push source", { source: "nope'; DROP TABLE x; --", rows: [{}] }, 404, 'push source "nope\'; DROP TABLE x; --" not found'],
+        ["a file source is not a push source", { source: "events", rows: [{}] }, 404, '"events" is a file source'],
+        ["bad to", { source: "events_push", rows: [], to: "everywhere" }, 400, /Invalid option[\s\S]*at to/],
+        ["no rows", { source: "events_push", rows: [] }, 400, "no rows given"],
+        ["malformed JSON", "{", 400, "malformed JSON"],
+      ];
+      for (const [name, body, status, message] of cases) {
+        const res = await post("/v1/push", body);
+        const got = (await res.json()) as { code: string; message: string };
+        expect({ name, status: res.status }).toEqual({ name, status });
+        expect(got.message).toMatch(message);
+      }
+      const feastBad = await post("/push", { push_source_name: "missing", df: { user_id: [1] } });
+      expect(feastBad.status).toBe(422);
+      expect(((await feastBad.json()) as { detail: string }).detail).toContain('push source "missing" not found');
+      const feastUneven = await post("/push", { push_source_name: "events_push", df: { user_id: [1, 2], ts: [at] } });
+      expect([feastUneven.status, ((await feastUneven.json()) as { detail: string }).detail]).toEqual([422, 'df: every column needs the same number of values ("user_id" has 2, "ts" has 1)']);
+      // Nothing of the refused pushes was applied, online or offline.
+      expect(await lookup()).toEqual(before);
+      expect(readdirSync(join(repo.dir, "data/pushed/events_push")).filter((f) => f.endsWith(".parquet"))).toHaveLength(1);
+    } finally {
+      await server.stop();
+    }
+  }, 30_000);
+});
+
+describe("larder push (CLI)", () => {
+  test("pushes a CSV file's rows", async () => {
+    const repo = pushRepo(randomEvents(27, 10));
+    const more = randomEvents(28, 30).map((e) => ({ ...e, seq: e.seq + 1000 }));
+    repo.write("more.csv", csv(more));
+    const run = (args: string[]) => {
+      const p = Bun.spawnSync([process.execPath, join(import.meta.dir, "../src/main.ts"), ...args, "--repo", repo.dir], { stdout: "pipe", stderr: "pipe" });
+      return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+    };
+    expect(run(["apply"]).code).toBe(0);
+    const r = run(["push", "events_push", join(repo.dir, "more.csv"), "--to", "online_and_offline"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain(`${more.length} rows pushed to events_push (online_and_offline)`);
+    expect(run(["push", "events_push", join(repo.dir, "more.csv"), "--to", "sideways"]).stderr).toContain("--to must be one of online, offline, online_and_offline");
+    expect(run(["push", "events", join(repo.dir, "more.csv")]).stderr).toContain('"events" is a file source');
+  }, 30_000);
+});
+
+void eventsCsv;
