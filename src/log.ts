@@ -4,11 +4,22 @@
  * the CLI's printer.
  */
 export type LogEvent =
-  | { level: "error"; event: "http.server_error"; method: string; path: string; error: unknown };
+  | { level: "error"; event: "http.server_error"; method: string; path: string; error: unknown }
+  | { level: "error"; event: "stream.failed"; stream: string; error: unknown }
+  | { level: "warn"; event: "stream.dead_letter"; stream: string; id: string; reason: string };
 
 export type Logger = (event: LogEvent) => void;
 
 export const consoleLogger: Logger = (e) => {
-  const error = e.error instanceof Error ? (e.error.stack ?? e.error.message) : String(e.error);
-  console.error(`${new Date().toISOString()} ${e.level} ${e.event} ${e.method} ${e.path}: ${error}`);
+  const at = new Date().toISOString();
+  switch (e.event) {
+    case "http.server_error":
+      return console.error(`${at} ${e.level} ${e.event} ${e.method} ${e.path}: ${describeError(e.error)}`);
+    case "stream.failed":
+      return console.error(`${at} ${e.level} ${e.event} ${e.stream}: ${describeError(e.error)}`);
+    case "stream.dead_letter":
+      return console.error(`${at} ${e.level} ${e.event} ${e.stream} ${e.id}: ${e.reason}`);
+  }
 };
+
+const describeError = (error: unknown) => (error instanceof Error ? (error.stack ?? error.message) : String(error));

@@ -11,20 +11,13 @@ import { Random } from "../src/demo/random.ts";
 import { getOnlineFeatures } from "../src/online/online-features.ts";
 import { startServer } from "../src/server/start-server.ts";
 import { close, referenceValues, type RefEvent } from "./helpers/reference.ts";
-import { FEATURES_TS, REF_FEATURES, T0, TTL, eventsCsv, randomEvents } from "./helpers/random-scenario.ts";
+import { PUSH_FEATURES_TS, REF_FEATURES, T0, TTL, randomEvents } from "./helpers/random-scenario.ts";
 import { tempRepo, toCsv, type TempRepo } from "./helpers/temp-repo.ts";
 
 const DAY = 86_400_000;
 const repos: TempRepo[] = [];
 afterAll(async () => { for (const r of repos) await r.cleanup(); });
 const USERS = [1, 2, 3, 4, 5, 6, 7, 8, 9];
-
-/** The random scenario's view, over a push source backed by its file source. */
-export const PUSH_FEATURES_TS = FEATURES_TS
-  .replace("import { entity, fileSource,", "import { entity, fileSource, pushSource,")
-  .replace("export const stats = featureView({", 'export const pushed = pushSource({ name: "events_push", batchSource: events, eventIdField: "event_id" });\nexport const stats = featureView({')
-  .replace("  source: events,\n  ttl", "  source: pushed,\n  ttl")
-  .replace("category: z.string() })", "category: z.string(), event_id: z.string() })");
 
 const row = (e: RefEvent) => ({ user_id: e.key, ts: new Date(e.ts).toISOString(), amount: e.amount, category: e.category, event_id: `e${e.seq}` });
 const csv = (events: RefEvent[]) => toCsv(["user_id", "ts", "amount", "category", "event_id"], events.map(row));
@@ -230,4 +223,3 @@ describe("larder push (CLI)", () => {
   }, 30_000);
 });
 
-void eventsCsv;

@@ -2,6 +2,7 @@
  * Configuration: one zod schema. Precedence: built-in defaults < environment (LARDER_*)
  * < command-line flags. Frozen once made; modules receive what they need from it.
  */
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { BadRequestError } from "../errors.ts";
@@ -18,6 +19,10 @@ export const ConfigSchema = z.object({
   maxEntitiesPerRequest: z.coerce.number().int().positive(),
   maxBodyBytes: z.coerce.number().int().positive(),
   maxPushRows: z.coerce.number().int().positive(),
+  /** `larder serve` consumes push sources' Redis Streams from here when set (redis://…). */
+  streamRedis: z.union([z.literal(""), z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")]),
+  /** The consumer's name in the group: stable across restarts, so it resumes its pending entries. */
+  streamConsumer: z.string().min(1),
 });
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
@@ -30,6 +35,8 @@ const ENV: Record<string, keyof Config> = {
   LARDER_MAX_ENTITIES: "maxEntitiesPerRequest",
   LARDER_MAX_BODY_BYTES: "maxBodyBytes",
   LARDER_MAX_PUSH_ROWS: "maxPushRows",
+  LARDER_STREAM_REDIS: "streamRedis",
+  LARDER_STREAM_CONSUMER: "streamConsumer",
 };
 
 export function loadConfig(flags: Partial<Record<keyof Config, string | number>> = {}, env: Record<string, string | undefined> = process.env): Config {
@@ -45,6 +52,8 @@ export function loadConfig(flags: Partial<Record<keyof Config, string | number>>
     maxEntitiesPerRequest: 1000,
     maxBodyBytes: 1_048_576,
     maxPushRows: 10_000,
+    streamRedis: "",
+    streamConsumer: hostname(),
     ...fromEnv,
     ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
   };

@@ -7,6 +7,7 @@ import type { Larder } from "../larder.ts";
 import { consoleLogger, type Logger } from "../log.ts";
 import { createApp } from "./app.ts";
 import { onlineFeaturesHandler } from "./routes/online-features.ts";
+import { RedisStreamConsumer } from "../push/redis-stream-consumer.ts";
 
 export function startServer(larder: Larder, log: Logger = consoleLogger) {
   const app = createApp(larder, log);
@@ -19,11 +20,17 @@ export function startServer(larder: Larder, log: Logger = consoleLogger) {
     // Bun from buffering far larger chunked bodies first.
     maxRequestBodySize: Math.max(4 * larder.config.maxBodyBytes, 65_536),
   });
+  // Push sources' Redis Streams, when configured (LARDER_STREAM_REDIS).
+  const consumer = larder.config.streamRedis
+    ? new RedisStreamConsumer(larder, { url: larder.config.streamRedis, consumer: larder.config.streamConsumer }, log)
+    : undefined;
+  consumer?.start();
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   const stop = async () => {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
+    await consumer?.stop();
     await server.stop();
     await larder.close();
     resolveClosed();
