@@ -2,12 +2,14 @@
  * The one way Larder opens DuckDB: native, in-process, never reaching the network
  * (extension auto-install and auto-load off, decision 0001), times in UTC.
  */
-import { DOUBLE, DuckDBDataChunk, DuckDBInstance, type DuckDBConnection, type DuckDBValue } from "@duckdb/node-api";
+import { DOUBLE, DuckDBDataChunk, DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from "@duckdb/node-api";
 import { OfflineError } from "../errors.ts";
 
 export type Row = Record<string, unknown>;
 
 export class Duck {
+  private readonly prepared = new Map<string, DuckDBPreparedStatement>();
+
   private constructor(private readonly instance: DuckDBInstance, private readonly conn: DuckDBConnection) {}
 
   static async open(path = ":memory:"): Promise<Duck> {
@@ -33,6 +35,25 @@ export class Duck {
   async all<T extends Row = Row>(sql: string, params?: DuckDBValue[]): Promise<T[]> {
     try {
       const reader = await this.conn.runAndReadAll(sql, params);
+      return reader.getRowObjectsJS().map(toPlain) as T[];
+    } catch (err) {
+      throw new OfflineError(cleanMessage(err), { cause: err });
+    }
+  }
+
+  /**
+   * all(), through a prepared statement kept per SQL text: for small queries run again and
+   * again with new parameters (pushes), planning is most of the cost.
+   */
+  async allPrepared<T extends Row = Row>(sql: string, params: DuckDBValue[]): Promise<T[]> {
+    try {
+      let stmt = this.prepared.get(sql);
+      if (!stmt) {
+        if (this.prepared.size >= 256) this.prepared.clear();
+        this.prepared.set(sql, (stmt = await this.conn.prepare(sql)));
+      }
+      stmt.bind(params);
+      const reader = await stmt.runAndReadAll();
       return reader.getRowObjectsJS().map(toPlain) as T[];
     } catch (err) {
       throw new OfflineError(cleanMessage(err), { cause: err });

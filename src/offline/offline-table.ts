@@ -43,14 +43,22 @@ export const offlineDir = (dataDir: string, view: string, version: string) => jo
  * aggregation inputs. Batch (offline tables) and streaming (pushes) both use it.
  */
 export function eventColumnsSql(v: ResolvedView, seq: string): string {
+  return [`epoch_ms(${ident(v.source.timestampField)}) AS __ts`, `${seq} AS __seq`, viewColumnsSql(v)].join(", ");
+}
+
+/**
+ * The keys, latest-value expressions and aggregation inputs of a view's events; with a
+ * `prefix`, named `<prefix>k<i>`, `<prefix>e<i>`, `<prefix>i<i>` instead, so several views'
+ * columns fit in one query (pushes compute every view over a push source at once).
+ */
+export function viewColumnsSql(v: ResolvedView, prefix?: string): string {
   const layout = viewLayout(v.def);
+  const name = (plain: string, short: string) => ident(prefix === undefined ? plain : prefix + short);
   return [
-    ...v.entity.joinKeys.map((k) => ident(k.name)),
-    `epoch_ms(${ident(v.source.timestampField)}) AS __ts`,
-    `${seq} AS __seq`,
-    ...layout.expressions.map((e) => `(${e.sql}) AS ${ident(e.name)}`),
+    ...v.entity.joinKeys.map((k, i) => `${ident(k.name)} AS ${name(k.name, `k${i}`)}`),
+    ...layout.expressions.map((e, i) => `(${e.sql}) AS ${name(e.name, `e${i}`)}`),
     // NaN counts as missing, like NULL, on every path.
-    ...layout.inputs.map((sql, i) => `nullif(CAST((${sql}) AS DOUBLE), 'nan'::DOUBLE) AS ${inputColumn(i)}`),
+    ...layout.inputs.map((sql, i) => `nullif(CAST((${sql}) AS DOUBLE), 'nan'::DOUBLE) AS ${name(inputColumn(i), `i${i}`)}`),
   ].join(", ");
 }
 

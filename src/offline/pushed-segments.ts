@@ -29,16 +29,17 @@ let counter = 0;
 export type StagedSegment = { path: string; publish(): void; discard(): void };
 
 /**
- * Writes the rows of `table` (columns in `columns` order) as a new segment, hidden until
- * `publish()`: a push publishes it only once its online update has committed.
+ * Writes the rows of `relation` (SQL, with its bound `params`; columns in `columns` order)
+ * as a new segment, hidden until `publish()`: a push publishes it only once its online
+ * update has committed.
  */
-export async function stagePushedSegment(duck: Duck, dataDir: string, pushSource: string, table: string, columns: string[], online: boolean): Promise<StagedSegment> {
+export async function stagePushedSegment(duck: Duck, dataDir: string, pushSource: string, relation: string, params: string[], columns: string[], online: boolean): Promise<StagedSegment> {
   const dir = pushedDir(dataDir, pushSource);
   mkdirSync(dir, { recursive: true });
   const name = `${String(Date.now()).padStart(15, "0")}-${String(counter++).padStart(6, "0")}-${process.pid}.parquet`;
   const path = join(dir, name);
   const tmp = join(dir, `.${name}.tmp`);
-  await duck.run(`COPY (SELECT ${columns.map(ident).join(", ")}, ${online ? "true" : "false"} AS __online FROM ${ident(table)}) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`);
+  await duck.run(`COPY (SELECT ${columns.map(ident).join(", ")}, ${online ? "true" : "false"} AS __online FROM (${relation})) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`, params);
   // Readers list *.parquet only: the rename publishes the whole segment at once.
   return { path, publish: () => renameSync(tmp, path), discard: () => rmSync(tmp, { force: true }) };
 }

@@ -27,7 +27,7 @@ export type StreamEvent = {
 
 const EMPTY_STATS = [0, 0, 0, Infinity, -Infinity, -Infinity, NaN] as const;
 
-function addValue(tiles: Float64Array | number[], off: number, x: number, ts: number): void {
+function addValue(tiles: Float64Array, off: number, x: number, ts: number): void {
   tiles[off + Field.Count]! += 1;
   tiles[off + Field.Sum]! += x;
   tiles[off + Field.SumSq]! += x * x;
@@ -45,31 +45,42 @@ export function applyEvents(layout: ViewLayout, record: OnlineRecord | undefined
   let values = record?.values ?? [];
   const lifetime = record ? Float64Array.from(record.lifetime) : new Float64Array(layout.lifetime.length * TILE_WIDTH);
   if (!record) for (let i = 0; i < layout.lifetime.length; i++) lifetime.set(EMPTY_STATS, i * TILE_WIDTH + 1);
-  const series = layout.series.map((_, i) => Array.from(record?.series[i] ?? []));
+  // Copied on first change: a record's series can hold thousands of numbers.
+  const series = layout.series.map((_, i) => record?.series[i] ?? new Float64Array(0));
+  const copied = layout.series.map(() => false);
 
   for (const e of events) {
     if (e.ts >= ts) {
       ts = e.ts;
       values = e.values;
     }
-    layout.lifetime.forEach((l, i) => {
-      const x = e.inputs[l.input];
+    for (let i = 0; i < layout.lifetime.length; i++) {
+      const x = e.inputs[layout.lifetime[i]!.input];
       if (x !== null && x !== undefined) addValue(lifetime, i * TILE_WIDTH, x, e.ts);
-    });
-    layout.series.forEach((s, i) => {
+    }
+    for (let i = 0; i < layout.series.length; i++) {
+      const s = layout.series[i]!;
       const x = e.inputs[s.input];
-      if (x === null || x === undefined) return;
-      const tiles = series[i]!;
+      if (x === null || x === undefined) continue;
+      let tiles = series[i]!;
       const start = align(e.ts, s.hop);
       // Tiles ascend by start; most events land in the newest tile, so search from the end.
       let off = tiles.length - TILE_WIDTH;
       while (off >= 0 && tiles[off + Field.Start]! > start) off -= TILE_WIDTH;
-      if (off < 0 || tiles[off + Field.Start] !== start) {
+      if (off >= 0 && tiles[off + Field.Start] === start) {
+        if (!copied[i]) tiles = series[i] = Float64Array.from(tiles);
+      } else {
         off += TILE_WIDTH;
-        tiles.splice(off, 0, start, ...EMPTY_STATS);
+        const grown = new Float64Array(tiles.length + TILE_WIDTH);
+        grown.set(tiles.subarray(0, off));
+        grown[off] = start;
+        grown.set(EMPTY_STATS, off + 1);
+        grown.set(tiles.subarray(off), off + TILE_WIDTH);
+        tiles = series[i] = grown;
       }
+      copied[i] = true;
       addValue(tiles, off, x, e.ts);
-    });
+    }
   }
   const newest = ts; // the latest value's time is the newest event's
   return {
@@ -81,7 +92,7 @@ export function applyEvents(layout: ViewLayout, record: OnlineRecord | undefined
       const tiles = series[i]!;
       let first = 0;
       while (first < tiles.length && tiles[first + Field.Start]! < keepFrom) first += TILE_WIDTH;
-      return Float64Array.from(tiles.slice(first));
+      return first === 0 ? tiles : tiles.slice(first);
     }),
   };
 }

@@ -11,12 +11,13 @@ import { BadRequestError } from "../errors.ts";
 import { DUCKDB_TYPE } from "../definitions/zod-columns.ts";
 import type { Duck } from "../offline/duckdb.ts";
 import { ident, literal } from "../offline/duckdb.ts";
-import { eventColumnsSql, inputColumn } from "../offline/offline-table.ts";
+import { viewColumnsSql } from "../offline/offline-table.ts";
 import { stagePushedSegment } from "../offline/pushed-segments.ts";
 import { encodeEntityKey } from "../online/entity-key.ts";
 import { plainValue } from "../online/plain-value.ts";
 import { tableName, type OnlineRecord, type OnlineStore, type ServingPointer } from "../online/online-store.ts";
 import type { Registry, ResolvedView } from "../registry/registry.ts";
+import type { SourceDef } from "../definitions/types.ts";
 import { viewLayout } from "../windows/view-layout.ts";
 import { applyEvents, type StreamEvent } from "./apply-events.ts";
 import { validateRows } from "./push-rows.ts";
@@ -35,8 +36,6 @@ export type PushResult = {
   segment: string | null;
 };
 
-const TABLE = "__pushed";
-
 export async function push(duck: Duck, registry: Registry, store: OnlineStore, dataDir: string, req: PushRequest, maxRows: number): Promise<PushResult> {
   const pushSource = registry.pushSource(req.source);
   const source = registry.data.sources[pushSource.batchSource];
@@ -45,33 +44,47 @@ export async function push(duck: Duck, registry: Registry, store: OnlineStore, d
   if (req.rows.length > maxRows) throw new BadRequestError(`push to "${req.source}": ${req.rows.length} rows in one push, the limit is ${maxRows} (LARDER_MAX_PUSH_ROWS)`, "too_many_rows");
   const rows = validateRows(source, req.source, req.rows, pushSource.eventIdField);
 
-  // The rows as a typed table: one bound JSON parameter, never SQL built from values.
-  const structure = JSON.stringify([Object.fromEntries(source.schema.map((c) => [c.name, c.type === "timestamp" || c.name === source.timestampField ? "BIGINT" : DUCKDB_TYPE[c.type]]))]);
-  const columns = source.schema.map((c) => (c.type === "timestamp" || c.name === source.timestampField ? `make_timestamp(${ident(c.name)} * 1000) AS ${ident(c.name)}` : ident(c.name)));
-  await duck.run(`CREATE OR REPLACE TEMP TABLE ${TABLE} AS SELECT ${columns.join(", ")} FROM (SELECT unnest(from_json($1, ${literal(structure)}), recursive := true))`, [JSON.stringify(rows)]);
+  // The rows as a relation over one bound JSON parameter (never SQL built from values),
+  // with `__i`, each row's position in the push.
+  const relation = pushedRelation(source);
+  const params = [JSON.stringify(rows.map((r, i) => ({ ...r, __i: i })))];
 
   const online = req.to !== "offline";
   // Offline and online together or not at all: the segment is written first but
   // published only after the online update commits.
-  const segment = req.to === "online" ? null : await stagePushedSegment(duck, dataDir, req.source, TABLE, source.schema.map((c) => c.name), online);
+  const segment = req.to === "online" ? null : await stagePushedSegment(duck, dataDir, req.source, relation, params, source.schema.map((c) => c.name), online);
   const result: PushResult = { source: req.source, rows: rows.length, to: req.to, duplicates: 0, views: [], segment: segment?.path ?? null };
   try {
-    if (online) await pushOnline(duck, registry, store, pushSource.name, pushSource.eventIdField, rows, result);
+    if (online) await pushOnline(duck, registry, store, pushSource.name, pushSource.eventIdField, rows, relation, params, result);
     segment?.publish();
   } catch (err) {
     segment?.discard();
     throw err;
-  } finally {
-    await duck.run(`DROP TABLE IF EXISTS ${TABLE}`);
   }
   return result;
 }
 
+const relations = new WeakMap<SourceDef, string>();
+
+/** SQL reading pushed rows from parameter $1 (JSON) with the source's typed columns and `__i`. */
+function pushedRelation(source: SourceDef): string {
+  let sql = relations.get(source);
+  if (sql) return sql;
+  const isTime = (c: SourceDef["schema"][number]) => c.type === "timestamp" || c.name === source.timestampField;
+  const structure = JSON.stringify([{ ...Object.fromEntries(source.schema.map((c) => [c.name, isTime(c) ? "BIGINT" : DUCKDB_TYPE[c.type]])), __i: "BIGINT" }]);
+  const columns = source.schema.map((c) => (isTime(c) ? `make_timestamp(${ident(c.name)} * 1000) AS ${ident(c.name)}` : ident(c.name)));
+  sql = `SELECT ${columns.join(", ")}, __i FROM (SELECT unnest(from_json($1, ${literal(structure)}), recursive := true))`;
+  relations.set(source, sql);
+  return sql;
+}
+
 type ViewBatch = { view: ResolvedView; table: string; pointer?: ServingPointer; keys: string[]; events: { row: number; event: StreamEvent }[][] };
 
-async function pushOnline(duck: Duck, registry: Registry, store: OnlineStore, sourceName: string, idField: string | null, rows: Record<string, unknown>[], result: PushResult): Promise<void> {
+async function pushOnline(
+  duck: Duck, registry: Registry, store: OnlineStore, sourceName: string, idField: string | null, rows: Record<string, unknown>[], relation: string, params: string[], result: PushResult,
+): Promise<void> {
   const pointers = await store.pointers();
-  const batches: ViewBatch[] = [];
+  const views: { view: ResolvedView; table: string; pointer?: ServingPointer }[] = [];
   for (const current of registry.viewsOfPushSource(sourceName)) {
     if (!current.def.online) continue;
     const served = pointers.get(current.def.name);
@@ -79,25 +92,35 @@ async function pushOnline(duck: Duck, registry: Registry, store: OnlineStore, so
     // materialized gets its first table from the pushes.
     const view = served && served.version !== current.version ? { ...current, def: registry.definitionOf(current.def.name, served.version), version: served.version } : current;
     const table = served?.table ?? tableName(view.def.name, view.version, "stream");
+    views.push({ view, table, pointer: served ? undefined : { view: view.def.name, version: view.version, table, watermark: 0, updatedAt: new Date().toISOString(), runId: "stream" } });
+  }
+  if (views.length === 0) return;
+  // Every view's columns in one query: a DuckDB round trip costs more than the columns.
+  const ts = ident(views[0]!.view.source.timestampField);
+  const found = await duck.allPrepared(
+    `SELECT epoch_ms(${ts}) AS __ts, __i AS __seq, ${views.map((v, j) => viewColumnsSql(v.view, `v${j}_`)).join(", ")} FROM (${relation}) ORDER BY __ts, __seq`,
+    params,
+  );
+  const batches: ViewBatch[] = views.map(({ view, table, pointer }, j) => {
     const layout = viewLayout(view.def);
-    const keyNames = view.entity.joinKeys.map((k) => k.name);
-    const found = await duck.all(`SELECT ${eventColumnsSql(view, "rowid")} FROM ${TABLE} ORDER BY __ts, __seq`);
+    const keyCols = view.entity.joinKeys.map((_, i) => `v${j}_k${i}`);
+    const exprCols = layout.expressions.map((_, i) => `v${j}_e${i}`);
+    const inputCols = layout.inputs.map((_, i) => `v${j}_i${i}`);
     const byKey = new Map<string, { row: number; event: StreamEvent }[]>();
     for (const r of found) {
-      if (keyNames.some((k) => r[k] === null || r[k] === undefined)) continue;
-      const key = encodeEntityKey(view.entity, keyNames.map((k) => r[k]));
+      if (keyCols.some((k) => r[k] === null || r[k] === undefined)) continue;
+      const key = encodeEntityKey(view.entity, keyCols.map((k) => r[k]));
       const event: StreamEvent = {
         ts: Number(r.__ts),
-        values: layout.expressions.map((e) => plainValue(r[e.name])),
-        inputs: layout.inputs.map((_, i) => (r[inputColumn(i)] as number | null) ?? null),
+        values: exprCols.map((c) => plainValue(r[c])),
+        inputs: inputCols.map((c) => (r[c] as number | null) ?? null),
       };
       let list = byKey.get(key);
       if (!list) byKey.set(key, (list = []));
       list.push({ row: Number(r.__seq), event });
     }
-    const pointer = served ? undefined : { view: view.def.name, version: view.version, table, watermark: 0, updatedAt: new Date().toISOString(), runId: "stream" };
-    batches.push({ view, table, pointer, keys: [...byKey.keys()], events: [...byKey.values()] });
-  }
+    return { view, table, pointer, keys: [...byKey.keys()], events: [...byKey.values()] };
+  });
   const ids = idField ? rows.map((r) => String(r[idField])) : undefined;
   await store.update({
     keys: batches.flatMap((b) => b.keys.map((key) => ({ table: b.table, key }))),

@@ -119,12 +119,14 @@ export class LmdbOnlineStore implements OnlineStore {
   }
 
   async update(u: RecordUpdate): Promise<void> {
-    // One synchronous write transaction: LMDB serializes writers across processes, so the
-    // records read here are the committed ones and nothing can change them until commit.
-    this.#root.transactionSync(() => {
+    // One write transaction: LMDB serializes writers across processes, so the records read
+    // here are the committed ones and nothing can change them until commit. lmdb-js runs
+    // the callback inside its write batch and commits batches with one disk sync.
+    await this.#root.transaction(() => {
       const prefixes = u.keys.map((k) => this.#ensurePrefix(k.table));
       const current = u.keys.map((k, i) => {
-        const bytes = this.#records.getBinary(prefixes[i] + k.key);
+        // The shared read buffer, copied once by decodeRecord.
+        const bytes = this.#records.getBinaryFast(prefixes[i] + k.key);
         return bytes === undefined ? undefined : decodeRecord(bytes);
       });
       const seenKey = (id: string) => `${SEEN}${u.ids!.namespace}${SEP}${id}`;

@@ -1,0 +1,98 @@
+/**
+ * Streaming benchmark: `larder serve` with the demo's two fraud views over a push source
+ * (11 features: 7- and 30-day windows, counts per hour and day, lifetime statistics).
+ * - sustained: concurrent clients POST /v1/push batches of new transactions (random
+ *   users and merchants among 10k / 1k), events/s and push latency;
+ * - freshness: one event pushed, then a lookup of that user: time from sending the event
+ *   to the answer that includes it, p50/p99, idle and under the sustained load.
+ *   bun scripts/bench/push-bench.ts [seconds=10] [clients=4] [batch=200]
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { machine } from "./bench-repo.ts";
+
+const seconds = Number(process.argv[2] ?? 10);
+const clients = Number(process.argv[3] ?? 4);
+const batch = Number(process.argv[4] ?? 200);
+const ROOT = resolve(import.meta.dir, "../..");
+
+// The demo's features, their views reading a push source over the transactions file.
+const dir = mkdtempSync(join(tmpdir(), "larder-push-bench-"));
+cpSync(join(ROOT, "features"), join(dir, "features"), { recursive: true });
+writeFileSync(join(dir, "features/sources.ts"), readFileSync(join(dir, "features/sources.ts"), "utf8").replace('import { fileSource } from "larder";', 'import { fileSource, pushSource } from "larder";') +
+  '\nexport const transactionsPush = pushSource({ name: "transactions_push", batchSource: transactions, eventIdField: "transaction_id" });\n');
+writeFileSync(join(dir, "features/fraud.ts"), readFileSync(join(dir, "features/fraud.ts"), "utf8").replace('import { transactions } from "./sources.ts";', 'import { transactionsPush } from "./sources.ts";').replaceAll("source: transactions,", "source: transactionsPush,"));
+const main = join(ROOT, "src/main.ts");
+const cli = (args: string[]) => {
+  const p = Bun.spawnSync([process.execPath, main, ...args, "--repo", dir], { stdout: "pipe", stderr: "pipe" });
+  if (p.exitCode !== 0) throw new Error(`larder ${args.join(" ")}: ${p.stderr.toString()}`);
+  return p.stdout.toString();
+};
+// The demo's data (1000 users, 90 days) as the batch side, materialized up to now.
+cli(["demo", "--no-serve", "--users", "1000"]);
+
+const server = Bun.spawn([process.execPath, main, "serve", "--repo", dir], { stdout: "pipe", stderr: "inherit", env: { ...process.env, LARDER_PORT: "0" } });
+const reader = server.stdout.getReader();
+let text = "";
+while (!/http:\/\/[\d.:]+/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+const url = /http:\/\/[\d.:]+/.exec(text)![0];
+
+let seq = 0;
+const txn = (user: number) => ({
+  transaction_id: `bench-${process.pid}-${seq++}`, user_id: user, merchant_id: 1 + Math.floor(Math.random() * 200),
+  amount: Math.round(Math.random() * 20_000) / 100, account_balance: Math.round(Math.random() * 500_000) / 100,
+  ts: Date.now(), is_fraud: false,
+});
+const post = (path: string, body: unknown) => fetch(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+async function sustained(until: number, latencies: number[]): Promise<number> {
+  let events = 0;
+  while (performance.now() < until) {
+    const rows = Array.from({ length: batch }, () => txn(1 + Math.floor(Math.random() * 1000)));
+    const t0 = performance.now();
+    const res = await post("/v1/push", { source: "transactions_push", rows });
+    if (res.status !== 200) throw new Error(`push answered ${res.status}: ${await res.text()}`);
+    await res.arrayBuffer();
+    latencies.push(performance.now() - t0);
+    events += batch;
+  }
+  return events;
+}
+
+/** Push one event for a user no one else writes, then read it back: send → answer including it. */
+async function freshness(probes: number, user: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < probes; i++) {
+    const t0 = performance.now();
+    const before = i;
+    const res = await post("/v1/push", { source: "transactions_push", rows: [txn(user)] });
+    if (res.status !== 200) throw new Error(`push answered ${res.status}`);
+    await res.arrayBuffer();
+    for (;;) {
+      const look = (await (await post("/v1/features/online", { features: ["user_transactions:lifetime_txn_count"], entities: { user_id: [user] } })).json()) as { results: { values: { lifetime_txn_count: number } }[] };
+      if (look.results[0]!.values.lifetime_txn_count === before + 1) break;
+    }
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))]!.toFixed(2);
+try {
+  console.log(`machine: ${machine()}; 2 views, 11 features over a push source; ${clients} clients × batches of ${batch}`);
+  const idle = await freshness(300, 100_001);
+  console.log(`freshness, idle (300 probes): p50 ${q(idle, 0.5)} ms, p99 ${q(idle, 0.99)} ms`);
+  const latencies: number[] = [];
+  const until = performance.now() + seconds * 1000;
+  const started = performance.now();
+  const [loaded, ...counts] = await Promise.all([freshness(200, 100_002), ...Array.from({ length: clients }, () => sustained(until, latencies))]);
+  const elapsed = (performance.now() - started) / 1000;
+  const total = counts.reduce((a, b) => a + b, 0);
+  console.log(`sustained: ${Math.round(total / elapsed).toLocaleString()} events/s (${total.toLocaleString()} events in ${elapsed.toFixed(1)} s); push of ${batch}: p50 ${q(latencies, 0.5)} ms, p99 ${q(latencies, 0.99)} ms`);
+  console.log(`freshness under that load (200 probes): p50 ${q(loaded, 0.5)} ms, p99 ${q(loaded, 0.99)} ms`);
+} finally {
+  server.kill("SIGTERM");
+  await server.exited;
+  rmSync(dir, { recursive: true, force: true });
+}
