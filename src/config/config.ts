@@ -23,6 +23,8 @@ export const ConfigSchema = z.object({
   streamRedis: z.union([z.literal(""), z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")]),
   /** The consumer's name in the group: stable across restarts, so it resumes its pending entries. */
   streamConsumer: z.string().min(1),
+  /** Where streamed rows go, as a push's `to`. */
+  streamTo: z.enum(["online", "offline", "online_and_offline"]),
 });
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
@@ -37,6 +39,7 @@ const ENV: Record<string, keyof Config> = {
   LARDER_MAX_PUSH_ROWS: "maxPushRows",
   LARDER_STREAM_REDIS: "streamRedis",
   LARDER_STREAM_CONSUMER: "streamConsumer",
+  LARDER_STREAM_TO: "streamTo",
 };
 
 export function loadConfig(flags: Partial<Record<keyof Config, string | number>> = {}, env: Record<string, string | undefined> = process.env): Config {
@@ -54,6 +57,7 @@ export function loadConfig(flags: Partial<Record<keyof Config, string | number>>
     maxPushRows: 10_000,
     streamRedis: "",
     streamConsumer: hostname(),
+    streamTo: "online",
     ...fromEnv,
     ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
   };

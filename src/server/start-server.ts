@@ -22,7 +22,7 @@ export function startServer(larder: Larder, log: Logger = consoleLogger) {
   });
   // Push sources' Redis Streams, when configured (LARDER_STREAM_REDIS).
   const consumer = larder.config.streamRedis
-    ? new RedisStreamConsumer(larder, { url: larder.config.streamRedis, consumer: larder.config.streamConsumer }, log)
+    ? new RedisStreamConsumer(larder, { url: larder.config.streamRedis, consumer: larder.config.streamConsumer, to: larder.config.streamTo }, log)
     : undefined;
   consumer?.start();
   let resolveClosed!: () => void;
