@@ -14,7 +14,7 @@ import { openOnlineStore } from "./online/open-online-store.ts";
 import type { OnlineStore } from "./online/online-store.ts";
 import { applyPlan, planChanges, type Plan } from "./registry/plan.ts";
 import { Registry } from "./registry/registry.ts";
-import { push, type PushRequest, type PushResult } from "./push/push.ts";
+import { push, type PushRequest, type PushResult, type WithDuck } from "./push/push.ts";
 
 const REGISTRY_CHECK_MS = 250;
 
@@ -22,7 +22,7 @@ export class Larder {
   #duck?: Promise<Duck>;
   #store?: OnlineStore;
   #registry?: { registry: Registry; mtimeMs: number; checkedAt: number };
-  #pushes: Promise<unknown> = Promise.resolve();
+  #duckQueue: Promise<unknown> = Promise.resolve();
 
   constructor(readonly config: Config) {}
 
@@ -74,12 +74,17 @@ export class Larder {
     return materialize(await this.duck(), this.registry(), this.store(), this.ctx, opts);
   }
 
-  /** Pushes run one at a time in this process: each is a few DuckDB statements and one store update. */
+  /** A push: validated, computed by DuckDB (one push at a time), then one store update. */
   push(req: PushRequest): Promise<PushResult> {
-    const run = this.#pushes.then(async () => push(await this.duck(), this.registry(), this.store(), this.config.dataDir, req, this.config.maxPushRows));
-    this.#pushes = run.catch(() => {});
-    return run;
+    return push(this.#withDuck, this.registry(), this.store(), this.config.dataDir, req, this.config.maxPushRows);
   }
+
+  /** The DuckDB connection for one caller at a time, in call order (see WithDuck). */
+  readonly #withDuck: WithDuck = (fn) => {
+    const run = this.#duckQueue.then(async () => fn(await this.duck()));
+    this.#duckQueue = run.catch(() => {});
+    return run;
+  };
 
   async historical(req: HistoricalRequest) {
     return getHistoricalFeatures(await this.duck(), this.registry(), this.ctx, req);

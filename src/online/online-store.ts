@@ -50,6 +50,7 @@ export type RecordUpdate = {
   keys: { table: string; key: string }[];
   /** Event ids (idempotency keys) to check within a namespace, e.g. a push source. */
   ids?: { namespace: string; ids: string[] };
+  /** `records` are fresh copies, compute's to change. */
   compute(records: (OnlineRecord | undefined)[], seen: boolean[]): {
     /** New records for the keys (same order; undefined leaves a record as it is). */
     records: (OnlineRecord | undefined)[];

@@ -39,15 +39,17 @@ function addValue(tiles: Float64Array, off: number, x: number, ts: number): void
   }
 }
 
-/** The record after `events` (in push order), from `record` (undefined: a new entity). */
+/**
+ * The record after `events` (in push order), from `record` (undefined: a new entity).
+ * `record`'s arrays are changed in place where they can be (the store hands out copies
+ * for this: see RecordUpdate): a record's series can hold thousands of numbers.
+ */
 export function applyEvents(layout: ViewLayout, record: OnlineRecord | undefined, events: StreamEvent[]): OnlineRecord {
   let ts = record?.ts ?? -Infinity;
   let values = record?.values ?? [];
-  const lifetime = record ? Float64Array.from(record.lifetime) : new Float64Array(layout.lifetime.length * TILE_WIDTH);
+  const lifetime = record ? record.lifetime : new Float64Array(layout.lifetime.length * TILE_WIDTH);
   if (!record) for (let i = 0; i < layout.lifetime.length; i++) lifetime.set(EMPTY_STATS, i * TILE_WIDTH + 1);
-  // Copied on first change: a record's series can hold thousands of numbers.
   const series = layout.series.map((_, i) => record?.series[i] ?? new Float64Array(0));
-  const copied = layout.series.map(() => false);
 
   for (const e of events) {
     if (e.ts >= ts) {
@@ -67,9 +69,7 @@ export function applyEvents(layout: ViewLayout, record: OnlineRecord | undefined
       // Tiles ascend by start; most events land in the newest tile, so search from the end.
       let off = tiles.length - TILE_WIDTH;
       while (off >= 0 && tiles[off + Field.Start]! > start) off -= TILE_WIDTH;
-      if (off >= 0 && tiles[off + Field.Start] === start) {
-        if (!copied[i]) tiles = series[i] = Float64Array.from(tiles);
-      } else {
+      if (off < 0 || tiles[off + Field.Start] !== start) {
         off += TILE_WIDTH;
         const grown = new Float64Array(tiles.length + TILE_WIDTH);
         grown.set(tiles.subarray(0, off));
@@ -78,7 +78,6 @@ export function applyEvents(layout: ViewLayout, record: OnlineRecord | undefined
         grown.set(tiles.subarray(off), off + TILE_WIDTH);
         tiles = series[i] = grown;
       }
-      copied[i] = true;
       addValue(tiles, off, x, e.ts);
     }
   }
@@ -92,7 +91,7 @@ export function applyEvents(layout: ViewLayout, record: OnlineRecord | undefined
       const tiles = series[i]!;
       let first = 0;
       while (first < tiles.length && tiles[first + Field.Start]! < keepFrom) first += TILE_WIDTH;
-      return first === 0 ? tiles : tiles.slice(first);
+      return first === 0 ? tiles : tiles.subarray(first);
     }),
   };
 }
