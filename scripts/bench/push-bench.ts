@@ -32,7 +32,7 @@ const cli = (args: string[]) => {
 // The demo's data (1000 users, 90 days) as the batch side, materialized up to now.
 cli(["demo", "--no-serve", "--users", "1000"]);
 
-const server = Bun.spawn([process.execPath, main, "serve", "--repo", dir], { stdout: "pipe", stderr: "inherit", env: { ...process.env, LARDER_PORT: "0" } });
+const server = Bun.spawn([process.execPath, ...(process.env.PROFILE ? ["--cpu-prof", "--cpu-prof-md", "--cpu-prof-interval=200", `--cpu-prof-dir=${process.env.PROFILE}`] : []), main, "serve", "--repo", dir], { stdout: "pipe", stderr: "inherit", env: { ...process.env, LARDER_PORT: "0" } });
 const reader = server.stdout.getReader();
 let text = "";
 while (!/http:\/\/[\d.:]+/.test(text)) text += new TextDecoder().decode((await reader.read()).value);

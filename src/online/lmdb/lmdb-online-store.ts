@@ -123,14 +123,20 @@ export class LmdbOnlineStore implements OnlineStore {
     // here are the committed ones and nothing can change them until commit. lmdb-js runs
     // the callback inside its write batch and commits batches with one disk sync.
     await this.#root.transaction(() => {
-      const prefixes = u.keys.map((k) => this.#ensurePrefix(k.table));
+      const byTable = new Map<string, string>();
+      const prefixes = u.keys.map((k) => {
+        let p = byTable.get(k.table);
+        if (p === undefined) byTable.set(k.table, (p = this.#ensurePrefix(k.table)));
+        return p;
+      });
       const current = u.keys.map((k, i) => {
         // The shared read buffer, copied once by decodeRecord.
         const bytes = this.#records.getBinaryFast(prefixes[i] + k.key);
         return bytes === undefined ? undefined : decodeRecord(bytes);
       });
       const seenKey = (id: string) => `${SEEN}${u.ids!.namespace}${SEP}${id}`;
-      const seen = u.ids ? u.ids.ids.map((id) => this.#meta.get(seenKey(id)) !== undefined) : [];
+      // Presence is all that matters: no need to decode the stored value.
+      const seen = u.ids ? u.ids.ids.map((id) => this.#meta.getBinaryFast(seenKey(id)) !== undefined) : [];
       const out = u.compute(current, seen);
       out.records.forEach((rec, i) => {
         if (rec) void this.#records.put(prefixes[i] + u.keys[i]!.key, encodeRecord(rec));
