@@ -14,7 +14,8 @@ import { openOnlineStore } from "./online/open-online-store.ts";
 import type { OnlineStore } from "./online/online-store.ts";
 import { applyPlan, planChanges, type Plan } from "./registry/plan.ts";
 import { Registry } from "./registry/registry.ts";
-import { push, type PushRequest, type PushResult, type WithDuck } from "./push/push.ts";
+import { startPushBatch, validatePush, type PushRequest, type PushResult, type WithDuck } from "./push/push.ts";
+import { PushQueue } from "./push/push-queue.ts";
 
 const REGISTRY_CHECK_MS = 250;
 
@@ -23,6 +24,7 @@ export class Larder {
   #store?: OnlineStore;
   #registry?: { registry: Registry; mtimeMs: number; checkedAt: number };
   #duckQueue: Promise<unknown> = Promise.resolve();
+  #pushQueue?: PushQueue;
 
   constructor(readonly config: Config) {}
 
@@ -74,9 +76,12 @@ export class Larder {
     return materialize(await this.duck(), this.registry(), this.store(), this.ctx, opts);
   }
 
-  /** A push: validated, computed by DuckDB (one push at a time), then one store update. */
-  push(req: PushRequest): Promise<PushResult> {
-    return push(this.#withDuck, this.registry(), this.store(), this.config.dataDir, req, this.config.maxPushRows);
+  /** A push: validated now, then applied in arrival order, coalesced with pushes waiting beside it. */
+  async push(req: PushRequest): Promise<PushResult> {
+    const registry = this.registry();
+    const validated = validatePush(registry, req, this.config.maxPushRows);
+    this.#pushQueue ??= new PushQueue((batch) => startPushBatch(this.#withDuck, this.registry(), this.store(), this.config.dataDir, batch), this.config.maxPushRows);
+    return this.#pushQueue.submit(validated);
   }
 
   /** The DuckDB connection for one caller at a time, in call order (see WithDuck). */

@@ -144,6 +144,29 @@ describe("push: online equals the reference at every instant", () => {
     expect(await onlineMismatches(repo, end, known)).toEqual([]);
   }, 30_000);
 
+  test("pushes sent at once are coalesced, applied in order, and answered one by one", async () => {
+    const all = randomEvents(29, 400);
+    const middle = T0 + 8 * DAY;
+    const repo = pushRepo(all.filter((e) => e.ts < middle));
+    await repo.larder.apply();
+    await repo.larder.materialize({ end: middle });
+    const streamed = stream(29, all, middle);
+    const parts: RefEvent[][] = [];
+    for (let i = 0; i < streamed.length; i += 7) parts.push(streamed.slice(i, i + 7));
+    // All in flight together, one of them bad and one repeating an earlier push's ids.
+    const results = await Promise.allSettled([
+      ...parts.map((p, i) => repo.larder.push({ source: "events_push", rows: p.map(row), to: i % 3 ? "online" : "online_and_offline" })),
+      repo.larder.push({ source: "events_push", rows: [{ ...row(streamed[0]!), amount: "x" }], to: "online" }),
+      repo.larder.push({ source: "events_push", rows: parts[1]!.map(row), to: "online" }),
+    ]);
+    expect(results.slice(0, parts.length).map((r) => (r.status === "fulfilled" ? [r.value.rows, r.value.duplicates] : r.reason))).toEqual(parts.map((p) => [p.length, 0]));
+    expect(results[parts.length]!.status).toBe("rejected");
+    const again = results[parts.length + 1]!;
+    expect(again.status === "fulfilled" && [again.value.rows, again.value.duplicates, again.value.views[0]!.entities]).toEqual([7, 7, 0]);
+    const known = [...all.filter((e) => e.ts < middle), ...streamed];
+    expect(await onlineMismatches(repo, Math.max(...known.map((e) => e.ts)) + 1, known)).toEqual([]);
+  }, 30_000);
+
   test("a view never materialized is served from pushes alone", async () => {
     const repo = pushRepo([]);
     await repo.larder.apply();

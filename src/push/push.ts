@@ -6,6 +6,9 @@
  *   DuckDB with the same SQL as the batch path (offline-table.ts), and applied to the
  *   served records in one atomic store update: all entities of all views, or nothing.
  * Rows whose event id was already applied online are skipped there (a redelivery).
+ *
+ * Pushes of one source and mode that wait behind each other are applied as one batch
+ * (push-queue.ts): one query, one update, one segment, their rows in arrival order.
  */
 import { BadRequestError } from "../errors.ts";
 import { DUCKDB_TYPE } from "../definitions/zod-columns.ts";
@@ -17,10 +20,10 @@ import { encodeEntityKey } from "../online/entity-key.ts";
 import { plainValue } from "../online/plain-value.ts";
 import { tableName, type OnlineRecord, type OnlineStore, type ServingPointer } from "../online/online-store.ts";
 import type { Registry, ResolvedView } from "../registry/registry.ts";
-import type { SourceDef } from "../definitions/types.ts";
+import type { PushSourceDef, SourceDef } from "../definitions/types.ts";
 import { viewLayout } from "../windows/view-layout.ts";
 import { applyEvents, type StreamEvent } from "./apply-events.ts";
-import { validateRows } from "./push-rows.ts";
+import { validateRows, type PushedRow } from "./push-rows.ts";
 
 export const PUSH_MODES = ["online", "offline", "online_and_offline"] as const;
 export type PushMode = (typeof PUSH_MODES)[number];
@@ -37,47 +40,61 @@ export type PushResult = {
 };
 
 /**
- * Runs `fn` with the DuckDB connection, one caller at a time, in call order. Pushes hold
- * it only while they use DuckDB: their store updates then overlap, and the store keeps
- * them in call order (so pushes apply in the order they took the connection).
+ * Runs `fn` with the DuckDB connection, one caller at a time, in call order. A batch holds
+ * it only while it uses DuckDB; its store update is started before it lets go, so updates
+ * reach the store in batch order, and their commits may overlap.
  */
 export type WithDuck = <T>(fn: (duck: Duck) => Promise<T>) => Promise<T>;
 
-export async function push(withDuck: WithDuck, registry: Registry, store: OnlineStore, dataDir: string, req: PushRequest, maxRows: number): Promise<PushResult> {
+/** A push checked against the registry and its schema: ready to be applied. */
+export type ValidatedPush = { req: PushRequest; pushSource: PushSourceDef; source: SourceDef; rows: PushedRow[] };
+
+export function validatePush(registry: Registry, req: PushRequest, maxRows: number): ValidatedPush {
   const pushSource = registry.pushSource(req.source);
   const source = registry.data.sources[pushSource.batchSource];
   if (!source) throw new BadRequestError(`push source "${req.source}" has no file source "${pushSource.batchSource}" in the registry: run larder apply`, "not_applied");
   if (req.rows.length === 0) throw new BadRequestError(`push to "${req.source}": no rows given`, "invalid_rows");
   if (req.rows.length > maxRows) throw new BadRequestError(`push to "${req.source}": ${req.rows.length} rows in one push, the limit is ${maxRows} (LARDER_MAX_PUSH_ROWS)`, "too_many_rows");
-  const rows = validateRows(source, req.source, req.rows, pushSource.eventIdField);
+  return { req, pushSource, source, rows: validateRows(source, req.source, req.rows, pushSource.eventIdField) };
+}
+
+/**
+ * Starts applying pushes of one push source and one `to` as one batch. Resolves once
+ * DuckDB is done and the store update is under way; `done` then gives each push's result
+ * once the update has committed and the segment is published.
+ */
+export async function startPushBatch(withDuck: WithDuck, registry: Registry, store: OnlineStore, dataDir: string, batch: ValidatedPush[]): Promise<{ done: Promise<PushResult[]> }> {
+  const { pushSource, source, req: { to } } = batch[0]!;
+  const rows = batch.flatMap((p) => p.rows);
+  const owners = batch.flatMap((p, k) => p.rows.map(() => k));
+  const results: PushResult[] = batch.map((p) => ({ source: p.req.source, rows: p.rows.length, to, duplicates: 0, views: [], segment: null }));
 
   // The rows as a relation over one bound JSON parameter (never SQL built from values),
-  // with `__i`, each row's position in the push.
+  // with `__i`, each row's position in the batch.
   const relation = pushedRelation(source);
   const params = [JSON.stringify(rows.map((r, i) => ({ ...r, __i: i })))];
-
-  const online = req.to !== "offline";
+  const online = to !== "offline";
   // Offline and online together or not at all: the segment is written first but
   // published only after the online update commits.
-  const result: PushResult = { source: req.source, rows: rows.length, to: req.to, duplicates: 0, views: [], segment: null };
   const { segment, applied } = await withDuck(async (duck) => {
-    const segment = req.to === "online" ? null : await stagePushedSegment(duck, dataDir, req.source, relation, params, source.schema.map((c) => c.name), online);
+    const segment = to === "online" ? null : await stagePushedSegment(duck, dataDir, pushSource.name, relation, params, source.schema.map((c) => c.name), online);
     const update = online ? await onlineUpdate(duck, registry, store, pushSource.name, pushSource.eventIdField, rows, relation, params) : null;
-    // Started before the connection is released, so updates reach the store in push
-    // order; their commits are awaited outside, where they may overlap.
-    const applied = update ? update(result) : Promise.resolve();
-    applied.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
+    const applied = update ? update(owners, results) : Promise.resolve();
+    applied.catch(() => {}); // awaited in `done`; never an unhandled rejection meanwhile
     return { segment, applied };
   });
-  result.segment = segment?.path ?? null;
-  try {
-    await applied;
-    segment?.publish();
-  } catch (err) {
-    segment?.discard();
-    throw err;
-  }
-  return result;
+  for (const r of results) r.segment = segment?.path ?? null;
+  const done = (async () => {
+    try {
+      await applied;
+      segment?.publish();
+    } catch (err) {
+      segment?.discard();
+      throw err;
+    }
+    return results;
+  })();
+  return { done };
 }
 
 const relations = new WeakMap<SourceDef, string>();
@@ -100,7 +117,7 @@ type ViewBatch = { view: ResolvedView; table: string; pointer?: ServingPointer; 
 /** Computes every view's events with DuckDB; returns the store update that applies them. */
 async function onlineUpdate(
   duck: Duck, registry: Registry, store: OnlineStore, sourceName: string, idField: string | null, rows: Record<string, unknown>[], relation: string, params: string[],
-): Promise<((result: PushResult) => Promise<void>) | null> {
+): Promise<((owners: number[], results: PushResult[]) => Promise<void>) | null> {
   const pointers = await store.pointers();
   const views: { view: ResolvedView; table: string; pointer?: ServingPointer }[] = [];
   for (const current of registry.viewsOfPushSource(sourceName)) {
@@ -140,31 +157,34 @@ async function onlineUpdate(
     return { view, table, pointer, keys: [...byKey.keys()], events: [...byKey.values()] };
   });
   const ids = idField ? rows.map((r) => String(r[idField])) : undefined;
-  return (result) => store.update({
+  return (owners, results) => store.update({
     keys: batches.flatMap((b) => b.keys.map((key) => ({ table: b.table, key }))),
     ids: ids && { namespace: sourceName, ids },
     compute(records, seen) {
-      // Rows to skip: ids applied before, and repeats of an id within this push.
+      // Rows to skip: ids applied before, and repeats of an id within this batch.
       const skip = new Set<number>();
       const fresh = new Set<string>();
       ids?.forEach((id, row) => {
         if (seen[row] || fresh.has(id)) skip.add(row);
         else fresh.add(id);
       });
-      result.duplicates = skip.size;
+      for (const r of results) r.duplicates = 0;
+      for (const row of skip) results[owners[row]!]!.duplicates++;
+      for (const r of results) r.views = [];
       const out: (OnlineRecord | undefined)[] = [];
       let at = 0;
-      result.views = batches.map((b) => {
+      for (const b of batches) {
         const layout = viewLayout(b.view.def);
-        let entities = 0;
+        const entities = results.map(() => 0);
         for (const list of b.events) {
-          const events = list.filter((e) => !skip.has(e.row)).map((e) => e.event);
-          const old = records[at];
-          out[at++] = events.length ? applyEvents(layout, old, events) : undefined;
-          if (events.length) entities++;
+          const applied = list.filter((e) => !skip.has(e.row));
+          out[at] = applied.length ? applyEvents(layout, records[at], applied.map((e) => e.event)) : undefined;
+          at++;
+          // An entity counts once for each push that has rows for it.
+          for (const k of new Set(applied.map((e) => owners[e.row]!))) entities[k]!++;
         }
-        return { view: b.view.def.name, version: b.view.version, entities };
-      });
+        results.forEach((r, k) => r.views.push({ view: b.view.def.name, version: b.view.version, entities: entities[k]! }));
+      }
       return { records: out, seen: [...fresh], pointers: batches.flatMap((b) => (b.pointer ? [b.pointer] : [])) };
     },
   });
