@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { decodeRecord, encodeRecord } from "./record-codec.ts";
+import { decodeRecord, encodeRecord, encodeUpdate } from "./record-codec.ts";
 
 test("records round-trip: numbers, strings, booleans, nulls, dates, empty series", () => {
   const r = {
@@ -27,3 +27,39 @@ test("records of another format are refused with a clear message", () => {
   bytes[0] = 99;
   expect(() => decodeRecord(bytes)).toThrow("online record format 99 is not 2: run larder materialize again");
 });
+
+test("encodeUpdate patches the decoded copy when only tiles and plain values changed, and equals a fresh encoding", () => {
+  const base = {
+    ts: 10,
+    values: [1.5, null, true],
+    lifetime: Float64Array.of(0, 3, 6, 14, 1, 3, 5, 3),
+    series: [Float64Array.of(60_000, 2, 3, 5, 1, 2, 9, 2, 120_000, 1, 3, 9, 3, 3, 11, 3), new Float64Array(0)],
+  };
+  const decoded = decodeRecord(encodeRecord(base));
+  // In place: a tile and the lifetime slot change; new latest values of other plain kinds.
+  decoded.series[0]![9]! += 1;
+  decoded.lifetime[1]! += 1;
+  const next = { ...decoded, ts: 20, values: [null, 7.25, false] };
+  const patched = encodeUpdate(decoded, next);
+  expect(patched.buffer).toBe(decodeRecordBuffer(decoded)); // written into the decoded copy
+  expect([...patched]).toEqual([...encodeRecord(next)]);
+  expect(decodeRecord(patched)).toEqual(next);
+});
+
+test("encodeUpdate encodes afresh when the layout changes", () => {
+  const base = { ts: 1, values: [1, "a"], lifetime: new Float64Array(0), series: [Float64Array.of(0, 1, 1, 1, 1, 1, 1, 1)] };
+  const decoded = decodeRecord(encodeRecord(base));
+  const cases = [
+    { ...decoded, series: [Float64Array.of(0, 1, 1, 1, 1, 1, 1, 1, 60_000, 1, 2, 4, 2, 2, 5, 2)] }, // a new tile
+    { ...decoded, values: [1, "b"] }, // a string value (kept as JSON)
+  ];
+  for (const next of cases) {
+    const bytes = encodeUpdate(decoded, next);
+    expect(bytes.buffer).not.toBe(decodeRecordBuffer(decoded));
+    expect(decodeRecord(bytes)).toEqual(next);
+  }
+  expect(decodeRecord(encodeUpdate(undefined, base))).toEqual(base);
+});
+
+/** The buffer a decoded record's arrays view. */
+const decodeRecordBuffer = (r: { lifetime: Float64Array; series: Float64Array[] }) => (r.series[0] ?? r.lifetime).buffer;

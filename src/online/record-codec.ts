@@ -17,6 +17,9 @@ import type { OnlineRecord } from "./online-store.ts";
 const FORMAT = 2;
 const enum Tag { Null = 0, Number = 1, True = 2, False = 3, Json = 4 }
 const encoder = new TextEncoder();
+
+const tagOf = (v: unknown): Tag =>
+  v === null || v === undefined ? Tag.Null : typeof v === "number" ? Tag.Number : v === true ? Tag.True : v === false ? Tag.False : Tag.Json;
 const decoder = new TextDecoder();
 
 export function encodeRecord(r: OnlineRecord): Uint8Array {
@@ -25,10 +28,9 @@ export function encodeRecord(r: OnlineRecord): Uint8Array {
   const numbers = new Float64Array(nValues);
   const json: unknown[] = [];
   r.values.forEach((v, i) => {
-    if (v === null || v === undefined) tags[i] = Tag.Null;
-    else if (typeof v === "number") { tags[i] = Tag.Number; numbers[i] = v; }
-    else if (typeof v === "boolean") tags[i] = v ? Tag.True : Tag.False;
-    else { tags[i] = Tag.Json; json.push(v instanceof Date ? v.toISOString() : v); }
+    tags[i] = tagOf(v);
+    if (tags[i] === Tag.Number) numbers[i] = v as number;
+    else if (tags[i] === Tag.Json) json.push(v instanceof Date ? v.toISOString() : v);
   });
   const tail = json.length ? encoder.encode(JSON.stringify(json)) : new Uint8Array(0);
   const header = align8(4 * (4 + r.series.length) + nValues);
@@ -65,7 +67,39 @@ export function decodeRecord(bytes: Uint8Array): OnlineRecord {
   const n = bytes.length;
   const copy = new Uint8Array(n);
   copy.set(new Uint8Array(bytes.buffer, bytes.byteOffset, n));
-  return viewRecord(copy);
+  const record = viewRecord(copy);
+  decodedFrom.set(record, copy);
+  return record;
+}
+
+/** The private copy each decoded record's arrays are views into (see encodeUpdate). */
+const decodedFrom = new WeakMap<OnlineRecord, Uint8Array>();
+
+/**
+ * The bytes of `next`, a record made from `decoded` (a decodeRecord result) by changing
+ * its arrays in place: when `next` still uses those same arrays, and its values are
+ * numbers, booleans or nulls where `decoded`'s were, the copy `decoded` was read from
+ * already holds the new tiles, and only the time and values are written into it. Any
+ * other change (a new tile, dropped tiles, string values) is encoded afresh. Streaming
+ * updates rewrite thousands of records a second, mostly adding to an existing tile.
+ */
+export function encodeUpdate(decoded: OnlineRecord | undefined, next: OnlineRecord): Uint8Array {
+  const bytes = decoded && decodedFrom.get(decoded);
+  if (!bytes || next.lifetime !== decoded!.lifetime || next.series.length !== decoded!.series.length || next.values.length !== decoded!.values.length) return encodeRecord(next);
+  for (let i = 0; i < next.series.length; i++) if (next.series[i] !== decoded!.series[i]) return encodeRecord(next);
+  const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, 4);
+  const nValues = u32[1]!;
+  const tagsAt = 4 * (4 + u32[3]!);
+  const f = new Float64Array(bytes.buffer, bytes.byteOffset + align8(tagsAt + nValues), 1 + nValues);
+  // Every value has a number slot; only values kept as JSON (in the tail) change the layout.
+  for (let i = 0; i < nValues; i++) if (bytes[tagsAt + i] === Tag.Json || tagOf(next.values[i]) === Tag.Json) return encodeRecord(next);
+  f[0] = next.ts;
+  for (let i = 0; i < nValues; i++) {
+    const v = next.values[i];
+    bytes[tagsAt + i] = tagOf(v);
+    f[1 + i] = typeof v === "number" ? v : 0;
+  }
+  return bytes;
 }
 
 /**

@@ -9,7 +9,7 @@ import { mkdirSync } from "node:fs";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { OnlineStoreError } from "../../errors.ts";
 import type { Commit, OnlineRecord, OnlineStore, RecordUpdate, ServingPointer } from "../online-store.ts";
-import { decodeRecord, encodeRecord, viewRecord } from "../record-codec.ts";
+import { decodeRecord, encodeRecord, encodeUpdate, viewRecord } from "../record-codec.ts";
 
 export type LmdbConfig = { path: string };
 
@@ -139,7 +139,7 @@ export class LmdbOnlineStore implements OnlineStore {
       const seen = u.ids ? u.ids.ids.map((id) => this.#meta.getBinaryFast(seenKey(id)) !== undefined) : [];
       const out = u.compute(current, seen);
       out.records.forEach((rec, i) => {
-        if (rec) void this.#records.put(prefixes[i] + u.keys[i]!.key, encodeRecord(rec));
+        if (rec) void this.#records.put(prefixes[i] + u.keys[i]!.key, encodeUpdate(current[i], rec));
       });
       for (const id of out.seen) void this.#meta.put(seenKey(id), 1);
       if (out.pointers?.length) this.#putPointers(out.pointers);
