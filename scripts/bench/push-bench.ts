@@ -38,6 +38,12 @@ let text = "";
 while (!/http:\/\/[\d.:]+/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
 const url = /http:\/\/[\d.:]+/.exec(text)![0];
 
+/** The server's CPU time (user + system), from /proc: a measure the machine's noise moves less than rates. */
+const serverCpuMs = () => {
+  const fields = readFileSync(`/proc/${server.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
+
 let seq = 0;
 const txn = (user: number) => ({
   transaction_id: `bench-${process.pid}-${seq++}`, user_id: user, merchant_id: 1 + Math.floor(Math.random() * 200),
@@ -84,12 +90,14 @@ try {
   const idle = await freshness(300, 100_001);
   console.log(`freshness, idle (300 probes): p50 ${q(idle, 0.5)} ms, p99 ${q(idle, 0.99)} ms`);
   const latencies: number[] = [];
+  const cpu0 = serverCpuMs();
   const until = performance.now() + seconds * 1000;
   const started = performance.now();
   const [loaded, ...counts] = await Promise.all([freshness(200, 100_002), ...Array.from({ length: clients }, () => sustained(until, latencies))]);
   const elapsed = (performance.now() - started) / 1000;
   const total = counts.reduce((a, b) => a + b, 0);
-  console.log(`sustained: ${Math.round(total / elapsed).toLocaleString()} events/s (${total.toLocaleString()} events in ${elapsed.toFixed(1)} s); push of ${batch}: p50 ${q(latencies, 0.5)} ms, p99 ${q(latencies, 0.99)} ms`);
+  const cpuPerEvent = ((serverCpuMs() - cpu0) * 1000) / total;
+  console.log(`sustained: ${Math.round(total / elapsed).toLocaleString()} events/s (${total.toLocaleString()} events in ${elapsed.toFixed(1)} s); push of ${batch}: p50 ${q(latencies, 0.5)} ms, p99 ${q(latencies, 0.99)} ms; server CPU ${cpuPerEvent.toFixed(1)} µs/event`);
   console.log(`freshness under that load (200 probes): p50 ${q(loaded, 0.5)} ms, p99 ${q(loaded, 0.99)} ms`);
 } finally {
   server.kill("SIGTERM");
