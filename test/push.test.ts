@@ -177,6 +177,29 @@ describe("push: online equals the reference at every instant", () => {
   });
 });
 
+describe("push: values of every type", () => {
+  test("timestamps, big integers and strings computed from a push equal the batch path's", async () => {
+    const repo = tempRepo({
+      "features/a.ts": `import { entity, fileSource, pushSource, featureView, featureService, sql } from "larder";
+import { z } from "zod";
+export const user = entity({ name: "user", joinKeys: { user_id: "int64" } });
+export const ev = fileSource({ name: "ev", path: "data/ev.csv", timestampField: "ts", schema: z.object({ user_id: z.int(), ts: z.date(), big: z.int(), label: z.string() }) });
+export const p = pushSource({ name: "p", batchSource: ev });
+export const v = featureView({ name: "v", entity: user, source: p, features: { when: sql("ts"), day: sql("date_trunc('day', ts)"), big: sql("big * 1000000000"), word: sql("upper(label)"), flag: sql("big > 3") } });
+export const s = featureService({ name: "s", features: [v] });`,
+      "data/ev.csv": "user_id,ts,big,label\n1,2026-01-01T10:00:00Z,5,ünï\n",
+    });
+    repos.push(repo);
+    await repo.larder.apply();
+    await repo.larder.materialize({ end: Date.UTC(2026, 0, 2) });
+    await repo.larder.push({ source: "p", rows: [{ user_id: 2, ts: "2026-01-01T10:00:00Z", big: 5, label: "ünï" }], to: "online" });
+    const registry = repo.larder.registry();
+    const got = await getOnlineFeatures(registry, repo.larder.store(), { refs: registry.service("s").features, entities: { user_id: [1, 2] }, at: Date.UTC(2026, 0, 3) }, 10);
+    const want = { when: "2026-01-01T10:00:00.000Z", day: "2026-01-01T00:00:00.000Z", big: 5_000_000_000, word: "ÜNÏ", flag: true };
+    expect(got.results.map((r) => r.values)).toEqual([want, want]);
+  });
+});
+
 describe("push over HTTP", () => {
   test("POST /v1/push and Feast's POST /push write; bad rows change nothing and name the row and field", async () => {
     const repo = pushRepo(randomEvents(26, 20));
