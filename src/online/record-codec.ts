@@ -109,44 +109,56 @@ export function encodeUpdate(decoded: OnlineRecord | undefined, next: OnlineReco
  */
 export function viewRecord(bytes: Uint8Array): OnlineRecord {
   if (bytes.byteOffset % 8 !== 0) return decodeRecord(bytes);
-  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-  const buffer = view.buffer;
-  const base = view.byteOffset;
-  const head = new Uint32Array(buffer, base, 4);
-  if (head[0] !== FORMAT) throw new NotAppliedError(`online record format ${head[0]} is not ${FORMAT}: run larder materialize again`);
-  const nValues = head[1]!;
-  const lifetimeLength = head[2]!;
-  const seriesCount = head[3]!;
-  const lengths = new Uint32Array(buffer, base + 16, seriesCount);
-  const tagsAt = 4 * (4 + seriesCount);
-  const header = align8(tagsAt + nValues);
-  const f = new Float64Array(buffer, base + header, (view.length - header) >> 3);
-  let at = 1 + nValues;
-  const lifetime = f.subarray(at, at + lifetimeLength);
+  // Whole-buffer views, made once per buffer (lookups read from the store's one shared
+  // buffer): a record costs only its lifetime and series views, not four more arrays.
+  const { u8, u32, f64 } = wholeViews(bytes.buffer as ArrayBuffer, bytes.length);
+  const base = bytes.byteOffset;
+  const w = base >> 2;
+  if (u32[w] !== FORMAT) throw new NotAppliedError(`online record format ${u32[w]} is not ${FORMAT}: run larder materialize again`);
+  const nValues = u32[w + 1]!;
+  const lifetimeLength = u32[w + 2]!;
+  const seriesCount = u32[w + 3]!;
+  const tagsAt = base + 4 * (4 + seriesCount);
+  const header = align8(4 * (4 + seriesCount) + nValues);
+  const f = (base + header) >> 3; // index of the record's first double in f64
+  let at = f + 1 + nValues;
+  const lifetime = f64.subarray(at, at + lifetimeLength);
   at += lifetimeLength;
   const series: Float64Array[] = new Array(seriesCount);
-  let doubles = at;
-  for (let i = 0; i < seriesCount; i++) doubles += lengths[i]!;
   for (let i = 0; i < seriesCount; i++) {
-    series[i] = f.subarray(at, at + lengths[i]!);
-    at += lengths[i]!;
+    const n = u32[w + 4 + i]!;
+    series[i] = f64.subarray(at, at + n);
+    at += n;
   }
   const values: unknown[] = new Array(nValues);
   let json: unknown[] | undefined;
   let j = 0;
   for (let i = 0; i < nValues; i++) {
-    switch (view[tagsAt + i]) {
-      case Tag.Number: values[i] = f[1 + i]; break;
+    switch (u8[tagsAt + i]) {
+      case Tag.Number: values[i] = f64[f + 1 + i]; break;
       case Tag.True: values[i] = true; break;
       case Tag.False: values[i] = false; break;
       case Tag.Json:
-        json ??= JSON.parse(decoder.decode(view.subarray(header + 8 * doubles))) as unknown[];
+        json ??= JSON.parse(decoder.decode(u8.subarray(at * 8, base + bytes.length))) as unknown[];
         values[i] = json[j++];
         break;
       default: values[i] = null;
     }
   }
-  return { ts: f[0]!, values, lifetime, series };
+  return { ts: f64[f]!, values, lifetime, series };
+}
+
+const views = new WeakMap<ArrayBuffer, { u8: Uint8Array; u32: Uint32Array; f64: Float64Array }>();
+
+function wholeViews(buffer: ArrayBuffer, recordLength: number) {
+  let v = views.get(buffer);
+  if (!v) {
+    const length = buffer.byteLength;
+    v = { u8: new Uint8Array(buffer), u32: new Uint32Array(buffer, 0, length >> 2), f64: new Float64Array(buffer, 0, length >> 3) };
+    // A buffer holding just this record (a decoded copy) is not seen again: don't keep it.
+    if (length !== recordLength) views.set(buffer, v);
+  }
+  return v;
 }
 
 const align8 = (n: number) => (n + 7) & ~7;
