@@ -101,7 +101,11 @@ export function describeOnlineStoreConformance(name: string, newLocation: () => 
       await store.commit({ table: "e@1#a", records: [["[1]", record(1)], ["[2]", record(2, 7)], ['["s"]', record(3, 9)]] });
       const lent: unknown[] = [];
       // Copy inside the visit: lent records are valid only during it.
-      await store.readEach("e@1#a", keys, (i, r) => lent.push([i, r && { ...r, lifetime: r.lifetime.slice(), series: r.series.map((x) => x.slice()) }]));
+      await store.readEach("e@1#a", keys, (i, r) => lent.push([i, r && {
+        ts: r.ts, values: [...r.values],
+        lifetime: r.data.slice(r.lifetimeStart, r.lifetimeEnd),
+        series: r.seriesStart.map((start, k) => r.data.slice(start, r.seriesEnd[k])),
+      }]));
       const read = await store.read("e@1#a", keys);
       expect(lent).toEqual(read.map((r, i) => [i, r]));
       await store.readEach("nothing@1#x", ["[1]"], (i, r) => expect([i, r]).toEqual([0, undefined]));

@@ -11,7 +11,8 @@ import { isoTime, type EpochMs } from "../time.ts";
 import { viewLayout, type FeatureSlot } from "../windows/view-layout.ts";
 import { TILE_WIDTH, finish, tileToStats, windowValue } from "../windows/tile-stats.ts";
 import { encodeEntityKey } from "./entity-key.ts";
-import type { OnlineRecord, OnlineStore, ServingPointer } from "./online-store.ts";
+import type { LentRecord, OnlineStore, ServingPointer } from "./online-store.ts";
+import { lentFromRecord } from "./record-codec.ts";
 
 export type FeatureStatus = "present" | "missing" | "expired";
 
@@ -69,7 +70,7 @@ export async function getOnlineFeatures(registry: Registry, store: OnlineStore, 
       keys[i] = encodeEntityKey(entity, row);
     }
     const expiredBefore = def.ttl === null ? -Infinity : t - def.ttl;
-    const fill = (i: number, rec: OnlineRecord | undefined) => {
+    const fill = (i: number, rec: LentRecord | undefined) => {
       const out = results[i]!;
       out.eventTimestamps[viewName] = rec ? isoTime(rec.ts) : null;
       for (const { slot, name } of slots) {
@@ -79,17 +80,17 @@ export async function getOnlineFeatures(registry: Registry, store: OnlineStore, 
           out.values[name] = expired ? null : rec.values[slot.index] ?? null;
           out.statuses[name] = expired ? "expired" : "present";
         } else if (slot.kind === "window") {
-          out.values[name] = windowValue(rec.series[slot.series]!, slot.fn, t, slot.window, slot.hop);
+          out.values[name] = windowValue(rec.data, rec.seriesStart[slot.series]!, rec.seriesEnd[slot.series]!, slot.fn, t, slot.window, slot.hop);
           out.statuses[name] = "present";
         } else {
-          out.values[name] = finish(slot.fn, tileToStats(rec.lifetime, slot.slot * TILE_WIDTH));
+          out.values[name] = finish(slot.fn, tileToStats(rec.data, rec.lifetimeStart + slot.slot * TILE_WIDTH));
           out.statuses[name] = "present";
         }
       }
     };
     // Lent records (no copy) where the store can; fill() keeps nothing that points into them.
     if (store.readEach) await store.readEach(pointer.table, keys, fill);
-    else (await store.read(pointer.table, keys)).forEach((rec, i) => fill(i, rec));
+    else (await store.read(pointer.table, keys)).forEach((rec, i) => fill(i, rec && lentFromRecord(rec)));
   }
   return { at: isoTime(evaluatedAt), features: plan.names, results };
 }

@@ -21,6 +21,21 @@ export type OnlineRecord = {
   series: Float64Array[];
 };
 
+/**
+ * A record as readEach lends it: its numbers read in place from the store's memory, the
+ * lifetime statistics and each tile series a range of `data`. Valid only during the visit:
+ * the store may reuse the object and the memory for the next record.
+ */
+export type LentRecord = {
+  ts: EpochMs;
+  values: unknown[];
+  data: Float64Array;
+  lifetimeStart: number;
+  lifetimeEnd: number;
+  seriesStart: number[];
+  seriesEnd: number[];
+};
+
 export type ServingPointer = {
   view: string;
   version: string;
@@ -71,10 +86,11 @@ export interface OnlineStore {
   /** Records of `table` for each entity key, undefined where there is none. */
   read(table: string, entityKeys: readonly string[]): Promise<(OnlineRecord | undefined)[]>;
   /**
-   * Optional: lends each key's record to `visit`, valid only during that call (views into
-   * the store's memory, no copy). Lookups use it when present; everything else uses read().
+   * Optional: lends each key's record to `visit`, valid only during that call (read in
+   * place from the store's memory, nothing copied or allocated per record). Lookups use
+   * it when present; everything else uses read().
    */
-  readEach?(table: string, entityKeys: readonly string[], visit: (index: number, record: OnlineRecord | undefined) => void): Promise<void>;
+  readEach?(table: string, entityKeys: readonly string[], visit: (index: number, record: LentRecord | undefined) => void): Promise<void>;
   /** Writes records (replacing whole records) and pointers atomically. */
   commit(commit: Commit): Promise<void>;
   /** Reads, computes and writes in one atomic step (see RecordUpdate). */

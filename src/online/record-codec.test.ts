@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { decodeRecord, encodeRecord, encodeUpdate } from "./record-codec.ts";
+import { decodeRecord, encodeRecord, encodeUpdate, lendRecord, newLentRecord } from "./record-codec.ts";
 
 test("records round-trip: numbers, strings, booleans, nulls, dates, empty series", () => {
   const r = {
@@ -63,3 +63,24 @@ test("encodeUpdate encodes afresh when the layout changes", () => {
 
 /** The buffer a decoded record's arrays view. */
 const decodeRecordBuffer = (r: { lifetime: Float64Array; series: Float64Array[] }) => (r.series[0] ?? r.lifetime).buffer;
+
+test("lendRecord reads a record in place, aligned or not, into one reused object", () => {
+  const r = {
+    ts: 5, values: [2.5, "naïve", null, true],
+    lifetime: Float64Array.of(0, 3, 6, 14, 1, 3, 5, 3),
+    series: [Float64Array.of(60_000, 2, 3, 5, 1, 2, 9, 2), new Float64Array(0), Float64Array.of(1, 2, 3, 4, 5, 6, 7, 8)],
+  };
+  const bytes = encodeRecord(r);
+  const into = newLentRecord();
+  for (const shift of [0, 8, 3]) {
+    const big = new Uint8Array(bytes.length + 64);
+    big.set(bytes, shift);
+    const lent = lendRecord(big.subarray(shift, shift + bytes.length), into);
+    expect({
+      ts: lent.ts, values: [...lent.values],
+      lifetime: lent.data.slice(lent.lifetimeStart, lent.lifetimeEnd),
+      series: lent.seriesStart.map((s, k) => lent.data.slice(s, lent.seriesEnd[k])),
+    }).toEqual(r);
+    if (shift % 8 === 0) expect(lent).toBe(into); // aligned: the object is reused, nothing allocated
+  }
+});

@@ -1,6 +1,6 @@
 /**
- * OnlineRecord ⇄ bytes, the same for every backend. Decoded as views into the bytes
- * (viewRecord, nothing copied) or after one copy (decodeRecord):
+ * OnlineRecord ⇄ bytes, the same for every backend. Read in place (lendRecord, for
+ * lookups: nothing copied or allocated) or decoded after one copy (decodeRecord):
  *
  *   u32 format | u32 value count V | u32 lifetime length | u32 series count S | u32 × S series lengths
  *   u8 × V value tags                                     | pad to 8
@@ -12,7 +12,7 @@
  * ISO-8601 strings, which is what lookups answer with anyway.
  */
 import { NotAppliedError } from "../errors.ts";
-import type { OnlineRecord } from "./online-store.ts";
+import type { LentRecord, OnlineRecord } from "./online-store.ts";
 
 const FORMAT = 2;
 const enum Tag { Null = 0, Number = 1, True = 2, False = 3, Json = 4 }
@@ -102,12 +102,8 @@ export function encodeUpdate(decoded: OnlineRecord | undefined, next: OnlineReco
   return bytes;
 }
 
-/**
- * A record as views into `bytes` itself: nothing is copied, so it is valid only as long
- * as `bytes` is (a store's reused read buffer: until its next read). Bytes that are not
- * 8-byte aligned are copied once.
- */
-export function viewRecord(bytes: Uint8Array): OnlineRecord {
+/** A record as views into `bytes` (decodeRecord's private, 8-byte aligned copy). */
+function viewRecord(bytes: Uint8Array): OnlineRecord {
   if (bytes.byteOffset % 8 !== 0) return decodeRecord(bytes);
   // Whole-buffer views, made once per buffer (lookups read from the store's one shared
   // buffer): a record costs only its lifetime and series views, not four more arrays.
@@ -146,6 +142,68 @@ export function viewRecord(bytes: Uint8Array): OnlineRecord {
     }
   }
   return { ts: f64[f]!, values, lifetime, series };
+}
+
+/** A reusable LentRecord for lendRecord to fill. */
+export const newLentRecord = (): LentRecord => ({ ts: 0, values: [], data: new Float64Array(0), lifetimeStart: 0, lifetimeEnd: 0, seriesStart: [], seriesEnd: [] });
+
+/**
+ * Fills `into` with the record in `bytes`, read in place: no array is made per record
+ * (lookups run this for every entity of every view). Valid as long as `bytes` is.
+ */
+export function lendRecord(bytes: Uint8Array, into: LentRecord): LentRecord {
+  if (bytes.byteOffset % 8 !== 0) return lentFromRecord(decodeRecord(bytes));
+  const { u8, u32, f64 } = wholeViews(bytes.buffer as ArrayBuffer, bytes.length);
+  const base = bytes.byteOffset;
+  const w = base >> 2;
+  if (u32[w] !== FORMAT) throw new NotAppliedError(`online record format ${u32[w]} is not ${FORMAT}: run larder materialize again`);
+  const nValues = u32[w + 1]!;
+  const lifetimeLength = u32[w + 2]!;
+  const seriesCount = u32[w + 3]!;
+  const tagsAt = base + 4 * (4 + seriesCount);
+  const f = (base + align8(4 * (4 + seriesCount) + nValues)) >> 3;
+  into.data = f64;
+  into.ts = f64[f]!;
+  let at = f + 1 + nValues;
+  into.lifetimeStart = at;
+  into.lifetimeEnd = at += lifetimeLength;
+  into.seriesStart.length = into.seriesEnd.length = seriesCount;
+  for (let i = 0; i < seriesCount; i++) {
+    into.seriesStart[i] = at;
+    into.seriesEnd[i] = at += u32[w + 4 + i]!;
+  }
+  const values = into.values;
+  values.length = nValues;
+  let json: unknown[] | undefined;
+  let j = 0;
+  for (let i = 0; i < nValues; i++) {
+    switch (u8[tagsAt + i]) {
+      case Tag.Number: values[i] = f64[f + 1 + i]; break;
+      case Tag.True: values[i] = true; break;
+      case Tag.False: values[i] = false; break;
+      case Tag.Json:
+        json ??= JSON.parse(decoder.decode(u8.subarray(at * 8, base + bytes.length))) as unknown[];
+        values[i] = json[j++];
+        break;
+      default: values[i] = null;
+    }
+  }
+  return into;
+}
+
+/** A record as a LentRecord over a fresh array (for stores that only read()). */
+export function lentFromRecord(r: OnlineRecord): LentRecord {
+  const data = new Float64Array(r.lifetime.length + r.series.reduce((n, s) => n + s.length, 0));
+  data.set(r.lifetime, 0);
+  let at = r.lifetime.length;
+  const seriesStart: number[] = [];
+  const seriesEnd: number[] = [];
+  for (const s of r.series) {
+    data.set(s, at);
+    seriesStart.push(at);
+    seriesEnd.push((at += s.length));
+  }
+  return { ts: r.ts, values: r.values, data, lifetimeStart: 0, lifetimeEnd: r.lifetime.length, seriesStart, seriesEnd };
 }
 
 const views = new WeakMap<ArrayBuffer, { u8: Uint8Array; u32: Uint32Array; f64: Float64Array }>();

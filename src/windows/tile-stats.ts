@@ -83,7 +83,8 @@ export function finish(agg: Aggregation, s: Stats): number | null {
 /** Reused by windowValue (synchronous, so one accumulator serves every call). */
 const scratch = emptyStats();
 
-export function windowValue(tiles: Float64Array, agg: Aggregation, t: EpochMs, window: number, hop: number): number | null {
+/** The window's value from the tiles in `tiles[start, end)` (a record's series, read in place). */
+export function windowValue(tiles: Float64Array, start: number, end: number, agg: Aggregation, t: EpochMs, window: number, hop: number): number | null {
   const from = windowStart(t, window, hop);
   const acc = scratch;
   acc.count = acc.sum = acc.sumSq = 0;
@@ -92,10 +93,10 @@ export function windowValue(tiles: Float64Array, agg: Aggregation, t: EpochMs, w
   acc.lastTs = -Infinity;
   acc.last = NaN;
   // Tiles are ascending: walk back from the newest until one starts before the window.
-  for (let off = tiles.length - TILE_WIDTH; off >= 0; off -= TILE_WIDTH) {
-    const start = tiles[off + Field.Start]!;
-    if (start < from) break;
-    if (start < t) addTile(acc, tiles, off);
+  for (let off = end - TILE_WIDTH; off >= start; off -= TILE_WIDTH) {
+    const tileStart = tiles[off + Field.Start]!;
+    if (tileStart < from) break;
+    if (tileStart < t) addTile(acc, tiles, off);
   }
   return finish(agg, acc);
 }

@@ -8,8 +8,8 @@
 import { mkdirSync } from "node:fs";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { OnlineStoreError } from "../../errors.ts";
-import type { Commit, OnlineRecord, OnlineStore, RecordUpdate, ServingPointer } from "../online-store.ts";
-import { decodeRecord, encodeRecord, encodeUpdate, viewRecord } from "../record-codec.ts";
+import type { Commit, LentRecord, OnlineRecord, OnlineStore, RecordUpdate, ServingPointer } from "../online-store.ts";
+import { decodeRecord, encodeRecord, encodeUpdate, lendRecord, newLentRecord } from "../record-codec.ts";
 
 export type LmdbConfig = { path: string };
 
@@ -81,12 +81,15 @@ export class LmdbOnlineStore implements OnlineStore {
     return out;
   }
 
-  async readEach(table: string, entityKeys: readonly string[], visit: (index: number, record: OnlineRecord | undefined) => void): Promise<void> {
+  /** One LentRecord, refilled for every visit (readEach is synchronous inside). */
+  readonly #lent = newLentRecord();
+
+  async readEach(table: string, entityKeys: readonly string[], visit: (index: number, record: LentRecord | undefined) => void): Promise<void> {
     const prefix = this.#prefix(table);
     for (let i = 0; i < entityKeys.length; i++) {
-      // Views into lmdb-js's read buffer: valid until the next get, i.e. during visit().
+      // Read in place from lmdb-js's read buffer: valid until the next get, i.e. during visit().
       const bytes = prefix === undefined ? undefined : this.#records.getBinaryFast(prefix + entityKeys[i]);
-      visit(i, bytes === undefined ? undefined : viewRecord(bytes));
+      visit(i, bytes === undefined ? undefined : lendRecord(bytes, this.#lent));
     }
   }
 
