@@ -54,6 +54,7 @@ export async function getOnlineFeatures(registry: Registry, store: OnlineStore, 
   }
   let evaluatedAt = req.at ?? now;
 
+  const reads: Promise<void>[] = [];
   for (const { viewName, def, entity, pointer, slots } of plan.views) {
     const t = req.at ?? Math.max(now, pointer.watermark);
     if (t < pointer.watermark) throw new BadRequestError(`at ${isoTime(t)} is before the data served for "${viewName}" (complete up to ${isoTime(pointer.watermark)}); online lookups answer as of that time or later — use historical retrieval for the past`, "at_before_watermark");
@@ -90,8 +91,14 @@ export async function getOnlineFeatures(registry: Registry, store: OnlineStore, 
     };
     // Lent records (no copy) where the store can; fill() keeps nothing that points into them.
     if (store.readEach) await store.readEach(pointer.table, keys, fill);
-    else (await store.read(pointer.table, keys)).forEach((rec, i) => fill(i, rec && lentFromRecord(rec)));
+    // A networked store: every view's reads start now, so they share round trips.
+    else {
+      const read = store.read(pointer.table, keys).then((recs) => recs.forEach((rec, i) => fill(i, rec && lentFromRecord(rec))));
+      read.catch(() => {}); // awaited below, unless a later view's check throws first
+      reads.push(read);
+    }
   }
+  await Promise.all(reads);
   return { at: isoTime(evaluatedAt), features: plan.names, results };
 }
 

@@ -2,9 +2,12 @@
  * A real redis-server on a free loopback port for one test file. Missing: a loud skip,
  * except under CI=true, where it is a failure (CI installs it).
  */
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
-export type RedisServer = { url: string; stop(): Promise<void> };
+export type RedisServer = { url: string; stop(): Promise<void>; /** Stops and starts it again on the same port and data (an outage). */ restart(downMs: number): Promise<void> };
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -25,24 +28,38 @@ export async function startRedis(): Promise<RedisServer | null> {
     return null;
   }
   const port = await freePort();
-  const proc = Bun.spawn([bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "pipe" });
+  // Its data survives a restart (append-only file in a temp folder), so outages can be tested.
+  const dir = mkdtempSync(join(tmpdir(), "larder-redis-"));
   const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      const c = new Bun.RedisClient(url);
-      await c.send("PING", []);
-      c.close();
-      break;
-    } catch {
-      if (i > 100 || proc.exitCode !== null) throw new Error(`redis-server did not start on port ${port}: ${await new Response(proc.stderr).text()}`);
-      await Bun.sleep(50);
+  const launch = async () => {
+    const proc = Bun.spawn([bin, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes", "--appendfsync", "no"], { stdout: "ignore", stderr: "pipe" });
+    for (let i = 0; ; i++) {
+      try {
+        const c = new Bun.RedisClient(url);
+        await c.send("PING", []);
+        c.close();
+        return proc;
+      } catch {
+        if (i > 100 || proc.exitCode !== null) throw new Error(`redis-server did not start on port ${port}: ${await new Response(proc.stderr).text()}`);
+        await Bun.sleep(50);
+      }
     }
-  }
+  };
+  let proc = await launch();
+  const stop = async () => {
+    proc.kill("SIGTERM");
+    await proc.exited;
+  };
   return {
     url,
     async stop() {
-      proc.kill("SIGTERM");
-      await proc.exited;
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async restart(downMs: number) {
+      await stop();
+      await Bun.sleep(downMs);
+      proc = await launch();
     },
   };
 }

@@ -9,7 +9,8 @@ let counter = 0;
 
 export type TempRepo = { dir: string; larder: Larder; write(path: string, text: string): void; cleanup(): Promise<void> };
 
-export function tempRepo(files: Record<string, string> = {}): TempRepo {
+/** `config`: settings beyond the repo folder, e.g. `{ online: "redis://…" }`. */
+export function tempRepo(files: Record<string, string> = {}, config: Record<string, string> = {}): TempRepo {
   // A unique folder per repo: feature modules are cached by path within one process.
   const dir = mkdtempSync(join(tmpdir(), `larder-test-${process.pid}-${counter++}-`));
   mkdirSync(join(dir, "features"));
@@ -18,7 +19,7 @@ export function tempRepo(files: Record<string, string> = {}): TempRepo {
     writeFileSync(join(dir, path), text);
   };
   for (const [path, text] of Object.entries(files)) write(path, text);
-  const larder = new Larder(loadConfig({ repoDir: dir }, {}));
+  const larder = new Larder(loadConfig({ repoDir: dir, ...config }, {}));
   return {
     dir, larder, write,
     async cleanup() {

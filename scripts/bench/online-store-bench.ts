@@ -1,0 +1,80 @@
+/**
+ * Online lookups from LMDB and from Redis side by side: the same repo materialized into
+ * both, then in-process lookups (1 and 100 entities) and HTTP with wrk (1 entity, 16
+ * connections), alternated in rounds. Starts its own redis-server on loopback.
+ *   bun scripts/bench/online-store-bench.ts [users=10000] [seconds=5] [rounds=3]
+ */
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { loadConfig } from "../../src/config/config.ts";
+import { Larder } from "../../src/larder.ts";
+import { getOnlineFeatures } from "../../src/online/online-features.ts";
+import { startRedis } from "../../test/helpers/redis-server.ts";
+import { benchRepo, machine } from "./bench-repo.ts";
+
+const users = Number(process.argv[2] ?? 10_000);
+const seconds = Number(process.argv[3] ?? 5);
+const rounds = Number(process.argv[4] ?? 3);
+const redis = await startRedis();
+if (!redis) throw new Error("redis-server is needed for this benchmark");
+rmSync(join(tmpdir(), "larder-bench", `stores-${users}`), { recursive: true, force: true });
+const repo = await benchRepo(`stores-${users}`, users * 200, users, 1000, 90, Math.floor(Date.now() / 3_600_000) * 3_600_000);
+const redisUrl = `${redis.url}?prefix=bench:`;
+const stores = { lmdb: repo.larder, redis: new Larder(loadConfig({ repoDir: repo.dir, online: redisUrl }, {})) };
+for (const [name, larder] of Object.entries(stores)) {
+  const t0 = performance.now();
+  await larder.materialize();
+  console.log(`materialize into ${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+console.log(`machine: ${machine()}; ${users} users × ~200 events, service fraud_detection (11 features, 2 views)`);
+
+const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))]!.toFixed(3);
+for (let round = 0; round < rounds; round++) {
+  for (const batch of [1, 100]) {
+    for (const [name, larder] of Object.entries(stores)) {
+      const registry = larder.registry();
+      const refs = registry.service("fraud_detection").features;
+      const times: number[] = [];
+      const until = performance.now() + 2000;
+      let i = 0;
+      while (performance.now() < until) {
+        const ids = Array.from({ length: batch }, () => 1 + ((i++ * 7919) % users));
+        const t0 = performance.now();
+        await getOnlineFeatures(registry, larder.store(), { refs, entities: { user_id: ids, merchant_id: ids.map((x) => 1 + (x % 1000)) } }, 1000);
+        times.push(performance.now() - t0);
+      }
+      console.log(`round ${round + 1}, in-process, ${batch} entit${batch === 1 ? "y" : "ies"}, ${name}: ${Math.round(times.length / 2).toLocaleString()} lookups/s, p50 ${q(times, 0.5)} ms, p99 ${q(times, 0.99)} ms`);
+    }
+  }
+}
+await stores.lmdb.close();
+await stores.redis.close();
+
+// HTTP: one server per store, wrk alternating between them.
+const main = resolve(import.meta.dir, "../../src/main.ts");
+const serve = (online: string) => Bun.spawn([process.execPath, main, "serve", "--repo", repo.dir], { stdout: "pipe", stderr: "inherit", env: { ...process.env, LARDER_PORT: "0", LARDER_ONLINE: online } });
+const servers = { lmdb: serve("lmdb"), redis: serve(redisUrl) };
+const urls: Record<string, string> = {};
+for (const [name, p] of Object.entries(servers)) {
+  const reader = p.stdout.getReader();
+  let text = "";
+  while (!/http:\/\/[\d.:]+/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+  urls[name] = /http:\/\/[\d.:]+/.exec(text)![0];
+}
+try {
+  for (let round = 0; round < rounds; round++) {
+    for (const name of Object.keys(servers)) {
+      const p = Bun.spawn(["wrk", "-t1", "-c16", `-d${seconds}s`, "--latency", "-s", resolve(import.meta.dir, "lookup.lua"), urls[name]!], { stdout: "pipe", env: { ...process.env, BATCH: "1", USERS: String(users) } });
+      const out = await new Response(p.stdout).text();
+      const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)![1];
+      const p99 = /^\s+99%\s+(\S+)/m.exec(out)![1];
+      const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? "0";
+      console.log(`round ${round + 1}, HTTP 1 entity, 16 connections, ${name}: ${Math.round(Number(rps)).toLocaleString()} rps, p99 ${p99}, ${errors} errors`);
+    }
+  }
+} finally {
+  for (const p of Object.values(servers)) p.kill("SIGTERM");
+  await Promise.all(Object.values(servers).map((p) => p.exited));
+  await redis.stop();
+}

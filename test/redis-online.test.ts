@@ -1,0 +1,120 @@
+/**
+ * The Redis online store behind the whole product, against a real redis-server: lookups
+ * after materialization and pushes equal the reference; Redis going away answers 503 and
+ * serving recovers when it returns; two servers on one Redis see each other's pushes.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Larder } from "../src/larder.ts";
+import { loadConfig } from "../src/config/config.ts";
+import { getOnlineFeatures } from "../src/online/online-features.ts";
+import { startServer } from "../src/server/start-server.ts";
+import { close, referenceValues, type RefEvent } from "./helpers/reference.ts";
+import { PUSH_FEATURES_TS, REF_FEATURES, T0, TTL, randomEvents } from "./helpers/random-scenario.ts";
+import { startRedis, type RedisServer } from "./helpers/redis-server.ts";
+import { tempRepo, toCsv, type TempRepo } from "./helpers/temp-repo.ts";
+
+let redis: RedisServer | null = null;
+const repos: TempRepo[] = [];
+beforeAll(async () => { redis = await startRedis(); });
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+  await redis?.stop();
+});
+
+const DAY = 86_400_000;
+const USERS = [1, 2, 3, 4, 5, 6, 7, 8];
+const row = (e: RefEvent) => ({ user_id: e.key, ts: new Date(e.ts).toISOString(), amount: e.amount, category: e.category, event_id: `e${e.seq}` });
+const csv = (events: RefEvent[]) => toCsv(["user_id", "ts", "amount", "category", "event_id"], events.map(row));
+let prefixes = 0;
+
+function redisRepo(batch: RefEvent[]): TempRepo {
+  const repo = tempRepo({ "features/stats.ts": PUSH_FEATURES_TS, "data/events.csv": csv(batch) }, { online: `${redis!.url}?prefix=it${prefixes++}:`, port: "0" });
+  repos.push(repo);
+  return repo;
+}
+
+async function mismatches(larder: Larder, t: number, events: RefEvent[]): Promise<string[]> {
+  const registry = larder.registry();
+  const online = await getOnlineFeatures(registry, larder.store(), { refs: registry.service("all").features, entities: { user_id: USERS }, at: t }, 100);
+  const out: string[] = [];
+  online.results.forEach((r, i) => {
+    const want = referenceValues(events, USERS[i]!, t, TTL, REF_FEATURES);
+    for (const f of REF_FEATURES) if (!close(r.values[f.name], want[f.name])) out.push(`user ${USERS[i]} ${f.name}: online ${r.values[f.name]}, reference ${want[f.name]}`);
+  });
+  return out;
+}
+
+describe("Redis online store", () => {
+  test("materialize, incremental, pushes: lookups equal the reference", async () => {
+    if (!redis) return;
+    const all = randomEvents(41, 400);
+    const middle = T0 + 10 * DAY;
+    const repo = redisRepo(all.filter((e) => e.ts < middle));
+    await repo.larder.apply();
+    expect(repo.larder.store().kind).toBe("redis");
+    await repo.larder.materialize({ end: middle });
+    expect(await mismatches(repo.larder, middle, all.filter((e) => e.ts < middle))).toEqual([]);
+    const later = all.filter((e) => e.ts >= middle).sort((a, b) => a.ts - b.ts).map((e, i) => ({ ...e, seq: all.length + i }));
+    for (let i = 0; i < later.length; i += 20) await repo.larder.push({ source: "events_push", rows: later.slice(i, i + 20).map(row), to: "online" });
+    const known = [...all.filter((e) => e.ts < middle), ...later];
+    const end = Math.max(...known.map((e) => e.ts)) + 1;
+    expect(await mismatches(repo.larder, end, known)).toEqual([]);
+    expect(await mismatches(repo.larder, end + 3 * DAY, known)).toEqual([]);
+  }, 30_000);
+
+  test("Redis going away answers 503 naming it; serving recovers when it returns", async () => {
+    if (!redis) return;
+    const events = randomEvents(42, 100);
+    const repo = redisRepo(events);
+    await repo.larder.apply();
+    await repo.larder.materialize({ end: T0 + 21 * DAY });
+    const server = startServer(repo.larder, () => {});
+    const lookup = () => fetch(`http://${server.hostname}:${server.port}/v1/features/online`, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ service: "all", entities: { user_id: [1, 2] }, at: T0 + 21 * DAY }),
+    });
+    try {
+      const before = await lookup();
+      expect(before.status).toBe(200);
+      const body = (await before.json()) as Record<string, unknown>;
+      const outage = redis.restart(1500);
+      await Bun.sleep(300);
+      const during = await lookup();
+      expect(during.status).toBe(503);
+      const err = (await during.json()) as { code: string; message: string };
+      expect(err.code).toBe("online_store_unavailable");
+      expect(err.message).toContain(`the online store (Redis at ${redis.url}`);
+      await outage;
+      let after: Response | undefined;
+      for (let i = 0; i < 100 && after?.status !== 200; i++) {
+        after = await lookup();
+        if (after.status !== 200) await Bun.sleep(50);
+      }
+      expect(after!.status).toBe(200);
+      expect(await after!.json()).toEqual({ ...body, at: expect.any(String) });
+    } finally {
+      await server.stop();
+    }
+  }, 30_000);
+
+  test("two servers on one Redis: a push to one is served by the other", async () => {
+    if (!redis) return;
+    const repo = redisRepo(randomEvents(43, 50));
+    await repo.larder.apply();
+    await repo.larder.materialize({ end: T0 + 21 * DAY });
+    const url = `${redis.url}?prefix=it${prefixes - 1}:`;
+    const other = new Larder(loadConfig({ repoDir: repo.dir, online: url, port: 0 }, {}));
+    const [a, b] = [startServer(repo.larder, () => {}), startServer(other, () => {})];
+    const post = (s: typeof a, path: string, body: unknown) => fetch(`http://${s.hostname}:${s.port}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    try {
+      const at = T0 + 22 * DAY;
+      const read = async (s: typeof a) => ((await (await post(s, "/v1/features/online", { service: "all", entities: { user_id: [7] }, at })).json()) as { results: { values: Record<string, unknown> }[] }).results[0]!.values;
+      expect((await read(b)).life_count).toBeNull();
+      const pushed = await post(a, "/v1/push", { source: "events_push", rows: [{ user_id: 7, ts: new Date(T0 + 21 * DAY + 60_000).toISOString(), amount: 12, category: "b", event_id: "x1" }] });
+      expect(pushed.status).toBe(200);
+      expect(await read(b)).toMatchObject({ life_count: 1, life_sum: 12, doubled: 24, category: "b" });
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  }, 30_000);
+});
