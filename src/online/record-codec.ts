@@ -104,44 +104,13 @@ export function encodeUpdate(decoded: OnlineRecord | undefined, next: OnlineReco
 
 /** A record as views into `bytes` (decodeRecord's private, 8-byte aligned copy). */
 function viewRecord(bytes: Uint8Array): OnlineRecord {
-  if (bytes.byteOffset % 8 !== 0) return decodeRecord(bytes);
-  // Whole-buffer views, made once per buffer (lookups read from the store's one shared
-  // buffer): a record costs only its lifetime and series views, not four more arrays.
-  const { u8, u32, f64 } = wholeViews(bytes.buffer as ArrayBuffer, bytes.length);
-  const base = bytes.byteOffset;
-  const w = base >> 2;
-  if (u32[w] !== FORMAT) throw new NotAppliedError(`online record format ${u32[w]} is not ${FORMAT}: run larder materialize again`);
-  const nValues = u32[w + 1]!;
-  const lifetimeLength = u32[w + 2]!;
-  const seriesCount = u32[w + 3]!;
-  const tagsAt = base + 4 * (4 + seriesCount);
-  const header = align8(4 * (4 + seriesCount) + nValues);
-  const f = (base + header) >> 3; // index of the record's first double in f64
-  let at = f + 1 + nValues;
-  const lifetime = f64.subarray(at, at + lifetimeLength);
-  at += lifetimeLength;
-  const series: Float64Array[] = new Array(seriesCount);
-  for (let i = 0; i < seriesCount; i++) {
-    const n = u32[w + 4 + i]!;
-    series[i] = f64.subarray(at, at + n);
-    at += n;
-  }
-  const values: unknown[] = new Array(nValues);
-  let json: unknown[] | undefined;
-  let j = 0;
-  for (let i = 0; i < nValues; i++) {
-    switch (u8[tagsAt + i]) {
-      case Tag.Number: values[i] = f64[f + 1 + i]; break;
-      case Tag.True: values[i] = true; break;
-      case Tag.False: values[i] = false; break;
-      case Tag.Json:
-        json ??= JSON.parse(decoder.decode(u8.subarray(at * 8, base + bytes.length))) as unknown[];
-        values[i] = json[j++];
-        break;
-      default: values[i] = null;
-    }
-  }
-  return { ts: f64[f]!, values, lifetime, series };
+  const lent = lendRecord(bytes, newLentRecord());
+  return {
+    ts: lent.ts,
+    values: lent.values,
+    lifetime: lent.data.subarray(lent.lifetimeStart, lent.lifetimeEnd),
+    series: lent.seriesStart.map((start, i) => lent.data.subarray(start, lent.seriesEnd[i])),
+  };
 }
 
 /** A reusable LentRecord for lendRecord to fill. */
