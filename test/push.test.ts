@@ -11,7 +11,8 @@ import { Random } from "../src/demo/random.ts";
 import { getOnlineFeatures } from "../src/online/online-features.ts";
 import { startServer } from "../src/server/start-server.ts";
 import { close, referenceValues, type RefEvent } from "./helpers/reference.ts";
-import { PUSH_FEATURES_TS, REF_FEATURES, T0, TTL, randomEvents } from "./helpers/random-scenario.ts";
+import { REF_FEATURES, T0, TTL, randomEvents } from "./helpers/random-scenario.ts";
+import { PUSH_FEATURES_TS, onlineMismatches as checkOnline, pushCsv, pushRow } from "./helpers/push-scenario.ts";
 import { tempRepo, toCsv, type TempRepo } from "./helpers/temp-repo.ts";
 
 const DAY = 86_400_000;
@@ -19,8 +20,8 @@ const repos: TempRepo[] = [];
 afterAll(async () => { for (const r of repos) await r.cleanup(); });
 const USERS = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 
-const row = (e: RefEvent) => ({ user_id: e.key, ts: new Date(e.ts).toISOString(), amount: e.amount, category: e.category, event_id: `e${e.seq}` });
-const csv = (events: RefEvent[]) => toCsv(["user_id", "ts", "amount", "category", "event_id"], events.map(row));
+const row = pushRow;
+const csv = pushCsv;
 
 function pushRepo(batch: RefEvent[]): TempRepo {
   const repo = tempRepo({ "features/stats.ts": PUSH_FEATURES_TS, "data/events.csv": csv(batch) });
@@ -28,17 +29,7 @@ function pushRepo(batch: RefEvent[]): TempRepo {
   return repo;
 }
 
-/** Online values at t against the reference over `events`; returns readable mismatches. */
-async function onlineMismatches(repo: TempRepo, t: number, events: RefEvent[]): Promise<string[]> {
-  const registry = repo.larder.registry();
-  const online = await getOnlineFeatures(registry, repo.larder.store(), { refs: registry.service("all").features, entities: { user_id: USERS }, at: t }, 100);
-  const out: string[] = [];
-  online.results.forEach((r, i) => {
-    const want = referenceValues(events, USERS[i]!, t, TTL, REF_FEATURES);
-    for (const f of REF_FEATURES) if (!close(r.values[f.name], want[f.name])) out.push(`t=${new Date(t).toISOString()} user ${USERS[i]} ${f.name}: online ${r.values[f.name]}, reference ${want[f.name]}`);
-  });
-  return out;
-}
+const onlineMismatches = (repo: TempRepo, t: number, events: RefEvent[]) => checkOnline(repo.larder, t, events, USERS);
 
 /**
  * A stream after `from`: the scenario's later events in time order, a tenth of them

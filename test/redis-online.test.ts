@@ -6,12 +6,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Larder } from "../src/larder.ts";
 import { loadConfig } from "../src/config/config.ts";
-import { getOnlineFeatures } from "../src/online/online-features.ts";
 import { startServer } from "../src/server/start-server.ts";
-import { close, referenceValues, type RefEvent } from "./helpers/reference.ts";
-import { PUSH_FEATURES_TS, REF_FEATURES, T0, TTL, randomEvents } from "./helpers/random-scenario.ts";
+import type { RefEvent } from "./helpers/reference.ts";
+import { T0, randomEvents } from "./helpers/random-scenario.ts";
+import { PUSH_FEATURES_TS, onlineMismatches, pushCsv, pushRow } from "./helpers/push-scenario.ts";
 import { startRedis, type RedisServer } from "./helpers/redis-server.ts";
-import { tempRepo, toCsv, type TempRepo } from "./helpers/temp-repo.ts";
+import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
 
 let redis: RedisServer | null = null;
 const repos: TempRepo[] = [];
@@ -23,26 +23,16 @@ afterAll(async () => {
 
 const DAY = 86_400_000;
 const USERS = [1, 2, 3, 4, 5, 6, 7, 8];
-const row = (e: RefEvent) => ({ user_id: e.key, ts: new Date(e.ts).toISOString(), amount: e.amount, category: e.category, event_id: `e${e.seq}` });
-const csv = (events: RefEvent[]) => toCsv(["user_id", "ts", "amount", "category", "event_id"], events.map(row));
+const row = pushRow;
 let prefixes = 0;
 
 function redisRepo(batch: RefEvent[]): TempRepo {
-  const repo = tempRepo({ "features/stats.ts": PUSH_FEATURES_TS, "data/events.csv": csv(batch) }, { online: `${redis!.url}?prefix=it${prefixes++}:`, port: "0" });
+  const repo = tempRepo({ "features/stats.ts": PUSH_FEATURES_TS, "data/events.csv": pushCsv(batch) }, { online: `${redis!.url}?prefix=it${prefixes++}:`, port: "0" });
   repos.push(repo);
   return repo;
 }
 
-async function mismatches(larder: Larder, t: number, events: RefEvent[]): Promise<string[]> {
-  const registry = larder.registry();
-  const online = await getOnlineFeatures(registry, larder.store(), { refs: registry.service("all").features, entities: { user_id: USERS }, at: t }, 100);
-  const out: string[] = [];
-  online.results.forEach((r, i) => {
-    const want = referenceValues(events, USERS[i]!, t, TTL, REF_FEATURES);
-    for (const f of REF_FEATURES) if (!close(r.values[f.name], want[f.name])) out.push(`user ${USERS[i]} ${f.name}: online ${r.values[f.name]}, reference ${want[f.name]}`);
-  });
-  return out;
-}
+const mismatches = (larder: Larder, t: number, events: RefEvent[]) => onlineMismatches(larder, t, events, USERS);
 
 describe("Redis online store", () => {
   test("materialize, incremental, pushes: lookups equal the reference", async () => {

@@ -6,11 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { RedisClient } from "bun";
-import { getOnlineFeatures } from "../src/online/online-features.ts";
 import { RedisStreamConsumer } from "../src/push/redis-stream-consumer.ts";
 import type { LogEvent } from "../src/log.ts";
-import { close, referenceValues, type RefEvent } from "./helpers/reference.ts";
-import { PUSH_FEATURES_TS, REF_FEATURES, TTL, randomEvents } from "./helpers/random-scenario.ts";
+import { referenceValues, type RefEvent } from "./helpers/reference.ts";
+import { REF_FEATURES, TTL, randomEvents } from "./helpers/random-scenario.ts";
+import { PUSH_FEATURES_TS, onlineMismatches, pushRow } from "./helpers/push-scenario.ts";
 import { startRedis, type RedisServer } from "./helpers/redis-server.ts";
 import { tempRepo, toCsv, type TempRepo } from "./helpers/temp-repo.ts";
 
@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 const STREAM = "larder:push:events_push";
-const row = (e: RefEvent) => ({ user_id: e.key, ts: new Date(e.ts).toISOString(), amount: e.amount, category: e.category, event_id: `e${e.seq}` });
+const row = pushRow;
 const USERS = [1, 2, 3, 4, 5, 6, 8];
 
 async function setup(): Promise<{ repo: TempRepo; client: RedisClient; events: RefEvent[] }> {
@@ -45,17 +45,8 @@ async function until(check: () => Promise<boolean>, what: string) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-async function mismatches(repo: TempRepo, events: RefEvent[]): Promise<string[]> {
-  const t = Math.max(...events.map((e) => e.ts)) + 1;
-  const registry = repo.larder.registry();
-  const online = await getOnlineFeatures(registry, repo.larder.store(), { refs: registry.service("all").features, entities: { user_id: USERS }, at: t }, 100);
-  const out: string[] = [];
-  online.results.forEach((r, i) => {
-    const want = referenceValues(events, USERS[i]!, t, TTL, REF_FEATURES);
-    for (const f of REF_FEATURES) if (!close(r.values[f.name], want[f.name])) out.push(`user ${USERS[i]} ${f.name}: online ${r.values[f.name]}, reference ${want[f.name]}`);
-  });
-  return out;
-}
+/** Online values just after the newest event against the reference. */
+const mismatches = (repo: TempRepo, events: RefEvent[]) => onlineMismatches(repo.larder, Math.max(...events.map((e) => e.ts)) + 1, events, USERS);
 
 const pending = async (client: RedisClient) => Number(((await client.send("XPENDING", [STREAM, "larder"])) as unknown[])[0]);
 

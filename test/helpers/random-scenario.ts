@@ -47,13 +47,6 @@ export const stats = featureView({
 export const all = featureService({ name: "all", features: [stats] });
 `;
 
-/** The random scenario's view, over a push source backed by its file source. */
-export const PUSH_FEATURES_TS = FEATURES_TS
-  .replace("import { entity, fileSource,", "import { entity, fileSource, pushSource,")
-  .replace("export const stats = featureView({", 'export const pushed = pushSource({ name: "events_push", batchSource: events, eventIdField: "event_id" });\nexport const stats = featureView({')
-  .replace("  source: events,\n  ttl", "  source: pushed,\n  ttl")
-  .replace("category: z.string() })", "category: z.string(), event_id: z.string() })");
-
 const amount = (e: RefEvent) => e.amount;
 const one = () => 1;
 export const TTL = 3 * DAY;
