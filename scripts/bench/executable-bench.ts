@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { benchRepo, machine } from "./bench-repo.ts";
+import { serverUrl } from "./bench-tools.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const EXE = join(ROOT, "dist/larder");
@@ -26,14 +27,7 @@ type Started = { proc: ReturnType<typeof Bun.spawn>; url: string; ms: number };
 async function coldStart(cmd: string[], cache = cacheDir): Promise<Started> {
   const t0 = performance.now();
   const proc = Bun.spawn([...cmd, "serve", "--repo", repo.dir], { stdout: "pipe", stderr: "inherit", env: { ...process.env, LARDER_PORT: "0", LARDER_CACHE_DIR: cache } });
-  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-  let text = "";
-  while (!/http:\/\/[\d.:]+/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`serve exited: ${text}`);
-    text += new TextDecoder().decode(value);
-  }
-  const url = /http:\/\/[\d.:]+/.exec(text)![0];
+  const url = await serverUrl(proc as { stdout: ReadableStream<Uint8Array> });
   const res = await fetch(`${url}/v1/features/online`, { method: "POST", headers: { "content-type": "application/json" }, body });
   if (res.status !== 200) throw new Error(`lookup answered ${res.status}: ${await res.text()}`);
   await res.arrayBuffer();

@@ -5,11 +5,11 @@
  *   alternated in rounds, for 1 entity per request and (Larder) 100 per request.
  *   bun scripts/bench/lookup-bench.ts [users=10000] [seconds per run=5] [rounds=6]
  */
-import { readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { getOnlineFeatures } from "../../src/online/online-features.ts";
 import { benchRepo, machine } from "./bench-repo.ts";
+import { cpuMs, lookupTimes, quantile, serverUrl } from "./bench-tools.ts";
 
 const users = Number(process.argv[2] ?? 10_000);
 const seconds = Number(process.argv[3] ?? 5);
@@ -22,21 +22,9 @@ await larder.materialize();
 console.log(`machine: ${machine()}; ${users} users × ~200 events, service fraud_detection (11 features, 2 views)`);
 
 // In-process.
-const registry = larder.registry();
-const refs = registry.service("fraud_detection").features;
 for (const batch of [1, 100]) {
-  const times: number[] = [];
-  const until = performance.now() + 3000;
-  let i = 0;
-  while (performance.now() < until) {
-    const ids = Array.from({ length: batch }, () => 1 + ((i++ * 7919) % users));
-    const t0 = performance.now();
-    await getOnlineFeatures(registry, larder.store(), { refs, entities: { user_id: ids, merchant_id: ids.map((x) => 1 + (x % 1000)) } }, 1000);
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  const q = (p: number) => times[Math.floor(p * (times.length - 1))]!.toFixed(3);
-  console.log(`in-process, ${batch} entit${batch === 1 ? "y" : "ies"}/lookup: ${Math.round(times.length / 3).toLocaleString()} lookups/s (${Math.round((times.length * batch) / 3).toLocaleString()} entities/s), p50 ${q(0.5)} ms, p99 ${q(0.99)} ms`);
+  const times = await lookupTimes(larder, users, batch, 3000);
+  console.log(`in-process, ${batch} entit${batch === 1 ? "y" : "ies"}/lookup: ${Math.round(times.length / 3).toLocaleString()} lookups/s (${Math.round((times.length * batch) / 3).toLocaleString()} entities/s), p50 ${quantile(times, 0.5)} ms, p99 ${quantile(times, 0.99)} ms`);
 }
 await larder.close();
 
@@ -45,22 +33,7 @@ function start(cmd: string[]) {
   const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "inherit", env: { ...process.env, LARDER_PORT: "0", LARDER_MAX_ENTITIES: "1000" } });
   return p;
 }
-async function urlOf(p: ReturnType<typeof start>): Promise<string> {
-  const reader = p.stdout.getReader();
-  let text = "";
-  while (!/(http:\/\/[\d.:]+)/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited: ${text}`);
-    text += new TextDecoder().decode(value);
-  }
-  return /(http:\/\/[\d.:]+)/.exec(text)![1]!;
-}
 type WrkResult = { rps: number; p50: number; p99: number; errors: number; cpuUsPerRequest: number };
-/** A process's CPU time (user + system) in ms, from /proc. */
-const cpuMs = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
 async function wrk(url: string, batch: number, connections = 16, pid?: number): Promise<WrkResult> {
   const cpu0 = pid ? cpuMs(pid) : 0;
   const p = Bun.spawn(["wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", resolve(import.meta.dir, "lookup.lua"), url], {
@@ -82,7 +55,7 @@ async function wrk(url: string, batch: number, connections = 16, pid?: number): 
 const main = resolve(import.meta.dir, "../../src/main.ts");
 const larderServer = start([process.execPath, main, "serve", "--repo", repo.dir]);
 const bareServer = start([process.execPath, resolve(import.meta.dir, "bare-hono-server.ts")]);
-const [larderUrl, bareUrl] = [await urlOf(larderServer), await urlOf(bareServer)];
+const [larderUrl, bareUrl] = [await serverUrl(larderServer), await serverUrl(bareServer)];
 const fmt = (r: WrkResult) => `${Math.round(r.rps).toLocaleString()} rps, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms${r.errors ? `, ${r.errors} errors` : ""}`;
 try {
   await wrk(larderUrl, 1); // warm-up

@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { loadConfig } from "../../src/config/config.ts";
 import { Larder } from "../../src/larder.ts";
-import { getOnlineFeatures } from "../../src/online/online-features.ts";
 import { startRedis } from "../../test/helpers/redis-server.ts";
 import { benchRepo, machine } from "./bench-repo.ts";
+import { lookupTimes, quantile, serverUrl } from "./bench-tools.ts";
 
 const users = Number(process.argv[2] ?? 10_000);
 const seconds = Number(process.argv[3] ?? 5);
@@ -29,22 +29,11 @@ for (const [name, larder] of Object.entries(stores)) {
 }
 console.log(`machine: ${machine()}; ${users} users × ~200 events, service fraud_detection (11 features, 2 views)`);
 
-const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))]!.toFixed(3);
 for (let round = 0; round < rounds; round++) {
   for (const batch of [1, 100]) {
     for (const [name, larder] of Object.entries(stores)) {
-      const registry = larder.registry();
-      const refs = registry.service("fraud_detection").features;
-      const times: number[] = [];
-      const until = performance.now() + 2000;
-      let i = 0;
-      while (performance.now() < until) {
-        const ids = Array.from({ length: batch }, () => 1 + ((i++ * 7919) % users));
-        const t0 = performance.now();
-        await getOnlineFeatures(registry, larder.store(), { refs, entities: { user_id: ids, merchant_id: ids.map((x) => 1 + (x % 1000)) } }, 1000);
-        times.push(performance.now() - t0);
-      }
-      console.log(`round ${round + 1}, in-process, ${batch} entit${batch === 1 ? "y" : "ies"}, ${name}: ${Math.round(times.length / 2).toLocaleString()} lookups/s, p50 ${q(times, 0.5)} ms, p99 ${q(times, 0.99)} ms`);
+      const times = await lookupTimes(larder, users, batch, 2000);
+      console.log(`round ${round + 1}, in-process, ${batch} entit${batch === 1 ? "y" : "ies"}, ${name}: ${Math.round(times.length / 2).toLocaleString()} lookups/s, p50 ${quantile(times, 0.5)} ms, p99 ${quantile(times, 0.99)} ms`);
     }
   }
 }
@@ -56,12 +45,7 @@ const main = resolve(import.meta.dir, "../../src/main.ts");
 const serve = (online: string) => Bun.spawn([process.execPath, main, "serve", "--repo", repo.dir], { stdout: "pipe", stderr: "inherit", env: { ...process.env, LARDER_PORT: "0", LARDER_ONLINE: online } });
 const servers = { lmdb: serve("lmdb"), redis: serve(redisUrl) };
 const urls: Record<string, string> = {};
-for (const [name, p] of Object.entries(servers)) {
-  const reader = p.stdout.getReader();
-  let text = "";
-  while (!/http:\/\/[\d.:]+/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
-  urls[name] = /http:\/\/[\d.:]+/.exec(text)![0];
-}
+for (const [name, p] of Object.entries(servers)) urls[name] = await serverUrl(p);
 try {
   for (let round = 0; round < rounds; round++) {
     for (const name of Object.keys(servers)) {

@@ -11,6 +11,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { machine } from "./bench-repo.ts";
+import { cpuMs, quantile, serverUrl } from "./bench-tools.ts";
 
 const seconds = Number(process.argv[2] ?? 10);
 const clients = Number(process.argv[3] ?? 4);
@@ -33,16 +34,8 @@ const cli = (args: string[]) => {
 cli(["demo", "--no-serve", "--users", "1000"]);
 
 const server = Bun.spawn([process.execPath, ...(process.env.PROFILE ? ["--cpu-prof", "--cpu-prof-md", "--cpu-prof-interval=200", `--cpu-prof-dir=${process.env.PROFILE}`] : []), main, "serve", "--repo", dir], { stdout: "pipe", stderr: "inherit", env: { ...process.env, LARDER_PORT: "0" } });
-const reader = server.stdout.getReader();
-let text = "";
-while (!/http:\/\/[\d.:]+/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
-const url = /http:\/\/[\d.:]+/.exec(text)![0];
-
-/** The server's CPU time (user + system), from /proc: a measure the machine's noise moves less than rates. */
-const serverCpuMs = () => {
-  const fields = readFileSync(`/proc/${server.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
+const url = await serverUrl(server);
+const serverCpuMs = () => cpuMs(server.pid);
 
 let seq = 0;
 const txn = (user: number) => ({
@@ -84,7 +77,7 @@ async function freshness(probes: number, user: number): Promise<number[]> {
   return times;
 }
 
-const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))]!.toFixed(2);
+const q = (xs: number[], p: number) => quantile(xs, p, 2);
 try {
   console.log(`machine: ${machine()}; 2 views, 11 features over a push source; ${clients} clients × batches of ${batch}`);
   const idle = await freshness(300, 100_001);

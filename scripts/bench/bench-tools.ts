@@ -1,0 +1,45 @@
+/** What the benchmarks share besides their repo: server address, CPU time, quantiles, lookup loops. */
+import { readFileSync } from "node:fs";
+import type { Larder } from "../../src/larder.ts";
+import { getOnlineFeatures } from "../../src/online/online-features.ts";
+
+/** Reads a spawned `larder serve` (or bare server)'s stdout until it prints its address. */
+export async function serverUrl(proc: { stdout: ReadableStream<Uint8Array> }): Promise<string> {
+  const reader = proc.stdout.getReader();
+  let text = "";
+  while (!/http:\/\/[\d.:]+/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`server exited: ${text}`);
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return /http:\/\/[\d.:]+/.exec(text)![0];
+}
+
+/** A process's CPU time (user + system) in ms, from /proc: steadier than rates on a shared machine. */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The p-quantile of `xs`, formatted with `digits` decimals. */
+export const quantile = (xs: number[], p: number, digits = 3) => [...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))]!.toFixed(digits);
+
+/**
+ * fraud_detection lookups of `batch` entities, one at a time, for `ms`: the latency of
+ * each (ms). Users spread over 1…users, merchants over 1…1000.
+ */
+export async function lookupTimes(larder: Larder, users: number, batch: number, ms: number): Promise<number[]> {
+  const registry = larder.registry();
+  const refs = registry.service("fraud_detection").features;
+  const times: number[] = [];
+  const until = performance.now() + ms;
+  let i = 0;
+  while (performance.now() < until) {
+    const ids = Array.from({ length: batch }, () => 1 + ((i++ * 7919) % users));
+    const t0 = performance.now();
+    await getOnlineFeatures(registry, larder.store(), { refs, entities: { user_id: ids, merchant_id: ids.map((x) => 1 + (x % 1000)) } }, 1000);
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
