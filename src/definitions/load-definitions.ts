@@ -4,14 +4,15 @@
  * before failing, so one run shows all that needs fixing.
  */
 import { readdirSync, existsSync } from "node:fs";
-import { join, relative, resolve, extname, sep } from "node:path";
+import { join, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { DefinitionError, type DefinitionProblem } from "../errors.ts";
 import { parseDuration } from "../time.ts";
 import { defaultHop } from "../windows/window-math.ts";
 import { EntitySpec, FeatureServiceSpec, FeatureViewSpec, FileSourceSpec, PushSourceSpec, isDefinition, type DefinitionKind } from "./specs.ts";
-import type { Definitions, EntityDef, FeatureDef, FeatureViewDef, FeatureServiceDef, SourceDef, SourceFormat } from "./types.ts";
+import type { Definitions, EntityDef, FeatureDef, FeatureViewDef, FeatureServiceDef, SourceDef } from "./types.ts";
+import { formatOf } from "../offline/source-sql.ts";
 import { zodToColumn } from "./zod-columns.ts";
 import { registerLarderModules } from "./module-plugin.ts";
 
@@ -101,12 +102,8 @@ function normalizeEntity(s: z.output<typeof EntitySpec>): EntityDef {
   return { name: s.name, joinKeys: Object.entries(s.joinKeys).map(([name, type]) => ({ name, type })), ...meta(s) };
 }
 
-const FORMAT_BY_EXTENSION: Record<string, SourceFormat> = {
-  ".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".json": "json", ".jsonl": "json", ".ndjson": "json",
-};
-
 function normalizeSource(s: z.output<typeof FileSourceSpec>, fail: (m: string) => void): SourceDef | undefined {
-  const format = s.format ?? FORMAT_BY_EXTENSION[extname(s.path).toLowerCase()];
+  const format = s.format ?? formatOf(s.path);
   if (!format) return void fail(`✖ cannot tell the format of "${s.path}": add format: "csv" | "parquet" | "json"\n  → at format`);
   const schema: SourceDef["schema"] = [];
   for (const [name, zt] of Object.entries(s.schema.shape)) {

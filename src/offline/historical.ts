@@ -3,12 +3,12 @@
  * Every label row is kept (in its order), label columns pass through, and each requested
  * feature is computed as of the row's own timestamp (offline/point-in-time-sweep.ts).
  */
-import { extname } from "node:path";
 import { existsSync } from "node:fs";
 import { BadRequestError } from "../errors.ts";
 import type { FeatureRef } from "../definitions/types.ts";
 import type { Registry, ResolvedView } from "../registry/registry.ts";
 import { type Duck, ident, literal } from "./duckdb.ts";
+import { formatOf, readFileSql } from "./source-sql.ts";
 import { ensureOfflineTable, type OfflineTable } from "./offline-table.ts";
 import { sweepView, type SweepFeature } from "./point-in-time-sweep.ts";
 import { viewLayout } from "../windows/view-layout.ts";
@@ -38,11 +38,9 @@ function expressionType(v: ResolvedView, name: string): string {
 
 function readLabels(path: string): string {
   if (!existsSync(path)) throw new BadRequestError(`label table ${path} does not exist`);
-  const ext = extname(path).toLowerCase();
-  if (ext === ".parquet") return `read_parquet(${literal(path)})`;
-  if (ext === ".csv" || ext === ".tsv") return `read_csv(${literal(path)}, header = true)`;
-  if (ext === ".json" || ext === ".jsonl" || ext === ".ndjson") return `read_json_auto(${literal(path)})`;
-  throw new BadRequestError(`label table ${path}: use a .csv, .parquet or .json file`);
+  const format = formatOf(path);
+  if (!format) throw new BadRequestError(`label table ${path}: use a .csv, .parquet or .json file`);
+  return readFileSql(format, path);
 }
 
 export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx: { repoDir: string; dataDir: string }, req: HistoricalRequest): Promise<HistoricalResult> {

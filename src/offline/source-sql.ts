@@ -2,8 +2,8 @@
  * A source as a DuckDB relation: its schema's columns cast to their declared types,
  * the timestamp as TIMESTAMP. Paths and names come from definitions, never requests.
  */
-import { isAbsolute, resolve } from "node:path";
-import type { SourceDef } from "../definitions/types.ts";
+import { extname, isAbsolute, resolve } from "node:path";
+import type { SourceDef, SourceFormat } from "../definitions/types.ts";
 import { DUCKDB_TYPE } from "../definitions/zod-columns.ts";
 import { ident, literal } from "./duckdb.ts";
 
@@ -11,13 +11,23 @@ export function sourcePath(source: SourceDef, repoDir: string): string {
   return isAbsolute(source.path) ? source.path : resolve(repoDir, source.path);
 }
 
-function readFunction(source: SourceDef, path: string): string {
-  switch (source.format) {
+const FORMAT_BY_EXTENSION: Record<string, SourceFormat> = {
+  ".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".json": "json", ".jsonl": "json", ".ndjson": "json",
+};
+
+/** The format a file's extension names, if any. */
+export const formatOf = (path: string): SourceFormat | undefined => FORMAT_BY_EXTENSION[extname(path).toLowerCase()];
+
+/** DuckDB's reader for a file of this format (sources, label tables, pushed files). */
+export function readFileSql(format: SourceFormat, path: string): string {
+  switch (format) {
     case "csv": return `read_csv(${literal(path)}, header = true)`;
     case "parquet": return `read_parquet(${literal(path)})`;
     case "json": return `read_json_auto(${literal(path)})`;
   }
 }
+
+const readFunction = (source: SourceDef, path: string) => readFileSql(source.format, path);
 
 function castColumns(source: SourceDef): string {
   return source.schema

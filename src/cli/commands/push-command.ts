@@ -1,18 +1,10 @@
 import { existsSync } from "node:fs";
-import { extname, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Command } from "../command.ts";
 import { UsageError } from "../../errors.ts";
-import { literal } from "../../offline/duckdb.ts";
+import { formatOf, readFileSql } from "../../offline/source-sql.ts";
 import { PUSH_MODES, type PushMode } from "../../push/push.ts";
 import { out } from "../print.ts";
-
-const READERS: Record<string, (path: string) => string> = {
-  ".csv": (p) => `read_csv(${literal(p)}, header = true)`,
-  ".parquet": (p) => `read_parquet(${literal(p)})`,
-  ".json": (p) => `read_json_auto(${literal(p)})`,
-  ".jsonl": (p) => `read_json_auto(${literal(p)})`,
-  ".ndjson": (p) => `read_json_auto(${literal(p)})`,
-};
 
 export const pushCommand: Command = {
   name: "push",
@@ -25,12 +17,12 @@ export const pushCommand: Command = {
     const to = (flags.to ?? "online") as PushMode;
     if (!PUSH_MODES.includes(to)) throw new UsageError(`larder push: --to must be one of ${PUSH_MODES.join(", ")}`);
     const path = resolve(file);
-    const reader = READERS[extname(path).toLowerCase()];
-    if (!reader) throw new UsageError(`larder push: cannot tell the format of ${file}: use .csv, .parquet or .json`);
+    const format = formatOf(path);
+    if (!format) throw new UsageError(`larder push: cannot tell the format of ${file}: use .csv, .parquet or .json`);
     if (!existsSync(path)) throw new UsageError(`larder push: no file ${file}`);
     const duck = await larder.duck();
     // Timestamps as epoch ms: rows go through the same validation as HTTP pushes.
-    const rows = (await duck.all(`SELECT * FROM ${reader(path)}`)).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Date ? v.getTime() : v])));
+    const rows = (await duck.all(`SELECT * FROM ${readFileSql(format, path)}`)).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Date ? v.getTime() : v])));
     let pushed = 0;
     let duplicates = 0;
     const entities = new Map<string, number>();
