@@ -7,6 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { cpSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { serverUrl } from "./helpers/server-url.ts";
 
 const MAIN = resolve(import.meta.dir, "../src/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "larder-cli-"));
@@ -71,14 +72,7 @@ describe("larder CLI", () => {
 
   test("serve answers lookups and stops on SIGTERM", async () => {
     const p = Bun.spawn([process.execPath, MAIN, "serve", "--port", "0"], { cwd: dir, stdout: "pipe", stderr: "pipe" });
-    const reader = p.stdout.getReader();
-    let text = "";
-    while (!/serving on (http:\/\/\S+)/.test(text)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-    }
-    const url = /serving on (http:\/\/\S+)/.exec(text)![1]!;
+    const url = await serverUrl(p);
     const res = await fetch(`${url}/v1/features/online`, {
       method: "POST", headers: { "content-type": "application/json" },
       body: JSON.stringify({ service: "fraud_detection", entities: { user_id: [1], merchant_id: [1] } }),

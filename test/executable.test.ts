@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Duck } from "../src/offline/duckdb.ts";
 import { close, referenceValues, type RefEvent, type RefFeature } from "./helpers/reference.ts";
+import { serverUrl } from "./helpers/server-url.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const dir = mkdtempSync(join(tmpdir(), "larder-exe-"));
@@ -109,14 +110,7 @@ describe("the executable, alone in a folder", () => {
   test("serve answers a lookup with the reference's values, then stops on SIGTERM", async () => {
     const server = Bun.spawn([exe, "serve"], { cwd: repo, env, stdout: "pipe", stderr: "pipe" });
     try {
-      const reader = server.stdout.getReader();
-      let text = "";
-      while (!/http:\/\/[\d.:]+/.test(text)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`serve exited: ${text} ${await new Response(server.stderr).text()}`);
-        text += new TextDecoder().decode(value);
-      }
-      const url = /http:\/\/[\d.:]+/.exec(text)![0];
+      const url = await serverUrl(server);
       const res = await fetch(`${url}/v1/features/online`, {
         method: "POST", headers: { "content-type": "application/json" },
         body: JSON.stringify({ service: "driver_activity", entities: { driver_id: [1001, 1003, 9999] } }),

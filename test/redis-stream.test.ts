@@ -13,6 +13,7 @@ import { REF_FEATURES, TTL, randomEvents } from "./helpers/random-scenario.ts";
 import { PUSH_FEATURES_TS, onlineMismatches, pushRow } from "./helpers/push-scenario.ts";
 import { startRedis, type RedisServer } from "./helpers/redis-server.ts";
 import { tempRepo, toCsv, type TempRepo } from "./helpers/temp-repo.ts";
+import { serverUrl } from "./helpers/server-url.ts";
 
 let redis: RedisServer | null = null;
 const repos: TempRepo[] = [];
@@ -116,10 +117,7 @@ describe("Redis Stream ingestion", () => {
       env: { ...process.env, LARDER_PORT: "0", LARDER_STREAM_REDIS: redis.url, LARDER_STREAM_CONSUMER: "serve-test" }, stdout: "pipe", stderr: "pipe",
     });
     try {
-      const reader = server.stdout.getReader();
-      let text = "";
-      while (!/http:\/\/[\d.:]+/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
-      const url = /http:\/\/[\d.:]+/.exec(text)![0];
+      const url = await serverUrl(server);
       const mine = events.filter((e) => e.key === 2);
       await add(client, mine);
       const t = Math.max(...mine.map((e) => e.ts)) + 1;

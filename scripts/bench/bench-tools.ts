@@ -3,18 +3,7 @@ import { readFileSync } from "node:fs";
 import type { Larder } from "../../src/larder.ts";
 import { getOnlineFeatures } from "../../src/online/online-features.ts";
 
-/** Reads a spawned `larder serve` (or bare server)'s stdout until it prints its address. */
-export async function serverUrl(proc: { stdout: ReadableStream<Uint8Array> }): Promise<string> {
-  const reader = proc.stdout.getReader();
-  let text = "";
-  while (!/http:\/\/[\d.:]+/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited: ${text}`);
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  return /http:\/\/[\d.:]+/.exec(text)![0];
-}
+export { serverUrl } from "../../test/helpers/server-url.ts";
 
 /** A process's CPU time (user + system) in ms, from /proc: steadier than rates on a shared machine. */
 export function cpuMs(pid: number): number {
