@@ -84,3 +84,9 @@ export class OnlineStoreError extends LarderError {
   override readonly code = "online_store_unavailable";
   override readonly status = 503;
 }
+
+/** Remote storage (S3, a source database) is unreachable, refused us, or lacks what was asked for. */
+export class StorageError extends LarderError {
+  override readonly code = "storage_error";
+  override readonly status = 502;
+}

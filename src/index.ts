@@ -3,5 +3,5 @@
  *
  *   import { entity, fileSource, featureView, featureService, mean, count, sql } from "larder";
  */
-export { entity, fileSource, pushSource, featureView, featureService, sql, count, sum, mean, min, max, stddev, last } from "./definitions/dsl.ts";
+export { entity, fileSource, databaseSource, pushSource, featureView, featureService, sql, count, sum, mean, min, max, stddev, last } from "./definitions/dsl.ts";
 export type { Entity, Source, PushSource, FeatureView, FeatureService } from "./definitions/dsl.ts";

@@ -4,6 +4,7 @@
  * Operations live in their modules; this only composes them.
  */
 import { statSync } from "node:fs";
+import { join } from "node:path";
 import type { Config } from "./config/config.ts";
 import { loadDefinitions } from "./definitions/load-definitions.ts";
 import type { Definitions } from "./definitions/types.ts";
@@ -16,6 +17,10 @@ import { applyPlan, planChanges, type Plan } from "./registry/plan.ts";
 import { Registry } from "./registry/registry.ts";
 import { startPushBatch, validatePush, type PushRequest, type PushResult, type WithDuck } from "./push/push.ts";
 import { PushQueue } from "./push/push-queue.ts";
+import type { OfflineContext } from "./offline/offline-context.ts";
+import { openFileStore } from "./storage/file-store.ts";
+import { s3SettingsFromEnv } from "./storage/s3-location.ts";
+import { Storage } from "./storage/storage.ts";
 
 const REGISTRY_CHECK_MS = 250;
 
@@ -28,8 +33,16 @@ export class Larder {
 
   constructor(readonly config: Config) {}
 
-  get ctx() {
-    return { repoDir: this.config.repoDir, dataDir: this.config.dataDir };
+  #ctx?: OfflineContext;
+
+  /** What the offline engine reads and writes through: the repo, the data folder, local and S3 storage. */
+  get ctx(): OfflineContext {
+    if (!this.#ctx) {
+      const { repoDir, dataDir, offline, s3Endpoint } = this.config;
+      const storage = new Storage({ ...s3SettingsFromEnv(), endpoint: s3Endpoint || undefined }, join(dataDir, "cache"));
+      this.#ctx = { repoDir, dataDir, storage, files: openFileStore(offline === "local" ? dataDir : offline, storage) };
+    }
+    return this.#ctx;
   }
 
   duck(): Promise<Duck> {
@@ -80,7 +93,7 @@ export class Larder {
   async push(req: PushRequest): Promise<PushResult> {
     const registry = this.registry();
     const validated = validatePush(registry, req, this.config.maxPushRows);
-    this.#pushQueue ??= new PushQueue((batch) => startPushBatch(this.#withDuck, this.registry(), this.store(), this.config.dataDir, batch), this.config.maxPushRows);
+    this.#pushQueue ??= new PushQueue((batch) => startPushBatch(this.#withDuck, this.registry(), this.store(), this.ctx.files, batch), this.config.maxPushRows);
     return this.#pushQueue.submit(validated);
   }
 

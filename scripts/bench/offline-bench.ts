@@ -20,7 +20,7 @@ rmSync(join(repo.dir, "data", "online"), { recursive: true, force: true });
 let t = performance.now();
 const duck = await larder.duck();
 const { ensureOfflineTable } = await import("../../src/offline/offline-table.ts");
-for (const name of larder.registry().viewNames()) await ensureOfflineTable(duck, larder.registry().view(name), larder.ctx.repoDir, larder.ctx.dataDir);
+for (const name of larder.registry().viewNames()) await ensureOfflineTable(duck, larder.registry().view(name), larder.ctx);
 const offlineSeconds = (performance.now() - t) / 1000;
 console.log(`offline tables (source → Parquet, 2 views): ${offlineSeconds.toFixed(2)} s, ${Math.round((2 * events) / offlineSeconds).toLocaleString()} events/s`);
 

@@ -16,6 +16,10 @@ export const ConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535),
   /** Online store URL; "lmdb" (default) keeps it in <dataDir>/online. */
   online: z.string(),
+  /** Offline storage (offline tables, pushed rows): "local" (default: <dataDir>) or s3://bucket/prefix, shared by several servers. */
+  offline: z.union([z.literal("local"), z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "must be \"local\" or s3://bucket/prefix")]),
+  /** An S3-compatible server's URL (MinIO, s3rver, …); empty for AWS itself. */
+  s3Endpoint: z.string(),
   maxEntitiesPerRequest: z.coerce.number().int().positive(),
   maxBodyBytes: z.coerce.number().int().positive(),
   maxPushRows: z.coerce.number().int().positive(),
@@ -34,6 +38,8 @@ const ENV: Record<string, keyof Config> = {
   LARDER_HOST: "host",
   LARDER_PORT: "port",
   LARDER_ONLINE: "online",
+  LARDER_OFFLINE: "offline",
+  LARDER_S3_ENDPOINT: "s3Endpoint",
   LARDER_MAX_ENTITIES: "maxEntitiesPerRequest",
   LARDER_MAX_BODY_BYTES: "maxBodyBytes",
   LARDER_MAX_PUSH_ROWS: "maxPushRows",
@@ -52,6 +58,8 @@ export function loadConfig(flags: Partial<Record<keyof Config, string | number>>
     host: "127.0.0.1",
     port: 6566,
     online: "lmdb",
+    offline: "local",
+    s3Endpoint: "",
     maxEntitiesPerRequest: 1000,
     maxBodyBytes: 1_048_576,
     maxPushRows: 10_000,

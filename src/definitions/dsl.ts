@@ -4,7 +4,7 @@
  * its file and path, and nothing is applied, instead of a throw at import time.
  */
 import type { z } from "zod";
-import { DEFINITION, type EntitySpec, type FeatureInput, type FeatureServiceSpec, type FeatureViewSpec, type FileSourceSpec, type PushSourceSpec } from "./specs.ts";
+import { DEFINITION, type EntitySpec, type FeatureInput, type FeatureServiceSpec, type FeatureViewSpec, type FileSourceSpec, type PushSourceSpec, type DatabaseSourceSpec } from "./specs.ts";
 import type { Aggregation } from "../windows/tile-stats.ts";
 
 type Tagged<K extends string, S> = { readonly kind: K; readonly name: string; readonly spec: S; readonly [DEFINITION]: true };
@@ -14,6 +14,7 @@ const tag = <K extends string, S extends { name?: unknown }>(kind: K, spec: S): 
 
 export type Entity = Tagged<"entity", z.input<typeof EntitySpec>>;
 export type Source = Tagged<"source", z.input<typeof FileSourceSpec>>;
+export type DatabaseSource = Tagged<"source", z.input<typeof DatabaseSourceSpec>>;
 export type PushSource = Tagged<"pushSource", z.input<typeof PushSourceSpec>>;
 export type FeatureView = Tagged<"featureView", z.input<typeof FeatureViewSpec>>;
 export type FeatureService = Tagged<"featureService", z.input<typeof FeatureServiceSpec>>;
@@ -22,6 +23,12 @@ export type FeatureService = Tagged<"featureService", z.input<typeof FeatureServ
 export const entity = (spec: Entity["spec"]): Entity => tag("entity", spec);
 /** Events from CSV, Parquet or JSON files: a path or glob relative to the feature repo. */
 export const fileSource = (spec: Source["spec"]): Source => tag("source", spec);
+/**
+ * Rows of a PostgreSQL or SQLite table (or query) with a timestamp column. `connection` is
+ * `postgres://user@host/db` or `sqlite:path/to/file.db`; write secrets as `${VAR}` to read
+ * them from the environment.
+ */
+export const databaseSource = (spec: DatabaseSource["spec"]): DatabaseSource => tag("source", spec);
 /** Rows pushed at run time (POST /v1/push, larder push, a Redis Stream), backed by a file source. */
 export const pushSource = (spec: PushSource["spec"]): PushSource => tag("pushSource", spec);
 /** Features of one entity computed from one source. */

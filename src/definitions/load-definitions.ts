@@ -10,7 +10,7 @@ import { z } from "zod";
 import { DefinitionError, type DefinitionProblem } from "../errors.ts";
 import { parseDuration } from "../time.ts";
 import { defaultHop } from "../windows/window-math.ts";
-import { EntitySpec, FeatureServiceSpec, FeatureViewSpec, FileSourceSpec, PushSourceSpec, isDefinition, type DefinitionKind } from "./specs.ts";
+import { DatabaseSourceSpec, EntitySpec, FeatureServiceSpec, FeatureViewSpec, FileSourceSpec, PushSourceSpec, isDefinition, type DefinitionKind } from "./specs.ts";
 import type { Definitions, EntityDef, FeatureDef, FeatureViewDef, FeatureServiceDef, SourceDef } from "./types.ts";
 import { formatOf } from "../offline/source-sql.ts";
 import { zodToColumn } from "./zod-columns.ts";
@@ -64,7 +64,9 @@ export function normalizeDefinitions(loaded: LoadedDefinition[]): Definitions {
         break;
       }
       case "source": {
-        const r = FileSourceSpec.safeParse(d.spec);
+        // databaseSource({...}) and fileSource({...}) both make sources; a connection tells them apart.
+        const isDatabase = typeof d.spec === "object" && d.spec !== null && "connection" in d.spec;
+        const r = (isDatabase ? DatabaseSourceSpec : FileSourceSpec).safeParse(d.spec);
         if (!r.success) { fail(z.prettifyError(r.error)); break; }
         const s = normalizeSource(r.data, fail);
         if (s) out.sources.push(s);
@@ -102,9 +104,7 @@ function normalizeEntity(s: z.output<typeof EntitySpec>): EntityDef {
   return { name: s.name, joinKeys: Object.entries(s.joinKeys).map(([name, type]) => ({ name, type })), ...meta(s) };
 }
 
-function normalizeSource(s: z.output<typeof FileSourceSpec>, fail: (m: string) => void): SourceDef | undefined {
-  const format = s.format ?? formatOf(s.path);
-  if (!format) return void fail(`✖ cannot tell the format of "${s.path}": add format: "csv" | "parquet" | "json"\n  → at format`);
+function normalizeSource(s: z.output<typeof FileSourceSpec> | z.output<typeof DatabaseSourceSpec>, fail: (m: string) => void): SourceDef | undefined {
   const schema: SourceDef["schema"] = [];
   for (const [name, zt] of Object.entries(s.schema.shape)) {
     const r = zodToColumn(zt as z.ZodType);
@@ -114,6 +114,11 @@ function normalizeSource(s: z.output<typeof FileSourceSpec>, fail: (m: string) =
   const ts = schema.find((c) => c.name === s.timestampField);
   if (!ts) fail(`✖ timestampField "${s.timestampField}" is not in the schema\n  → at timestampField`);
   else if (ts.type !== "timestamp" && ts.type !== "string") fail(`✖ timestampField "${s.timestampField}" must be z.date() or an ISO-8601 z.string()\n  → at timestampField`);
+  if ("connection" in s) {
+    return { name: s.name, kind: "database", connection: s.connection, table: s.table ?? null, query: s.query ?? null, timestampField: s.timestampField, schema, ...meta(s) };
+  }
+  const format = s.format ?? formatOf(s.path);
+  if (!format) return void fail(`✖ cannot tell the format of "${s.path}": add format: "csv" | "parquet" | "json"\n  → at format`);
   return { name: s.name, kind: "file", path: s.path, format, timestampField: s.timestampField, schema, ...meta(s) };
 }
 

@@ -40,9 +40,21 @@ export const FileSourceSpec = z.strictObject({
   ...Meta,
 });
 
+export const DatabaseSourceSpec = z
+  .strictObject({
+    name: NameSpec,
+    connection: z.string().regex(/^(postgres(ql)?:\/\/|sqlite:)/, 'must start with "postgres://" or "sqlite:" (${VAR} is read from the environment)'),
+    table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, "must be a table name, optionally schema.table").optional(),
+    query: z.string().min(1).optional(),
+    timestampField: z.string().min(1),
+    schema: z.custom<z.ZodObject>(isZodObject, "must be a zod object schema: z.object({ column: z.number(), ... })"),
+    ...Meta,
+  })
+  .refine((s) => (s.table === undefined) !== (s.query === undefined), { message: 'give either "table" or "query"', path: ["table"] });
+
 export const PushSourceSpec = z.strictObject({
   name: NameSpec,
-  batchSource: z.custom<{ kind: "source"; name: string }>((v) => isDefinition(v, "source"), "must be a file source made with fileSource({...})"),
+  batchSource: z.custom<{ kind: "source"; name: string }>((v) => isDefinition(v, "source"), "must be a source made with fileSource({...}) or databaseSource({...})"),
   eventIdField: z.string().min(1).optional(),
   ...Meta,
 });
@@ -73,7 +85,7 @@ export type FeatureInput = z.input<typeof FeatureSpec>;
 export const FeatureViewSpec = z.strictObject({
   name: NameSpec,
   entity: z.custom<{ kind: "entity"; name: string }>((v) => isDefinition(v, "entity"), "must be an entity made with entity({...})"),
-  source: z.custom<{ kind: "source" | "pushSource"; name: string }>((v) => isDefinition(v, "source") || isDefinition(v, "pushSource"), "must be a source made with fileSource({...}) or pushSource({...})"),
+  source: z.custom<{ kind: "source" | "pushSource"; name: string }>((v) => isDefinition(v, "source") || isDefinition(v, "pushSource"), "must be a source made with fileSource({...}), databaseSource({...}) or pushSource({...})"),
   ttl: DurationSpec.optional(),
   features: z.record(NameSpec, FeatureSpec).refine((f) => Object.keys(f).length > 0, "a feature view needs at least one feature"),
   online: z.boolean().optional(),

@@ -28,7 +28,25 @@ export type FileSourceDef = {
   tags: Record<string, string>;
   owner: string;
 };
-export type SourceDef = FileSourceDef;
+/**
+ * Rows of a table or query in PostgreSQL or SQLite, pulled into local Parquet snapshots
+ * (incrementally where it can: see offline/database-pull.ts) that DuckDB reads like files.
+ */
+export type DatabaseSourceDef = {
+  name: string;
+  kind: "database";
+  /** `postgres://…` or `sqlite:<path>`; `${VAR}` is taken from the environment when read, never stored expanded. */
+  connection: string;
+  table: string | null;
+  query: string | null;
+  timestampField: string;
+  schema: { name: string; type: ColumnType; nullable: boolean }[];
+  description: string;
+  tags: Record<string, string>;
+  owner: string;
+};
+
+export type SourceDef = FileSourceDef | DatabaseSourceDef;
 
 /**
  * Rows pushed at run time (HTTP, CLI, a Redis Stream), with the file source behind them:

@@ -11,6 +11,7 @@
  */
 import { type Duck, literal } from "../offline/duckdb.ts";
 import { ensureOfflineTable } from "../offline/offline-table.ts";
+import type { OfflineContext } from "../offline/offline-context.ts";
 import { encodeEntityKey } from "../online/entity-key.ts";
 import { plainValue } from "../online/plain-value.ts";
 import { tableName, type OnlineRecord, type OnlineStore, type ServingPointer } from "../online/online-store.ts";
@@ -47,7 +48,7 @@ export type ViewMaterialization = {
 const DEFAULT_CHUNK = 5_000;
 
 export async function materialize(
-  duck: Duck, registry: Registry, store: OnlineStore, ctx: { repoDir: string; dataDir: string }, opts: MaterializeOptions = {},
+  duck: Duck, registry: Registry, store: OnlineStore, ctx: OfflineContext, opts: MaterializeOptions = {},
 ): Promise<ViewMaterialization[]> {
   const names = opts.views?.length ? opts.views : registry.viewNames();
   const views = names.map((n) => registry.view(n)).filter((v) => v.def.online);
@@ -63,7 +64,7 @@ export async function materialize(
       results.push({ view: v.def.name, version: v.version, mode: "incremental", table: pointer!.table, events: 0, entities: 0, watermark: from, seconds: 0 });
       continue;
     }
-    const table = await ensureOfflineTable(duck, v, ctx.repoDir, ctx.dataDir);
+    const table = await ensureOfflineTable(duck, v, ctx);
     const runId = newRunId();
     const target = incremental ? pointer!.table : tableName(v.def.name, v.version, runId);
     await duck.run(`CREATE OR REPLACE TEMP TABLE __records AS SELECT row_number() OVER () AS __i, * FROM (${recordSql(v, table.path, from, end, incremental)})`);

@@ -3,7 +3,8 @@
  * Every label row is kept (in its order), label columns pass through, and each requested
  * feature is computed as of the row's own timestamp (offline/point-in-time-sweep.ts).
  */
-import { existsSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { BadRequestError } from "../errors.ts";
 import type { FeatureRef } from "../definitions/types.ts";
 import type { Registry, ResolvedView } from "../registry/registry.ts";
@@ -12,15 +13,17 @@ import { formatOf, readFileSql } from "./source-sql.ts";
 import { ensureOfflineTable, type OfflineTable } from "./offline-table.ts";
 import { sweepView, type SweepFeature } from "./point-in-time-sweep.ts";
 import { viewLayout } from "../windows/view-layout.ts";
+import { isS3Url, parseS3Url } from "../storage/s3-location.ts";
+import type { OfflineContext } from "./offline-context.ts";
 
 export type HistoricalRequest = {
-  /** Path of a CSV, Parquet or JSON label table. */
+  /** Path (or s3:// address) of a CSV, Parquet or JSON label table. */
   labelsPath: string;
   refs: FeatureRef[];
   timestampColumn?: string;
   /** Name columns `view__feature` (Feast's full_feature_names); otherwise the feature name. */
   fullNames?: boolean;
-  /** Write the training set here as Parquet; otherwise it stays in the temp table __training_set. */
+  /** Write the training set here (a path or s3:// address) as Parquet; otherwise it stays in the temp table __training_set. */
   outPath?: string;
 };
 
@@ -36,18 +39,34 @@ function expressionType(v: ResolvedView, name: string): string {
   return f?.kind === "expression" ? f.type : "VARCHAR";
 }
 
-function readLabels(path: string): string {
-  if (!existsSync(path)) throw new BadRequestError(`label table ${path} does not exist`);
+/** The label table (a local file, or an s3:// object read through the cache) as DuckDB's reader. */
+async function readLabels(ctx: OfflineContext, path: string): Promise<string> {
   const format = formatOf(path);
   if (!format) throw new BadRequestError(`label table ${path}: use a .csv, .parquet or .json file`);
-  return readFileSql(format, path);
+  const [file] = await ctx.storage.match(path);
+  if (!file || /[*?[{]/.test(path)) throw new BadRequestError(`label table ${path} does not exist${/[*?[{]/.test(path) ? " (name one file, not a glob)" : ""}`);
+  return readFileSql(format, await ctx.storage.readable(file));
 }
 
-export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx: { repoDir: string; dataDir: string }, req: HistoricalRequest): Promise<HistoricalResult> {
+/** Writes the training set to a local path, or to S3 (written locally, then uploaded). */
+async function writeTrainingSet(duck: Duck, ctx: OfflineContext, out: string): Promise<void> {
+  if (!isS3Url(out)) return duck.run(`COPY __training_set TO ${literal(out)} (FORMAT parquet)`);
+  const { bucket, key } = parseS3Url(out);
+  const local = join(ctx.dataDir, "cache", `training-${process.pid}-${Date.now()}.parquet`);
+  mkdirSync(dirname(local), { recursive: true });
+  try {
+    await duck.run(`COPY __training_set TO ${literal(local)} (FORMAT parquet)`);
+    await ctx.storage.s3.upload(bucket, key, local);
+  } finally {
+    rmSync(local, { force: true });
+  }
+}
+
+export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx: OfflineContext, req: HistoricalRequest): Promise<HistoricalResult> {
   if (req.refs.length === 0) throw new BadRequestError("no features requested");
   const tsColumn = req.timestampColumn ?? DEFAULT_TIMESTAMP_COLUMN;
   // One read of the file; the table's rowid is the file order (insertion order is kept).
-  await duck.run(`CREATE OR REPLACE TEMP TABLE __labels_in AS SELECT * FROM ${readLabels(req.labelsPath)}`);
+  await duck.run(`CREATE OR REPLACE TEMP TABLE __labels_in AS SELECT * FROM ${await readLabels(ctx, req.labelsPath)}`);
   const labelColumns = (await duck.describe("SELECT * FROM __labels_in")).map((c) => c.name);
   if (!labelColumns.includes(tsColumn)) {
     throw new BadRequestError(`label table has no timestamp column "${tsColumn}" (it has ${labelColumns.join(", ")}); name one with --timestamp-column`);
@@ -74,7 +93,7 @@ export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx:
     for (const k of v.entity.joinKeys) {
       if (!labelColumns.includes(k.name)) throw new BadRequestError(`label table has no column "${k.name}", the join key of entity "${v.entity.name}" (needed by feature view "${viewName}")`);
     }
-    const table = await ensureOfflineTable(duck, v, ctx.repoDir, ctx.dataDir);
+    const table = await ensureOfflineTable(duck, v, ctx);
     views.push({ view: viewName, version: v.version, table });
     await duck.run(`CREATE OR REPLACE TEMP TABLE __hv_${i} AS ${await viewFeaturesSql(duck, v, table.path, labelCount, features, (f) => columnName({ view: viewName, feature: f }), i)}`);
     joins.push(`POSITIONAL JOIN __hv_${i}`);
@@ -83,7 +102,7 @@ export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx:
   // Every __hv table holds one row per label, in label order: join by position, not by key.
   const select = `SELECT ${labelColumns.map(ident).join(", ")}, ${names.map(ident).join(", ")} FROM __labels_in ${joins.join(" ")}`;
   await duck.run(`CREATE OR REPLACE TEMP TABLE __training_set AS ${select}`);
-  if (req.outPath) await duck.run(`COPY __training_set TO ${literal(req.outPath)} (FORMAT parquet)`);
+  if (req.outPath) await writeTrainingSet(duck, ctx, req.outPath);
   const [count] = await duck.all<{ n: number }>("SELECT count(*) AS n FROM __training_set");
   return { rows: count!.n, columns: [...labelColumns, ...names], views };
 }

@@ -4,11 +4,9 @@
  * at the same instant: the later row wins), every latest-value feature computed, and
  * every aggregation input (`__in_<i>`, DOUBLE), and `__online` (a pushed row already applied
  * online; see pushed-segments.ts), sorted by (keys, __ts, __seq). Written as Parquet under
- * `<data>/offline/<view>/<version>/`, rebuilt only when the source's files change.
+ * `offline/<view>/<version>/` in the offline file store, rebuilt only when its inputs change.
  * Historical retrieval and materialization both read it.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, readdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import type { Duck } from "./duckdb.ts";
 import { ident, literal } from "./duckdb.ts";
 import type { ResolvedView } from "../registry/registry.ts";
@@ -16,15 +14,20 @@ import { viewLayout } from "../windows/view-layout.ts";
 import { viewInputSql } from "./source-sql.ts";
 import { sourceFiles, type SourceFile, type SourceFingerprint } from "./source-fingerprint.ts";
 import { pushedSegments } from "./pushed-segments.ts";
+import type { OfflineContext } from "./offline-context.ts";
+import { OfflineError } from "../errors.ts";
 import { hashOf } from "../registry/canonical.ts";
 
 /** Bumped when the table's columns or their meaning change, so old builds are redone. */
-const OFFLINE_TABLE_FORMAT = 5;
+const OFFLINE_TABLE_FORMAT = 6;
 
 export type OfflineTable = {
   format: number;
   view: string;
   version: string;
+  /** The Parquet file's key in the offline file store. */
+  key: string;
+  /** A local path holding it, for DuckDB (not saved in the manifest). */
   path: string;
   fingerprint: SourceFingerprint;
   rows: number;
@@ -34,8 +37,6 @@ export type OfflineTable = {
 };
 
 export const inputColumn = (i: number) => `__in_${i}`;
-
-export const offlineDir = (dataDir: string, view: string, version: string) => join(dataDir, "offline", view, version);
 
 /**
  * A view's events as columns, from a relation with the source's typed columns and a row
@@ -63,53 +64,63 @@ export function viewColumnsSql(v: ResolvedView, prefix?: string): string {
 }
 
 /** What a view's offline table is built from: the source's files, and pushed segments for a push source. */
-export function viewInputFiles(v: ResolvedView, repoDir: string, dataDir: string): { files: SourceFile[]; segments: SourceFile[]; fingerprint: SourceFingerprint } {
+export async function viewInputFiles(duck: Duck, v: ResolvedView, ctx: OfflineContext): Promise<{ files: SourceFile[]; segments: SourceFile[]; fingerprint: SourceFingerprint }> {
   // A push source may have no batch files yet: its rows may all arrive by push.
   let files: SourceFile[] = [];
   try {
-    files = sourceFiles(v.source, repoDir);
+    files = await sourceFiles(duck, v.source, ctx);
   } catch (err) {
-    if (!v.push) throw err;
+    if (!v.push || !(err instanceof OfflineError)) throw err;
   }
-  const segments = v.push ? pushedSegments(dataDir, v.push.name) : [];
+  const segments = v.push ? await pushedSegments(ctx.files, v.push.name) : [];
   const all = [...files, ...segments];
   return { files, segments, fingerprint: { files: all, hash: hashOf({ files: all, dedupe: v.push?.eventIdField ?? null }) } };
 }
 
-export async function ensureOfflineTable(duck: Duck, v: ResolvedView, repoDir: string, dataDir: string): Promise<OfflineTable> {
-  const dir = offlineDir(dataDir, v.def.name, v.version);
-  const manifestPath = join(dir, "_table.json");
-  const { files, segments, fingerprint } = viewInputFiles(v, repoDir, dataDir);
-  if (existsSync(manifestPath)) {
-    const current = JSON.parse(readFileSync(manifestPath, "utf8")) as OfflineTable;
-    if (current.format === OFFLINE_TABLE_FORMAT && current.fingerprint.hash === fingerprint.hash && existsSync(current.path)) return current;
+/**
+ * The view's offline table, built when its inputs changed since the last build. Kept in
+ * the offline file store (`offline/<view>/<version>/`: a manifest and one Parquet file);
+ * `path` is a local copy DuckDB reads.
+ */
+export async function ensureOfflineTable(duck: Duck, v: ResolvedView, ctx: OfflineContext): Promise<OfflineTable> {
+  const folder = `offline/${v.def.name}/${v.version}`;
+  const manifestKey = `${folder}/_table.json`;
+  const { files, segments, fingerprint } = await viewInputFiles(duck, v, ctx);
+  const existing = await ctx.files.readText(manifestKey);
+  if (existing) {
+    const current = JSON.parse(existing) as OfflineTable;
+    if (current.format === OFFLINE_TABLE_FORMAT && current.fingerprint.hash === fingerprint.hash) {
+      const stored = (await ctx.files.list(folder)).find((f) => f.path === ctx.files.pathOf(current.key));
+      if (stored) return { ...current, path: await ctx.files.readable(stored) };
+    }
   }
-  mkdirSync(dir, { recursive: true });
   const keys = v.entity.joinKeys.map((k) => ident(k.name));
   const ts = ident(v.source.timestampField);
-  const path = join(dir, `events-${fingerprint.hash}.parquet`);
+  const key = `${folder}/events-${fingerprint.hash}.parquet`;
+  const readable = async (list: SourceFile[]) => Promise.all(list.map((f) => ctx.storage.readable(f)));
   // rowid of a table filled from the source in one statement is the source's row order
   // (DuckDB preserves insertion order), which makes ties between equal timestamps stable.
-  await duck.run(`CREATE OR REPLACE TEMP TABLE __source AS ${viewInputSql(v.source, repoDir, files.length > 0, segments.map((s) => s.path))}`);
+  await duck.run(`CREATE OR REPLACE TEMP TABLE __source AS ${viewInputSql(v.source, await readable(files), await readable(segments))}`);
   const select = `${eventColumnsSql(v, "rowid")}, __online`;
   let notNull = [...keys, ts].map((c) => `${c} IS NOT NULL`).join(" AND ");
   // An event pushed twice (a redelivery) counts once: its first row stands.
   const id = v.push?.eventIdField;
   if (id) notNull += ` AND (${ident(id)} IS NULL OR rowid IN (SELECT min(rowid) FROM __source GROUP BY ${ident(id)}))`;
-  const tmp = `${path}.tmp`;
+  const staged = ctx.files.staging(key);
   // Sorted by entity, then time: historical retrieval reads it in this order without a sort.
-  await duck.run(`COPY (SELECT ${select} FROM __source WHERE ${notNull} ORDER BY ${keys.join(", ")}, __ts, __seq) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`);
+  await duck.run(`COPY (SELECT ${select} FROM __source WHERE ${notNull} ORDER BY ${keys.join(", ")}, __ts, __seq) TO ${literal(staged)} (FORMAT parquet, COMPRESSION snappy)`);
   const [stats] = await duck.all<{ n: number; lo: number | null; hi: number | null }>(
     `SELECT count(*) AS n, epoch_ms(min(${ts})) AS lo, epoch_ms(max(${ts})) AS hi FROM __source WHERE ${notNull}`,
   );
   await duck.run("DROP TABLE __source");
-  renameSync(tmp, path);
-  const table: OfflineTable = {
-    format: OFFLINE_TABLE_FORMAT, view: v.def.name, version: v.version, path, fingerprint, rows: stats!.n, minTs: stats!.lo, maxTs: stats!.hi, builtAt: new Date().toISOString(),
+  const stored = await ctx.files.put(key, staged);
+  const table: Omit<OfflineTable, "path"> = {
+    format: OFFLINE_TABLE_FORMAT, view: v.def.name, version: v.version, key, fingerprint, rows: stats!.n, minTs: stats!.lo, maxTs: stats!.hi, builtAt: new Date().toISOString(),
   };
-  writeFileSync(`${manifestPath}.tmp`, JSON.stringify(table, null, 2));
-  renameSync(`${manifestPath}.tmp`, manifestPath);
+  await ctx.files.writeText(manifestKey, JSON.stringify(table, null, 2));
   // Older builds of this version are superseded.
-  for (const f of readdirSync(dir)) if (f.startsWith("events-") && join(dir, f) !== path) rmSync(join(dir, f), { force: true });
-  return table;
+  for (const f of await ctx.files.list(folder)) {
+    if (f.path !== stored.path && /\/events-[^/]+\.parquet$/.test(f.path)) await ctx.files.remove(`${folder}/${f.path.slice(f.path.lastIndexOf("/") + 1)}`);
+  }
+  return { ...table, path: await ctx.files.readable(stored) };
 }

@@ -5,10 +5,12 @@
 import { extname, isAbsolute, resolve } from "node:path";
 import type { SourceDef, SourceFormat } from "../definitions/types.ts";
 import { DUCKDB_TYPE } from "../definitions/zod-columns.ts";
+import { isS3Url } from "../storage/s3-location.ts";
 import { ident, literal } from "./duckdb.ts";
 
-export function sourcePath(source: SourceDef, repoDir: string): string {
-  return isAbsolute(source.path) ? source.path : resolve(repoDir, source.path);
+/** A file source's path or glob: relative ones are in the feature repo; s3:// addresses stay as they are. */
+export function sourcePath(path: string, repoDir: string): string {
+  return isS3Url(path) || isAbsolute(path) ? path : resolve(repoDir, path);
 }
 
 const FORMAT_BY_EXTENSION: Record<string, SourceFormat> = {
@@ -18,38 +20,32 @@ const FORMAT_BY_EXTENSION: Record<string, SourceFormat> = {
 /** The format a file's extension names, if any. */
 export const formatOf = (path: string): SourceFormat | undefined => FORMAT_BY_EXTENSION[extname(path).toLowerCase()];
 
-/** DuckDB's reader for a file of this format (sources, label tables, pushed files). */
-export function readFileSql(format: SourceFormat, path: string): string {
+/** DuckDB's reader for files of one format (sources, label tables, pushed files): one path or a list. */
+export function readFileSql(format: SourceFormat, path: string | string[]): string {
+  const paths = typeof path === "string" ? literal(path) : `[${path.map(literal).join(", ")}]`;
   switch (format) {
-    case "csv": return `read_csv(${literal(path)}, header = true)`;
-    case "parquet": return `read_parquet(${literal(path)})`;
-    case "json": return `read_json_auto(${literal(path)})`;
+    case "csv": return `read_csv(${paths}, header = true)`;
+    case "parquet": return `read_parquet(${paths})`;
+    case "json": return `read_json_auto(${paths})`;
   }
 }
 
-const readFunction = (source: SourceDef, path: string) => readFileSql(source.format, path);
+/** How a source's local files are read: as their format says, or Parquet snapshots of a database source. */
+const sourceFormat = (source: SourceDef): SourceFormat => (source.kind === "file" ? source.format : "parquet");
+
+const columnType = (source: SourceDef, c: SourceDef["schema"][number]) => (c.name === source.timestampField ? "TIMESTAMP" : DUCKDB_TYPE[c.type]);
 
 function castColumns(source: SourceDef): string {
-  return source.schema
-    .map((c) => {
-      const type = c.name === source.timestampField ? "TIMESTAMP" : DUCKDB_TYPE[c.type];
-      return `CAST(${ident(c.name)} AS ${type}) AS ${ident(c.name)}`;
-    })
-    .join(", ");
-}
-
-/** `SELECT <typed columns> FROM read_*(path)`: the source's rows in file order. */
-export function sourceSelectSql(source: SourceDef, repoDir: string): string {
-  return `SELECT ${castColumns(source)} FROM ${readFunction(source, sourcePath(source, repoDir))}`;
+  return source.schema.map((c) => `CAST(${ident(c.name)} AS ${columnType(source, c)}) AS ${ident(c.name)}`).join(", ");
 }
 
 /**
  * The rows a view computes from, with `__online` (true for pushed rows already applied
- * online): the file source's rows, if it has files, then the pushed segments in push order.
+ * online): the source's rows (from its local files, if any), then the pushed segments in push order.
  */
-export function viewInputSql(source: SourceDef, repoDir: string, hasFiles: boolean, segments: string[]): string {
+export function viewInputSql(source: SourceDef, files: string[], segments: string[]): string {
   const parts: string[] = [];
-  if (hasFiles) parts.push(`SELECT ${castColumns(source)}, false AS __online FROM ${readFunction(source, sourcePath(source, repoDir))}`);
+  if (files.length) parts.push(`SELECT ${castColumns(source)}, false AS __online FROM ${readFileSql(sourceFormat(source), files)}`);
   if (segments.length) parts.push(`SELECT ${source.schema.map((c) => ident(c.name)).join(", ")}, __online FROM read_parquet([${segments.map(literal).join(", ")}])`);
   if (parts.length === 0) parts.push(`SELECT *, false AS __online FROM (${emptySourceSql(source)})`);
   return parts.join(" UNION ALL ");
@@ -57,8 +53,24 @@ export function viewInputSql(source: SourceDef, repoDir: string, hasFiles: boole
 
 /** An empty relation with the source's declared columns: checks expressions with no data present. */
 export function emptySourceSql(source: SourceDef): string {
-  const cols = source.schema
-    .map((c) => `CAST(NULL AS ${c.name === source.timestampField ? "TIMESTAMP" : DUCKDB_TYPE[c.type]}) AS ${ident(c.name)}`)
-    .join(", ");
-  return `SELECT ${cols} LIMIT 0`;
+  return `SELECT ${source.schema.map((c) => `CAST(NULL AS ${columnType(source, c)}) AS ${ident(c.name)}`).join(", ")} LIMIT 0`;
+}
+
+const jsonRelations = new WeakMap<SourceDef, string>();
+
+/**
+ * Rows given as one JSON array in parameter $1 (timestamps as epoch ms) as a relation with
+ * the source's typed columns and `__i` (a row's position, when the rows carry it). Pushes
+ * and database pulls read their rows through it; a bound parameter, never SQL built from values.
+ */
+export function jsonRowsSql(source: SourceDef): string {
+  let sql = jsonRelations.get(source);
+  if (sql) return sql;
+  const isTime = (c: SourceDef["schema"][number]) => c.type === "timestamp" || c.name === source.timestampField;
+  const structure = JSON.stringify([{ ...Object.fromEntries(source.schema.map((c) => [c.name, isTime(c) ? "BIGINT" : DUCKDB_TYPE[c.type]])), __i: "BIGINT" }]);
+  const columns = source.schema.map((c) => (isTime(c) ? `make_timestamp(${ident(c.name)} * 1000) AS ${ident(c.name)}` : ident(c.name)));
+  // $1 typed explicitly: an untyped parameter makes DuckDB re-plan the prepared statement on every run (~3×).
+  sql = `SELECT ${columns.join(", ")}, __i FROM (SELECT unnest(from_json($1::VARCHAR, ${literal(structure)}), recursive := true))`;
+  jsonRelations.set(source, sql);
+  return sql;
 }

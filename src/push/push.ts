@@ -11,11 +11,12 @@
  * (push-queue.ts): one query, one update, one segment, their rows in arrival order.
  */
 import { BadRequestError } from "../errors.ts";
-import { DUCKDB_TYPE } from "../definitions/zod-columns.ts";
 import type { Duck } from "../offline/duckdb.ts";
-import { ident, literal } from "../offline/duckdb.ts";
+import { ident } from "../offline/duckdb.ts";
+import { jsonRowsSql } from "../offline/source-sql.ts";
 import { viewColumnsSql } from "../offline/offline-table.ts";
 import { stagePushedSegment } from "../offline/pushed-segments.ts";
+import type { FileStore } from "../storage/file-store.ts";
 import { encodeEntityKey } from "../online/entity-key.ts";
 import { plainValue } from "../online/plain-value.ts";
 import { tableName, type OnlineRecord, type OnlineStore, type ServingPointer } from "../online/online-store.ts";
@@ -63,7 +64,7 @@ export function validatePush(registry: Registry, req: PushRequest, maxRows: numb
  * DuckDB is done and the store update is under way; `done` then gives each push's result
  * once the update has committed and the segment is published.
  */
-export async function startPushBatch(withDuck: WithDuck, registry: Registry, store: OnlineStore, dataDir: string, batch: ValidatedPush[]): Promise<{ done: Promise<PushResult[]> }> {
+export async function startPushBatch(withDuck: WithDuck, registry: Registry, store: OnlineStore, files: FileStore, batch: ValidatedPush[]): Promise<{ done: Promise<PushResult[]> }> {
   const { pushSource, source, req: { to } } = batch[0]!;
   const rows = batch.flatMap((p) => p.rows);
   const owners = batch.flatMap((p, k) => p.rows.map(() => k));
@@ -71,13 +72,13 @@ export async function startPushBatch(withDuck: WithDuck, registry: Registry, sto
 
   // The rows as a relation over one bound JSON parameter (never SQL built from values),
   // with `__i`, each row's position in the batch.
-  const relation = pushedRelation(source);
+  const relation = jsonRowsSql(source);
   const params = [JSON.stringify(rows.map((r, i) => ({ ...r, __i: i })))];
   const online = to !== "offline";
   // Offline and online together or not at all: the segment is written first but
   // published only after the online update commits.
   const { segment, applied } = await withDuck(async (duck) => {
-    const segment = to === "online" ? null : await stagePushedSegment(duck, dataDir, pushSource.name, relation, params, source.schema.map((c) => c.name), online);
+    const segment = to === "online" ? null : await stagePushedSegment(duck, files, pushSource.name, relation, params, source.schema.map((c) => c.name), online);
     const update = online ? await onlineUpdate(duck, registry, store, pushSource.name, pushSource.eventIdField, rows, relation, params) : null;
     const applied = update ? update(owners, results) : Promise.resolve();
     applied.catch(() => {}); // awaited in `done`; never an unhandled rejection meanwhile
@@ -87,7 +88,7 @@ export async function startPushBatch(withDuck: WithDuck, registry: Registry, sto
   const done = (async () => {
     try {
       await applied;
-      segment?.publish();
+      await segment?.publish();
     } catch (err) {
       segment?.discard();
       throw err;
@@ -95,21 +96,6 @@ export async function startPushBatch(withDuck: WithDuck, registry: Registry, sto
     return results;
   })();
   return { done };
-}
-
-const relations = new WeakMap<SourceDef, string>();
-
-/** SQL reading pushed rows from parameter $1 (JSON) with the source's typed columns and `__i`. */
-function pushedRelation(source: SourceDef): string {
-  let sql = relations.get(source);
-  if (sql) return sql;
-  const isTime = (c: SourceDef["schema"][number]) => c.type === "timestamp" || c.name === source.timestampField;
-  const structure = JSON.stringify([{ ...Object.fromEntries(source.schema.map((c) => [c.name, isTime(c) ? "BIGINT" : DUCKDB_TYPE[c.type]])), __i: "BIGINT" }]);
-  const columns = source.schema.map((c) => (isTime(c) ? `make_timestamp(${ident(c.name)} * 1000) AS ${ident(c.name)}` : ident(c.name)));
-  // $1 typed explicitly: an untyped parameter makes DuckDB re-plan the prepared statement on every run (~3×).
-  sql = `SELECT ${columns.join(", ")}, __i FROM (SELECT unnest(from_json($1::VARCHAR, ${literal(structure)}), recursive := true))`;
-  relations.set(source, sql);
-  return sql;
 }
 
 type ViewBatch = { view: ResolvedView; table: string; pointer?: ServingPointer; keys: string[]; events: { row: number; event: StreamEvent }[][] };

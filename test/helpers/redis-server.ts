@@ -9,7 +9,7 @@ import { join } from "node:path";
 
 export type RedisServer = { url: string; stop(): Promise<void>; /** Stops and starts it again on the same port and data (an outage). */ restart(downMs: number): Promise<void> };
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once("error", reject);

@@ -1,0 +1,9 @@
+/**
+ * What the offline engine needs besides DuckDB: the feature repo (relative source paths),
+ * the data folder, the storage that reads local and S3 files, and the offline file store
+ * (offline tables and pushed segments; local or on S3).
+ */
+import type { FileStore } from "../storage/file-store.ts";
+import type { Storage } from "../storage/storage.ts";
+
+export type OfflineContext = { repoDir: string; dataDir: string; storage: Storage; files: FileStore };
