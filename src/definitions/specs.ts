@@ -43,7 +43,7 @@ export const FileSourceSpec = z.strictObject({
 export const DatabaseSourceSpec = z
   .strictObject({
     name: NameSpec,
-    connection: z.string().regex(/^(postgres(ql)?:\/\/|sqlite:)/, 'must start with "postgres://" or "sqlite:" (${VAR} is read from the environment)'),
+    connection: z.string().regex(/^(postgres(ql)?:\/\/|sqlite:|\$\{[A-Za-z_][A-Za-z0-9_]*\})/, 'must start with "postgres://" or "sqlite:", or be "${VAR}" (read from the environment)'),
     table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, "must be a table name, optionally schema.table").optional(),
     query: z.string().min(1).optional(),
     timestampField: z.string().min(1),

@@ -4,7 +4,7 @@
  * `postgres` user, since PostgreSQL refuses to run as root. Missing: a loud skip, except
  * under CI=true, where it is a failure (.ci/run installs it).
  */
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./redis-server.ts";
@@ -53,7 +53,9 @@ export async function startPostgres(): Promise<PostgresServer | null> {
   return {
     url,
     async stop() {
-      proc.kill("SIGINT"); // fast shutdown
+      // To the postmaster itself (runuser, as root, does not pass signals on): a fast shutdown.
+      const pid = Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]);
+      process.kill(pid, "SIGINT");
       await proc.exited;
       rmSync(dir, { recursive: true, force: true });
     },

@@ -6,7 +6,7 @@
  *   event time are still exactly as many as pulled, only newer rows are fetched (one new part);
  *   otherwise (rows late, deleted or changed in count) everything is pulled again.
  *   Rows updated in place with their count and times unchanged are not noticed: a full pull
- *   (`larder materialize --refresh-sources`) or any other change catches them.
+ *   (delete `<data>/cache/db/<source>/`) or any other change catches them.
  * - SQLite: pulled again whenever the file (or its write-ahead log) changed; reused otherwise.
  * Both fetch in chunks (CHUNK_ROWS), so a big table never sits in memory whole.
  */
@@ -17,6 +17,7 @@ import { hashOf } from "../../registry/canonical.ts";
 import type { StoredFile } from "../../storage/storage.ts";
 import { type Duck, ident, literal } from "../duckdb.ts";
 import { jsonRowsSql } from "../source-sql.ts";
+import { isSqlite } from "./connection-string.ts";
 import { openPostgres, sqliteChunks, sqliteFileStamp, sqlitePath, type Row } from "./source-database.ts";
 
 /** Beyond this many incremental parts, the next pull is a full one (one part per chunk again). */
@@ -48,7 +49,7 @@ export async function pullDatabaseSource(duck: Duck, source: DatabaseSourceDef, 
   let next: Snapshot;
   let fetched = 0;
   let mode: PullResult["mode"];
-  if (source.connection.startsWith("sqlite:")) {
+  if (isSqlite(source)) {
     const path = sqlitePath(source, repoDir);
     const stamp = sqliteFileStamp(path);
     if (snap && hashOf(snap.stamp) === hashOf(stamp)) {
