@@ -107,4 +107,38 @@ describe("Redis online store", () => {
       await b.stop();
     }
   }, 30_000);
+
+  test("a view of latest values with a ttl: its keys expire one ttl after their values do (Feast's key expiry)", async () => {
+    if (!redis) return;
+    const now = Date.now();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const repo = tempRepo({
+      "features/p.ts": `
+import { entity, fileSource, featureView, count, sql } from "larder";
+import { z } from "zod";
+export const user = entity({ name: "user", joinKeys: { user_id: "int64" } });
+export const src = fileSource({ name: "profile", path: "profile.csv", timestampField: "ts", schema: z.object({ user_id: z.int(), ts: z.date(), tier: z.string() }) });
+export const profile = featureView({ name: "profile", entity: user, source: src, ttl: "1d", features: { tier: sql("tier") } });
+export const activity = featureView({ name: "activity", entity: user, source: src, ttl: "1d", features: { tier: sql("tier"), n_7d: count("7d") } });
+`,
+      // User 1: fresh. User 2: values expired (1.5 days old). User 3: 3 days old, past the key's life.
+      "profile.csv": `user_id,ts,tier\n1,${iso(now - 3_600_000)},gold\n2,${iso(now - 1.5 * DAY)},silver\n3,${iso(now - 3 * DAY)},bronze\n`,
+    }, { online: `${redis.url}?prefix=exp${prefixes++}:` });
+    repos.push(repo);
+    await repo.larder.apply();
+    await repo.larder.materialize({ end: now });
+    const { getOnlineFeatures } = await import("../src/online/online-features.ts");
+    const look = async (view: string) => (await getOnlineFeatures(repo.larder.registry(), repo.larder.store(), { refs: [{ view, feature: "tier" }], entities: { user_id: [1, 2, 3] } }, 10))
+      .results.map((r) => `${r.values.tier}/${r.statuses.tier}`);
+    expect(await look("profile")).toEqual(["gold/present", "null/expired", "null/missing"]);
+    // A view with a window keeps every key: its count decays to an exact 0, which needs the record.
+    expect(await look("activity")).toEqual(["gold/present", "null/expired", "null/expired"]);
+    const client = new Bun.RedisClient(redis.url);
+    const keys = (await client.send("KEYS", [`exp${prefixes - 1}:*`])) as string[];
+    const ttls = await Promise.all(keys.map(async (k) => Number(await client.send("PTTL", [k]))));
+    client.close();
+    // Of every key (both views' records, pointers, metadata), only the profile records of
+    // users 1 and 2 have an expiry: each its event time + 2 days.
+    expect(ttls.filter((t) => t > 0).sort((a, b) => a - b).map((t) => Math.round(t / 3_600_000))).toEqual([12, 47]);
+  });
 });

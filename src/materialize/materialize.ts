@@ -12,6 +12,7 @@
 import { type Duck, literal } from "../offline/duckdb.ts";
 import { ensureOfflineTable } from "../offline/offline-table.ts";
 import type { OfflineContext } from "../offline/offline-context.ts";
+import { recordExpiry } from "../online/record-expiry.ts";
 import { encodeEntityKey } from "../online/entity-key.ts";
 import { plainValue } from "../online/plain-value.ts";
 import { tableName, type OnlineRecord, type OnlineStore, type ServingPointer } from "../online/online-store.ts";
@@ -79,6 +80,7 @@ export async function materialize(
         if (t.startsWith(`${v.def.name}@`) && t !== pointer?.table) await store.dropTable(t);
       }
     }
+    const expireAt = recordExpiry(v.def);
     let written = 0;
     const merged: [string, OnlineRecord][] = [];
     const chunk = opts.chunkSize ?? DEFAULT_CHUNK;
@@ -89,13 +91,13 @@ export async function materialize(
         const old = await store.read(target, records.map(([k]) => k));
         records.forEach(([k, rec], i) => merged.push([k, old[i] ? mergeRecords(v, old[i]!, rec, end) : rec]));
       } else {
-        await store.commit({ table: target, records });
+        await store.commit({ table: target, records, expireAt });
       }
       written += records.length;
       opts.onProgress?.({ view: v.def.name, entities: written, total });
     }
     // The switch: one transaction (with the merged records, for incremental runs).
-    await store.commit({ table: target, records: merged, pointers: [nextPointer] });
+    await store.commit({ table: target, records: merged, pointers: [nextPointer], expireAt });
     if (!incremental && pointer && pointer.table !== target) await store.dropTable(pointer.table);
     await duck.run("DROP TABLE __records");
     results.push({

@@ -159,6 +159,22 @@ export function describeOnlineStoreConformance(name: string, newLocation: () => 
       await store.close();
     });
 
+    test("expireAt: a store with key expiry drops records then (at once when already past); others keep them", async () => {
+      const store = await open();
+      const soon = Date.now() + 400;
+      await store.commit({ table: "v@1#a", records: [["[1]", record(1)], ["[2]", record(2)]], expireAt: (r) => (r.ts === 1 ? soon : Date.now() + 3_600_000) });
+      await store.update({
+        keys: [{ table: "v@1#a", key: "[3]" }],
+        expireAt: () => Date.now() - 1000,
+        compute: () => ({ records: [record(3)], seen: [] }),
+      });
+      expect((await store.read("v@1#a", ["[1]", "[2]"])).map((r) => r?.ts)).toEqual([1, 2]);
+      await Bun.sleep(soon - Date.now() + 200);
+      const got = (await store.read("v@1#a", ["[1]", "[2]", "[3]"])).map((r) => r?.ts);
+      expect(got).toEqual(store.capabilities.keyExpiry ? [undefined, 2, undefined] : [1, 2, 3]);
+      await store.close();
+    });
+
     test("reads return copies: later reads and writes do not change an earlier result", async () => {
       const store = await open();
       await store.commit({ table: "c@1#a", records: [["[1]", record(1)], ["[2]", record(2, 100)]] });

@@ -51,6 +51,8 @@ export type ServingPointer = {
 export type Commit = {
   table: string;
   records: [entityKey: string, record: OnlineRecord][];
+  /** When each record may be dropped, for stores that expire keys (see record-expiry.ts). */
+  expireAt?: (record: OnlineRecord) => EpochMs;
   /** Pointers to set in the same transaction. */
   pointers?: ServingPointer[];
 };
@@ -63,6 +65,8 @@ export type Commit = {
  */
 export type RecordUpdate = {
   keys: { table: string; key: string }[];
+  /** When a record of a table may be dropped, for stores that expire keys (undefined: never). */
+  expireAt?: (table: string, record: OnlineRecord) => EpochMs | undefined;
   /** Event ids (idempotency keys) to check within a namespace, e.g. a push source. */
   ids?: { namespace: string; ids: string[] };
   /** `records` are fresh copies, compute's to change. */
@@ -78,6 +82,8 @@ export type RecordUpdate = {
 export type OnlineStoreCapabilities = {
   /** Several processes may open the store at once (a CLI run beside `serve`). */
   multiProcess: boolean;
+  /** Drops records at their `expireAt` (Redis); others keep them and answer "expired". */
+  keyExpiry: boolean;
 };
 
 export interface OnlineStore {

@@ -19,6 +19,7 @@ import { stagePushedSegment } from "../offline/pushed-segments.ts";
 import type { FileStore } from "../storage/file-store.ts";
 import { encodeEntityKey } from "../online/entity-key.ts";
 import { plainValue } from "../online/plain-value.ts";
+import { recordExpiry } from "../online/record-expiry.ts";
 import { tableName, type OnlineRecord, type OnlineStore, type ServingPointer } from "../online/online-store.ts";
 import type { Registry, ResolvedView } from "../registry/registry.ts";
 import type { PushSourceDef, SourceDef } from "../definitions/types.ts";
@@ -143,8 +144,10 @@ async function onlineUpdate(
     return { view, table, pointer, keys: [...byKey.keys()], events: [...byKey.values()] };
   });
   const ids = idField ? rows.map((r) => String(r[idField])) : undefined;
+  const expiry = new Map(batches.map((b) => [b.table, recordExpiry(b.view.def)]));
   return (owners, results) => store.update({
     keys: batches.flatMap((b) => b.keys.map((key) => ({ table: b.table, key }))),
+    expireAt: (table, record) => expiry.get(table)?.(record),
     ids: ids && { namespace: sourceName, ids },
     compute(records, seen) {
       // Rows to skip: ids applied before, and repeats of an id within this batch.

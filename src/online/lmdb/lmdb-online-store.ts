@@ -30,7 +30,7 @@ type TableEntry = { id: number; createdAt: string };
 
 export class LmdbOnlineStore implements OnlineStore {
   readonly kind = "lmdb";
-  readonly capabilities = { multiProcess: true };
+  readonly capabilities = { multiProcess: true, keyExpiry: false };
   readonly #config: Readonly<LmdbConfig>;
   readonly #root: RootDatabase;
   readonly #records: Database<Uint8Array, string>;

@@ -27,7 +27,7 @@ const CHUNK = 1000;
 
 export class RedisOnlineStore implements OnlineStore {
   readonly kind = "redis";
-  readonly capabilities = { multiProcess: true };
+  readonly capabilities = { multiProcess: true, keyExpiry: true };
   readonly #config: Readonly<RedisConfig>;
   readonly #client: RedisClient;
   /** Transactions only (WATCH/MULTI/EXEC need a connection no other command uses meanwhile). */
@@ -142,12 +142,12 @@ export class RedisOnlineStore implements OnlineStore {
   async commit(commit: Commit): Promise<void> {
     await this.#transaction(async (tx) => {
       const prefix = await this.#ensurePrefix(tx, commit.table);
-      const encoded = commit.records.map(([key, record]) => [prefix + key, encodeRecord(record)] as const);
+      const encoded = commit.records.map(([key, record]) => [prefix + key, encodeRecord(record), commit.expireAt?.(record)] as const);
       for (let attempt = 0; ; attempt++) {
         if (commit.pointers?.length) await tx.send("WATCH", [this.#key("meta", "pointers")]);
         const pointers = commit.pointers?.length ? await this.#mergedPointers(tx, commit.pointers) : null;
         await tx.send("MULTI", []);
-        const queued: Promise<unknown>[] = encoded.map(([key, bytes]) => tx.set(key, bytes));
+        const queued: Promise<unknown>[] = encoded.map(([key, bytes, at]) => this.#set(tx, key, bytes, at));
         if (pointers) queued.push(...this.#queuePointers(tx, pointers));
         const done = await tx.send("EXEC", []);
         await Promise.all(queued);
@@ -163,6 +163,11 @@ export class RedisOnlineStore implements OnlineStore {
     const all = raw ? (JSON.parse(raw) as Record<string, ServingPointer>) : {};
     for (const p of pointers) all[p.view] = p;
     return JSON.stringify(all);
+  }
+
+  /** A record, with its expiry when it has one (a time already past drops it at once). */
+  #set(tx: RedisClient, key: string, bytes: Uint8Array, expireAt: number | undefined): Promise<unknown> {
+    return expireAt === undefined ? tx.set(key, bytes) : tx.send("SET", [key, bytes as unknown as string, "PXAT", String(Math.max(1, Math.floor(expireAt)))]);
   }
 
   /** Inside MULTI: the commands are queued; their promises resolve with "QUEUED". */
@@ -187,7 +192,7 @@ export class RedisOnlineStore implements OnlineStore {
         await tx.send("MULTI", []);
         const queued: Promise<unknown>[] = [];
         out.records.forEach((rec, i) => {
-          if (rec) queued.push(tx.set(recordKeys[i]!, encodeUpdate(current[i], rec)));
+          if (rec) queued.push(this.#set(tx, recordKeys[i]!, encodeUpdate(current[i], rec), u.expireAt?.(u.keys[i]!.table, rec)));
         });
         for (const id of out.seen) queued.push(tx.send("SET", [this.#key("seen", u.ids!.namespace, id), "1"]));
         if (pointers) queued.push(...this.#queuePointers(tx, pointers));
