@@ -15,6 +15,7 @@ import { openOnlineStore } from "./online/open-online-store.ts";
 import type { OnlineStore } from "./online/online-store.ts";
 import { applyPlan, planChanges, type Plan } from "./registry/plan.ts";
 import { Registry } from "./registry/registry.ts";
+import { publishSharedRegistry, pullSharedRegistry } from "./registry/shared-registry.ts";
 import { startPushBatch, validatePush, type PushRequest, type PushResult, type WithDuck } from "./push/push.ts";
 import { PushQueue } from "./push/push-queue.ts";
 import type { OfflineContext } from "./offline/offline-context.ts";
@@ -74,14 +75,30 @@ export class Larder {
     return loadDefinitions(this.config.repoDir, await this.duck());
   }
 
+  get sharesRegistry(): boolean {
+    return this.config.offline !== "local";
+  }
+
+  /**
+   * With S3 offline storage, brings the local registry copy up to date with the shared one
+   * (the CLI does it before every command, `serve` every few seconds).
+   */
+  async syncRegistry(): Promise<void> {
+    if (this.sharesRegistry && (await pullSharedRegistry(this.ctx.files, this.config.dataDir))) this.#registry = undefined;
+  }
+
   async plan(): Promise<{ defs: Definitions; plan: Plan }> {
+    await this.syncRegistry();
     const defs = await this.loadDefinitions();
     return { defs, plan: planChanges(defs, this.registry()) };
   }
 
   async apply(): Promise<Plan> {
     const { defs, plan } = await this.plan();
-    if (plan.changes.length) applyPlan(defs, plan, this.registry());
+    if (plan.changes.length) {
+      applyPlan(defs, plan, this.registry());
+      if (this.sharesRegistry) await publishSharedRegistry(this.ctx.files, this.registry());
+    }
     return plan;
   }
 

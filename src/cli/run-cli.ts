@@ -59,6 +59,7 @@ export async function runCli(argv: string[]): Promise<number> {
       port: values.port as string | undefined,
     });
     larder = new Larder(config);
+    await larder.syncRegistry();
     await command.run(larder, values as Record<string, string | boolean | undefined>, positionals);
     return 0;
   } catch (e) {

@@ -50,7 +50,7 @@ export class Registry {
   save(): void {
     mkdirSync(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.data, null, 2));
+    writeFileSync(tmp, `${JSON.stringify(this.data, null, 2)}\n`);
     const fd = openSync(tmp, "r");
     fsyncSync(fd);
     closeSync(fd);

@@ -9,6 +9,8 @@ import { createApp } from "./app.ts";
 import { onlineFeaturesHandler } from "./routes/online-features.ts";
 import { RedisStreamConsumer } from "../push/redis-stream-consumer.ts";
 
+const REGISTRY_SYNC_MS = 2_000;
+
 export function startServer(larder: Larder, log: Logger = consoleLogger) {
   const app = createApp(larder, log);
   const server = Bun.serve({
@@ -25,11 +27,16 @@ export function startServer(larder: Larder, log: Logger = consoleLogger) {
     ? new RedisStreamConsumer(larder, { url: larder.config.streamRedis, consumer: larder.config.streamConsumer, to: larder.config.streamTo }, log)
     : undefined;
   consumer?.start();
+  // A registry shared on S3: applies made elsewhere reach this replica within a few seconds.
+  const registrySync = larder.sharesRegistry
+    ? setInterval(() => larder.syncRegistry().catch((error) => log({ level: "warn", event: "registry.sync_failed", error })), REGISTRY_SYNC_MS)
+    : undefined;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   const stop = async () => {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
+    clearInterval(registrySync);
     await consumer?.stop();
     await server.stop();
     await larder.close();
