@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { DatabaseSourceDef } from "../src/definitions/types.ts";
 import { pullDatabaseSource } from "../src/offline/database/pull-database.ts";
 import { CHUNK_ROWS } from "../src/offline/database/source-database.ts";
+import { createApp } from "../src/server/app.ts";
 import { startPostgres, type PostgresServer } from "./helpers/postgres-server.ts";
 import { trainingSetMismatches, type RefEvent } from "./helpers/reference.ts";
 import { FEATURES_TS, REF_FEATURES, TTL, labelsCsv, randomEvents, randomLabels } from "./helpers/random-scenario.ts";
@@ -162,5 +163,8 @@ describe("PostgreSQL", () => {
     const err = await down.larder.materialize().catch((e: Error) => e);
     expect(String(err)).toContain('source "events" (postgres://larder:***@127.0.0.1:1/postgres): reading row count and newest time failed');
     expect(String(err)).not.toContain("secret");
+    // Nor does the registry API serve it.
+    const res = await createApp(down.larder, () => {}).request("/v1/registry/sources/events");
+    expect(((await res.json()) as { connection: string }).connection).toBe("postgres://larder:***@127.0.0.1:1/postgres");
   });
 });

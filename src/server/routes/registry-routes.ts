@@ -1,6 +1,7 @@
 /** GET /v1/registry/...: what is applied, and what each view serves. */
 import { Hono } from "hono";
 import type { Larder } from "../../larder.ts";
+import { redactedConnection } from "../../offline/database/connection-string.ts";
 import { NotFoundError } from "../../errors.ts";
 
 export function registryRoutes(larder: Larder) {
@@ -23,7 +24,8 @@ export function registryRoutes(larder: Larder) {
     .get("/sources/:name", (c) => {
       const s = larder.registry().data.sources[c.req.param("name")];
       if (!s) throw new NotFoundError(`source "${c.req.param("name")}" not found`);
-      return c.json(s);
+      // A password written into a connection is never served.
+      return c.json(s.kind === "database" ? { ...s, connection: redactedConnection(s) } : s);
     })
     .get("/feature-views/:name", async (c) => {
       const registry = larder.registry();
