@@ -90,3 +90,13 @@ export class StorageError extends LarderError {
   override readonly code = "storage_error";
   override readonly status = 502;
 }
+
+/** Data failed an `error` expectation: nothing was written (see validation/). */
+export class ExpectationFailedError extends LarderError {
+  override readonly code = "expectation_failed";
+  override readonly status = 422;
+  override readonly exitCode = EXIT.validation;
+  constructor(message: string, readonly report: unknown) {
+    super(message);
+  }
+}

@@ -22,6 +22,11 @@ import type { OfflineContext } from "./offline/offline-context.ts";
 import { openFileStore } from "./storage/file-store.ts";
 import { s3SettingsFromEnv } from "./storage/s3-location.ts";
 import { Storage } from "./storage/storage.ts";
+import { ExpectationFailedError } from "./errors.ts";
+import { jsonRowsSql } from "./offline/source-sql.ts";
+import { failureMessage, validateBatch } from "./validation/validate-batch.ts";
+import { pushChecks } from "./validation/view-checks.ts";
+import { validateView, type ViewValidation } from "./validation/validate-view.ts";
 
 const REGISTRY_CHECK_MS = 250;
 
@@ -110,6 +115,12 @@ export class Larder {
   async push(req: PushRequest): Promise<PushResult> {
     const registry = this.registry();
     const validated = validatePush(registry, req, this.config.maxPushRows);
+    // Expectations on the rows, before they are queued beside other pushes: a bad push fails alone.
+    const checks = pushChecks(validated.source, registry.viewsOfPushSource(req.source), req.source, jsonRowsSql(validated.source), [JSON.stringify(validated.rows)], this.ctx);
+    if (checks) {
+      const report = await this.#withDuck((duck) => validateBatch(duck, checks));
+      if (!report.passed) throw new ExpectationFailedError(failureMessage(`push to "${req.source}"`, report), report);
+    }
     this.#pushQueue ??= new PushQueue((batch) => startPushBatch(this.#withDuck, this.registry(), this.store(), this.ctx.files, batch), this.config.maxPushRows);
     return this.#pushQueue.submit(validated);
   }
@@ -120,6 +131,18 @@ export class Larder {
     this.#duckQueue = run.catch(() => {});
     return run;
   };
+
+  /** Every view's (or the named views') expectations over its input now; writes nothing. */
+  async validate(opts: { views?: string[]; start?: number; end?: number; saveReference?: boolean } = {}): Promise<ViewValidation[]> {
+    const registry = this.registry();
+    const names = opts.views ?? registry.viewNames();
+    const views = names.map((n) => registry.view(n));
+    return this.#withDuck(async (duck) => {
+      const out: ViewValidation[] = [];
+      for (const v of views) out.push(await validateView(duck, v, this.ctx, opts));
+      return out;
+    });
+  }
 
   async historical(req: HistoricalRequest) {
     return getHistoricalFeatures(await this.duck(), this.registry(), this.ctx, req);

@@ -83,6 +83,25 @@ describe("invalid definitions are reported precisely and nothing is applied", ()
   });
 });
 
+describe("expectations in definitions", () => {
+  test("unknown columns, a rule in the wrong place, a range without bounds and a bad severity are reported", async () => {
+    const withView = (expectations: string, source = "") => ({
+      "features/a.ts": BASE.replace("import { entity,", "import { between, notNull, rowCount, uniqueKeyPerTimestamp, entity,")
+        .replace("amount: z.number() }) });", `amount: z.number() })${source} });`) +
+        `export const v = featureView({ name: "spend", entity: user, source: txns, features: { r: sql("amount * 2") }, expectations: [${expectations}] });`,
+    });
+    // Shapes (zod), then ranges (normalizing), then columns (cross-checks): each phase reports all it finds.
+    expect(await problemsOf(withView('{ rule: "notNull", column: "r", severity: "fatal" }')))
+      .toContain('features/a.ts "spend": ✖ Invalid option: expected one of "error"|"warn"\n  → at expectations[0].severity');
+    expect(await problemsOf(withView("rowCount({})")))
+      .toContain('features/a.ts "spend": ✖ rowCount needs a min, a max or both\n  → at expectations[0]');
+    const msg = await problemsOf(withView('between("r", { min: 0 }), between("nope", { max: 1 })', ', expectations: [notNull("amout"), uniqueKeyPerTimestamp()]'));
+    expect(msg).toContain('features/a.ts "txns": ✖ notNull: no column "amout" here (columns: user_id, ts, amount)\n  → at expectations[0].column');
+    expect(msg).toContain('features/a.ts "txns": ✖ uniqueKeyPerTimestamp needs an entity key: put it on a feature view\n  → at expectations[1]');
+    expect(msg).toContain('features/a.ts "spend": ✖ between: no column "nope" here (source columns and sql features: user_id, ts, amount, r)\n  → at expectations[1].column');
+  });
+});
+
 describe("versions", () => {
   const view = (features: string, extra = "") =>
     BASE + `export const v = featureView({ name: "spend", entity: user, source: txns, ${extra} features: { ${features} } });`;

@@ -11,6 +11,7 @@ import { applyCommand } from "./commands/apply-command.ts";
 import { demoCommand } from "./commands/demo-command.ts";
 import { historicalCommand } from "./commands/historical-command.ts";
 import { initCommand } from "./commands/init-command.ts";
+import { validateCommand } from "./commands/validate-command.ts";
 import { materializeCommand } from "./commands/materialize-command.ts";
 import { planCommand } from "./commands/plan-command.ts";
 import { pushCommand } from "./commands/push-command.ts";
@@ -18,7 +19,7 @@ import { serveCommand } from "./commands/serve-command.ts";
 import { versionCommand } from "./commands/version-command.ts";
 import { err, out } from "./print.ts";
 
-const COMMANDS: Command[] = [initCommand, planCommand, applyCommand, materializeCommand, pushCommand, historicalCommand, serveCommand, demoCommand, versionCommand];
+const COMMANDS: Command[] = [initCommand, planCommand, applyCommand, validateCommand, materializeCommand, pushCommand, historicalCommand, serveCommand, demoCommand, versionCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

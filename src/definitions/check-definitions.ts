@@ -7,7 +7,7 @@
 import { DefinitionError, type DefinitionProblem } from "../errors.ts";
 import type { Duck } from "../offline/duckdb.ts";
 import { emptySourceSql } from "../offline/source-sql.ts";
-import type { Definitions, FeatureViewDef } from "./types.ts";
+import type { Definitions, ExpectationDef, FeatureViewDef } from "./types.ts";
 
 const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*|BOOLEAN)$/;
 const KEY_COLUMN_TYPE = { int64: "int64", string: "string" } as const;
@@ -43,6 +43,11 @@ export async function checkDefinitions(defs: Definitions, duck: Duck, files: Map
   }
   const pushSources = firstByName(defs.pushSources);
 
+  for (const src of defs.sources) {
+    const columns = src.schema.map((c) => c.name);
+    checkExpectationColumns(src.expectations, columns, (message, path) => problems.push({ ...at("source", src.name), message: `✖ ${message}\n  → at ${path}` }), false);
+  }
+
   const views: FeatureViewDef[] = [];
   for (const v of defs.views) {
     const fail = (message: string, path: string) => problems.push({ ...at("featureView", v.name), message: `✖ ${message}\n  → at ${path}` });
@@ -74,6 +79,8 @@ export async function checkDefinitions(defs: Definitions, duck: Duck, files: Map
         fail(`${(err as Error).message} (in ${f.kind === "expression" ? "sql" : "of"}: ${expr})`, `features.${f.name}.${f.kind === "expression" ? "sql" : "of"}`);
       }
     }
+    const columns = [...source.schema.map((c) => c.name), ...v.features.filter((f) => f.kind === "expression").map((f) => f.name)];
+    checkExpectationColumns(v.expectations, columns, fail, true);
     views.push({ ...v, features });
   }
 
@@ -97,4 +104,14 @@ export async function checkDefinitions(defs: Definitions, duck: Duck, files: Map
 
   if (problems.length) throw new DefinitionError(problems);
   return { entities: defs.entities, sources: defs.sources, pushSources: defs.pushSources, views, services };
+}
+
+/** Every column an expectation names must be one the checked rows have. */
+function checkExpectationColumns(list: ExpectationDef[], columns: string[], fail: (message: string, path: string) => void, isView: boolean) {
+  list.forEach((e, i) => {
+    if (e.rule === "uniqueKeyPerTimestamp" && !isView) fail("uniqueKeyPerTimestamp needs an entity key: put it on a feature view", `expectations[${i}]`);
+    if ("column" in e && !columns.includes(e.column)) {
+      fail(`${e.rule}: no column "${e.column}" here (${isView ? "source columns and sql features" : "columns"}: ${columns.join(", ")})`, `expectations[${i}].column`);
+    }
+  });
 }

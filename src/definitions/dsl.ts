@@ -4,7 +4,7 @@
  * its file and path, and nothing is applied, instead of a throw at import time.
  */
 import type { z } from "zod";
-import { DEFINITION, type EntitySpec, type FeatureInput, type FeatureServiceSpec, type FeatureViewSpec, type FileSourceSpec, type PushSourceSpec, type DatabaseSourceSpec } from "./specs.ts";
+import { DEFINITION, type ExpectationInput, type EntitySpec, type FeatureInput, type FeatureServiceSpec, type FeatureViewSpec, type FileSourceSpec, type PushSourceSpec, type DatabaseSourceSpec } from "./specs.ts";
 import type { Aggregation } from "../windows/tile-stats.ts";
 
 type Tagged<K extends string, S> = { readonly kind: K; readonly name: string; readonly spec: S; readonly [DEFINITION]: true };
@@ -57,3 +57,33 @@ export const max = aggregation("max");
 export const stddev = aggregation("stddev");
 /** The value of the latest event in the window. */
 export const last = aggregation("last");
+
+// Expectations: checks on the data every batch brings (sources' columns, views' columns and
+// expression features). `severity: "error"` (the default) blocks the write; "warn" records.
+type Sev = { severity?: "error" | "warn" };
+type Range = { min?: number; max?: number };
+
+/** No row may have a null here. */
+export const notNull = (column: string, o: Sev = {}): ExpectationInput => ({ rule: "notNull", column, ...o });
+/** Every non-null value within [min, max]. */
+export const between = (column: string, range: Range, o: Sev = {}): ExpectationInput => ({ rule: "between", column, ...range, ...o });
+/** Every non-null value one of these. */
+export const allowedValues = (column: string, values: (string | number | boolean)[], o: Sev = {}): ExpectationInput => ({ rule: "allowedValues", column, values, ...o });
+/** At most one row per entity key and event time (views only). */
+export const uniqueKeyPerTimestamp = (o: Sev = {}): ExpectationInput => ({ rule: "uniqueKeyPerTimestamp", ...o });
+/** At most this fraction (0–1) of a batch's rows null here. */
+export const maxNullFraction = (column: string, fraction: number, o: Sev = {}): ExpectationInput => ({ rule: "maxNullFraction", column, fraction, ...o });
+/** A batch's row count within [min, max]. */
+export const rowCount = (range: Range, o: Sev = {}): ExpectationInput => ({ rule: "rowCount", ...range, ...o });
+/** The newest event no older than this ("1h", "2d") when checked. */
+export const fresh = (maxAge: string, o: Sev = {}): ExpectationInput => ({ rule: "fresh", maxAge, ...o });
+/** The batch's mean of this column within [min, max]. */
+export const meanBetween = (column: string, range: Range, o: Sev = {}): ExpectationInput => ({ rule: "meanBetween", column, ...range, ...o });
+/** The batch's sample standard deviation of this column within [min, max]. */
+export const stddevBetween = (column: string, range: Range, o: Sev = {}): ExpectationInput => ({ rule: "stddevBetween", column, ...range, ...o });
+/**
+ * Population stability index of this column against the reference profile (the first
+ * batch that passed, or one saved with `larder validate --save-reference`) at most `max`
+ * (0.1 small shift, 0.25 large). `bins`: quantile bins of the reference (10).
+ */
+export const psi = (column: string, o: { max: number; bins?: number } & Sev): ExpectationInput => ({ rule: "psi", column, ...o });

@@ -10,8 +10,8 @@ import { z } from "zod";
 import { DefinitionError, type DefinitionProblem } from "../errors.ts";
 import { parseDuration } from "../time.ts";
 import { defaultHop } from "../windows/window-math.ts";
-import { DatabaseSourceSpec, EntitySpec, FeatureServiceSpec, FeatureViewSpec, FileSourceSpec, PushSourceSpec, isDefinition, type DefinitionKind } from "./specs.ts";
-import type { Definitions, EntityDef, FeatureDef, FeatureViewDef, FeatureServiceDef, SourceDef } from "./types.ts";
+import { DatabaseSourceSpec, ExpectationSpec, EntitySpec, FeatureServiceSpec, FeatureViewSpec, FileSourceSpec, PushSourceSpec, isDefinition, type DefinitionKind } from "./specs.ts";
+import type { Definitions, EntityDef, ExpectationDef, FeatureDef, FeatureViewDef, FeatureServiceDef, SourceDef } from "./types.ts";
 import { formatOf } from "../offline/source-sql.ts";
 import { zodToColumn } from "./zod-columns.ts";
 import { registerLarderModules } from "./module-plugin.ts";
@@ -81,7 +81,7 @@ export function normalizeDefinitions(loaded: LoadedDefinition[]): Definitions {
       case "featureView": {
         const r = FeatureViewSpec.safeParse(d.spec);
         if (!r.success) { fail(z.prettifyError(r.error)); break; }
-        out.views.push(normalizeView(r.data));
+        out.views.push(normalizeView(r.data, fail));
         break;
       }
       case "featureService": {
@@ -114,15 +114,41 @@ function normalizeSource(s: z.output<typeof FileSourceSpec> | z.output<typeof Da
   const ts = schema.find((c) => c.name === s.timestampField);
   if (!ts) fail(`✖ timestampField "${s.timestampField}" is not in the schema\n  → at timestampField`);
   else if (ts.type !== "timestamp" && ts.type !== "string") fail(`✖ timestampField "${s.timestampField}" must be z.date() or an ISO-8601 z.string()\n  → at timestampField`);
+  const expectations = normalizeExpectations(s.expectations, fail);
   if ("connection" in s) {
-    return { name: s.name, kind: "database", connection: s.connection, table: s.table ?? null, query: s.query ?? null, timestampField: s.timestampField, schema, ...meta(s) };
+    return { name: s.name, kind: "database", connection: s.connection, table: s.table ?? null, query: s.query ?? null, timestampField: s.timestampField, schema, expectations, ...meta(s) };
   }
   const format = s.format ?? formatOf(s.path);
   if (!format) return void fail(`✖ cannot tell the format of "${s.path}": add format: "csv" | "parquet" | "json"\n  → at format`);
-  return { name: s.name, kind: "file", path: s.path, format, timestampField: s.timestampField, schema, ...meta(s) };
+  return { name: s.name, kind: "file", path: s.path, format, timestampField: s.timestampField, schema, expectations, ...meta(s) };
 }
 
-function normalizeView(s: z.output<typeof FeatureViewSpec>): FeatureViewDef {
+/** Defaults filled in (severity "error", no bound as null, 10 PSI bins); a range needs a bound. */
+function normalizeExpectations(list: z.output<typeof ExpectationSpec>[] | undefined, fail: (m: string) => void): ExpectationDef[] {
+  return (list ?? []).flatMap((e, i): ExpectationDef[] => {
+    const severity = e.severity ?? "error";
+    switch (e.rule) {
+      case "between": case "rowCount": case "meanBetween": case "stddevBetween":
+        if (e.min === undefined && e.max === undefined) {
+          fail(`✖ ${e.rule} needs a min, a max or both\n  → at expectations[${i}]`);
+          return [];
+        }
+        if (e.min !== undefined && e.max !== undefined && e.min > e.max) {
+          fail(`✖ ${e.rule}: min ${e.min} is above max ${e.max}\n  → at expectations[${i}]`);
+          return [];
+        }
+        return [{ ...e, min: e.min ?? null, max: e.max ?? null, severity }];
+      case "fresh":
+        return [{ rule: "fresh", maxAge: parseDuration(e.maxAge), severity }];
+      case "psi":
+        return [{ ...e, bins: e.bins ?? 10, severity }];
+      default:
+        return [{ ...e, severity }];
+    }
+  });
+}
+
+function normalizeView(s: z.output<typeof FeatureViewSpec>, fail: (m: string) => void): FeatureViewDef {
   const features: FeatureDef[] = Object.entries(s.features).map(([name, f]) => {
     if (f.sql !== undefined) return { name, kind: "expression", sql: f.sql, type: "", description: f.description ?? "" };
     const window = f.window === "lifetime" ? null : parseDuration(f.window!);
@@ -134,7 +160,7 @@ function normalizeView(s: z.output<typeof FeatureViewSpec>): FeatureViewDef {
   });
   return {
     name: s.name, entity: s.entity.name, source: s.source.name, ttl: s.ttl ? parseDuration(s.ttl) : null, features,
-    online: s.online ?? true, offline: s.offline ?? true, schedule: s.schedule ?? null, ...meta(s),
+    online: s.online ?? true, offline: s.offline ?? true, schedule: s.schedule ?? null, expectations: normalizeExpectations(s.expectations, fail), ...meta(s),
   };
 }
 

@@ -20,6 +20,26 @@ const Meta = {
   owner: z.string().optional(),
 };
 
+const Severity = { severity: z.enum(["error", "warn"]).optional() };
+const Column = z.string().min(1);
+const Bounds = { min: z.number().optional(), max: z.number().optional() };
+
+/** What `notNull(...)`, `between(...)`, … return; plain objects of these shapes work too. */
+export const ExpectationSpec = z.discriminatedUnion("rule", [
+  z.strictObject({ rule: z.literal("notNull"), column: Column, ...Severity }),
+  z.strictObject({ rule: z.literal("between"), column: Column, ...Bounds, ...Severity }),
+  z.strictObject({ rule: z.literal("allowedValues"), column: Column, values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1), ...Severity }),
+  z.strictObject({ rule: z.literal("uniqueKeyPerTimestamp"), ...Severity }),
+  z.strictObject({ rule: z.literal("maxNullFraction"), column: Column, fraction: z.number().min(0).max(1), ...Severity }),
+  z.strictObject({ rule: z.literal("rowCount"), ...Bounds, ...Severity }),
+  z.strictObject({ rule: z.literal("fresh"), maxAge: z.string().regex(DURATION_PATTERN, 'must be a duration such as "1h" or "2d"'), ...Severity }),
+  z.strictObject({ rule: z.literal("meanBetween"), column: Column, ...Bounds, ...Severity }),
+  z.strictObject({ rule: z.literal("stddevBetween"), column: Column, ...Bounds, ...Severity }),
+  z.strictObject({ rule: z.literal("psi"), column: Column, max: z.number().positive(), bins: z.int().min(2).max(100).optional(), ...Severity }),
+]);
+export type ExpectationInput = z.input<typeof ExpectationSpec>;
+const Expectations = { expectations: z.array(ExpectationSpec).optional() };
+
 export const EntitySpec = z.strictObject({
   name: NameSpec,
   joinKeys: z
@@ -37,6 +57,7 @@ export const FileSourceSpec = z.strictObject({
   format: z.enum(["csv", "parquet", "json"]).optional(),
   timestampField: z.string().min(1),
   schema: z.custom<z.ZodObject>(isZodObject, "must be a zod object schema: z.object({ column: z.number(), ... })"),
+  ...Expectations,
   ...Meta,
 });
 
@@ -48,6 +69,7 @@ export const DatabaseSourceSpec = z
     query: z.string().min(1).optional(),
     timestampField: z.string().min(1),
     schema: z.custom<z.ZodObject>(isZodObject, "must be a zod object schema: z.object({ column: z.number(), ... })"),
+    ...Expectations,
     ...Meta,
   })
   .refine((s) => (s.table === undefined) !== (s.query === undefined), { message: 'give either "table" or "query"', path: ["table"] });
@@ -91,6 +113,7 @@ export const FeatureViewSpec = z.strictObject({
   online: z.boolean().optional(),
   offline: z.boolean().optional(),
   schedule: z.string().optional(),
+  ...Expectations,
   ...Meta,
 });
 

@@ -7,6 +7,23 @@ import type { Aggregation } from "../windows/tile-stats.ts";
 export type KeyType = "int64" | "string";
 export type ColumnType = "int64" | "float64" | "string" | "bool" | "timestamp";
 
+/**
+ * A check on the data a batch brings (see validation/). Row rules name failing rows;
+ * batch rules judge the batch as a whole. `error` blocks the write, `warn` records.
+ */
+export type ExpectationDef =
+  | { rule: "notNull"; column: string; severity: Severity }
+  | { rule: "between"; column: string; min: number | null; max: number | null; severity: Severity }
+  | { rule: "allowedValues"; column: string; values: (string | number | boolean)[]; severity: Severity }
+  | { rule: "uniqueKeyPerTimestamp"; severity: Severity }
+  | { rule: "maxNullFraction"; column: string; fraction: number; severity: Severity }
+  | { rule: "rowCount"; min: number | null; max: number | null; severity: Severity }
+  | { rule: "fresh"; maxAge: number; severity: Severity }
+  | { rule: "meanBetween"; column: string; min: number | null; max: number | null; severity: Severity }
+  | { rule: "stddevBetween"; column: string; min: number | null; max: number | null; severity: Severity }
+  | { rule: "psi"; column: string; max: number; bins: number; severity: Severity };
+export type Severity = "error" | "warn";
+
 export type EntityDef = {
   name: string;
   joinKeys: { name: string; type: KeyType }[];
@@ -24,6 +41,7 @@ export type FileSourceDef = {
   format: SourceFormat;
   timestampField: string;
   schema: { name: string; type: ColumnType; nullable: boolean }[];
+  expectations: ExpectationDef[];
   description: string;
   tags: Record<string, string>;
   owner: string;
@@ -41,6 +59,7 @@ export type DatabaseSourceDef = {
   query: string | null;
   timestampField: string;
   schema: { name: string; type: ColumnType; nullable: boolean }[];
+  expectations: ExpectationDef[];
   description: string;
   tags: Record<string, string>;
   owner: string;
@@ -98,6 +117,7 @@ export type FeatureViewDef = {
   online: boolean;
   offline: boolean;
   schedule: string | null;
+  expectations: ExpectationDef[];
   description: string;
   tags: Record<string, string>;
   owner: string;

@@ -17,9 +17,12 @@ import { pushedSegments } from "./pushed-segments.ts";
 import type { OfflineContext } from "./offline-context.ts";
 import { OfflineError } from "../errors.ts";
 import { hashOf } from "../registry/canonical.ts";
+import { ExpectationFailedError } from "../errors.ts";
+import { failureMessage, validateBatch, type CheckResult } from "../validation/validate-batch.ts";
+import { viewBatchChecks } from "../validation/view-checks.ts";
 
 /** Bumped when the table's columns or their meaning change, so old builds are redone. */
-const OFFLINE_TABLE_FORMAT = 6;
+const OFFLINE_TABLE_FORMAT = 7;
 
 export type OfflineTable = {
   format: number;
@@ -29,6 +32,8 @@ export type OfflineTable = {
   key: string;
   /** A local path holding it, for DuckDB (not saved in the manifest). */
   path: string;
+  /** The expectations its input passed (warnings included) when it was built. */
+  validation: { passed: boolean; rows: number; checks: Pick<CheckResult, "rule" | "target" | "column" | "severity" | "passed" | "message">[] };
   fingerprint: SourceFingerprint;
   rows: number;
   minTs: number | null;
@@ -101,6 +106,12 @@ export async function ensureOfflineTable(duck: Duck, v: ResolvedView, ctx: Offli
   // rowid of a table filled from the source in one statement is the source's row order
   // (DuckDB preserves insertion order), which makes ties between equal timestamps stable.
   await duck.run(`CREATE OR REPLACE TEMP TABLE __source AS ${viewInputSql(v.source, await readable(files), await readable(segments))}`);
+  // Expectations gate the build: a failing batch writes no table (and so nothing online).
+  const validation = await validateBatch(duck, viewBatchChecks(v, ctx));
+  if (!validation.passed) {
+    await duck.run("DROP TABLE __source");
+    throw new ExpectationFailedError(failureMessage(`feature view "${v.def.name}" (source "${v.source.name}")`, validation), validation);
+  }
   const select = `${eventColumnsSql(v, "rowid")}, __online`;
   let notNull = [...keys, ts].map((c) => `${c} IS NOT NULL`).join(" AND ");
   // An event pushed twice (a redelivery) counts once: its first row stands.
@@ -116,6 +127,7 @@ export async function ensureOfflineTable(duck: Duck, v: ResolvedView, ctx: Offli
   const stored = await ctx.files.put(key, staged);
   const table: Omit<OfflineTable, "path"> = {
     format: OFFLINE_TABLE_FORMAT, view: v.def.name, version: v.version, key, fingerprint, rows: stats!.n, minTs: stats!.lo, maxTs: stats!.hi, builtAt: new Date().toISOString(),
+    validation: { passed: true, rows: validation.rows, checks: validation.checks.map(({ rule, target, column, severity, passed, message }) => ({ rule, target, column, severity, passed, message })) },
   };
   await ctx.files.writeText(manifestKey, JSON.stringify(table, null, 2));
   // Older builds of this version are superseded.

@@ -12,7 +12,7 @@
  */
 import { RedisClient } from "bun";
 import type { Larder } from "../larder.ts";
-import { LarderError } from "../errors.ts";
+import { LarderError, ExpectationFailedError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { PushMode } from "./push.ts";
 import { validateRows } from "./push-rows.ts";
@@ -133,7 +133,24 @@ export class RedisStreamConsumer {
         dead.push({ id, raw: raw ?? "", reason: (err as Error).message });
       }
     }
-    if (good.length) await this.larder.push({ source, rows: good.map((g) => g.row), to: this.#opts.to });
+    let pushed = good.length;
+    if (good.length) {
+      try {
+        await this.larder.push({ source, rows: good.map((g) => g.row), to: this.#opts.to });
+      } catch (err) {
+        if (!(err instanceof ExpectationFailedError)) throw err;
+        // Entry by entry: those failing an expectation become dead letters, the rest are pushed.
+        for (const g of good) {
+          try {
+            await this.larder.push({ source, rows: [g.row], to: this.#opts.to });
+          } catch (e) {
+            if (!(e instanceof ExpectationFailedError)) throw e;
+            dead.push({ id: g.id, raw: JSON.stringify(g.row), reason: e.message });
+            pushed--;
+          }
+        }
+      }
+    }
     for (const d of dead) {
       await this.#client.send("XADD", [`${key}:dead`, "*", "id", d.id, "reason", d.reason, "row", d.raw]);
       this.log({ level: "warn", event: "stream.dead_letter", stream: key, id: d.id, reason: d.reason });
@@ -141,7 +158,7 @@ export class RedisStreamConsumer {
     const ids = entries.map(([id]) => id);
     await this.#opts.beforeAck?.(ids);
     await this.#client.send("XACK", [key, this.#opts.group, ...ids]);
-    this.entries += good.length;
+    this.entries += pushed;
   }
 }
 

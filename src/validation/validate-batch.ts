@@ -1,0 +1,171 @@
+/**
+ * Runs the expectations of a batch's source and views over its rows in DuckDB, before
+ * anything is written: row rules (and the schema's types and nullability) name failing
+ * rows, batch rules judge the batch. Failing an `error` rule fails the batch; its failing
+ * rows go to a quarantine Parquet file with the reason per row.
+ */
+import type { DuckDBValue } from "@duckdb/node-api";
+import type { ExpectationDef, Severity } from "../definitions/types.ts";
+import { type Duck, literal } from "../offline/duckdb.ts";
+import type { FileStore } from "../storage/file-store.ts";
+import { batchAggregate, describeRule, isRowRule, rowPredicate, type BatchRule } from "./rule-sql.ts";
+import { binCounts, profileColumn, psiOf, type ReferenceProfiles } from "./reference-profile.ts";
+
+/** The expectations of one definition, and how its column names read in the checked rows. */
+export type CheckTarget = {
+  kind: "source" | "view";
+  name: string;
+  expectations: ExpectationDef[];
+  column: (name: string) => string;
+  /** How a column reads in messages: `column "amount"`, `feature "ratio"`. */
+  columnLabel: (name: string) => string;
+  /** Schema checks (sources): row predicates that are true for a row breaking the declared types. */
+  schema?: { predicate: string; reason: string };
+};
+
+export type CheckResult = {
+  target: string;
+  rule: string;
+  column: string | null;
+  severity: Severity;
+  passed: boolean;
+  /** Row rules: rows failing. */
+  failingRows: number | null;
+  /** Batch rules: the number judged (fraction, count, mean, …; fresh: age in ms; psi). */
+  observed: number | null;
+  /** Some failing values (row rules), at most 5 distinct. */
+  sample: unknown[];
+  message: string;
+};
+
+export type ValidationReport = { passed: boolean; rows: number; checks: CheckResult[]; quarantine: string | null };
+
+export type ValidateOptions = {
+  /** A relation holding the rows (a table name or a subquery), with `params` bound. */
+  relation: string;
+  params?: DuckDBValue[];
+  /** SQL of the event time (TIMESTAMP) and of the entity key columns (for uniqueness). */
+  ts: string;
+  keys: string[];
+  targets: CheckTarget[];
+  /** False for pushes: a handful of rows has no distribution, count or freshness to judge. */
+  batchRules: boolean;
+  now: number;
+  references: ReferenceProfiles | null;
+  /**
+   * When this batch's profiles become the PSI references: "first-pass" (a gated write: when
+   * it passes and there is none yet), "always" (larder validate --save-reference), "never".
+   */
+  saveReferences: "first-pass" | "always" | "never";
+  /** Where failing rows go when the batch fails: the file store and key of the Parquet file. */
+  quarantine: { files: FileStore; key: string } | null;
+};
+
+const targetLabel = (t: CheckTarget) => `${t.kind} "${t.name}"`;
+const referenceName = (t: CheckTarget) => `${t.kind}-${t.name}`;
+
+export async function validateBatch(duck: Duck, o: ValidateOptions): Promise<ValidationReport> {
+  const unique = o.targets.some((t) => t.expectations.some((e) => e.rule === "uniqueKeyPerTimestamp"));
+  // Window columns are computed once, in a temp table the checks read.
+  await duck.run(
+    `CREATE OR REPLACE TEMP TABLE __checked AS SELECT *${unique ? `, count(*) OVER (PARTITION BY ${[...o.keys, o.ts].join(", ")}) AS __dup` : ""} FROM (${o.relation})`,
+    o.params,
+  );
+  const [{ n: rows } = { n: 0 }] = await duck.all<{ n: number }>("SELECT count(*) AS n FROM __checked");
+
+  type RowCheck = { target: CheckTarget; rule: string; column: string | null; severity: Severity; predicate: string; sampleOf: string | null };
+  const rowChecks: RowCheck[] = [];
+  const checks: CheckResult[] = [];
+  for (const t of o.targets) {
+    if (t.schema) rowChecks.push({ target: t, rule: "schema types", column: null, severity: "error", predicate: t.schema.predicate, sampleOf: t.schema.reason });
+    for (const e of t.expectations) {
+      if (!isRowRule(e)) continue;
+      const column = "column" in e ? e.column : null;
+      rowChecks.push({ target: t, rule: describeRule(e), column, severity: e.severity, predicate: rowPredicate(e, t.column), sampleOf: column === null ? null : `CAST(${t.column(column)} AS VARCHAR)` });
+    }
+  }
+  if (rowChecks.length) {
+    const cols = rowChecks.map((c, i) => `count(*) FILTER (WHERE ${c.predicate}) AS n${i}${c.sampleOf ? `, list(DISTINCT ${c.sampleOf}) FILTER (WHERE ${c.predicate})[1:5] AS s${i}` : ""}`);
+    const [r] = await duck.all(`SELECT ${cols.join(", ")} FROM __checked`);
+    rowChecks.forEach((c, i) => {
+      const failing = Number(r![`n${i}`] ?? 0);
+      const sample = ((r![`s${i}`] as unknown[] | null) ?? []).slice(0, 5);
+      const where = c.column === null ? "" : ` ${c.target.columnLabel(c.column)}`;
+      checks.push({
+        target: targetLabel(c.target), rule: c.rule, column: c.column, severity: c.severity, passed: failing === 0, failingRows: failing, observed: null, sample,
+        message: failing === 0
+          ? `${targetLabel(c.target)}${where}: ${c.rule} passed`
+          : `${targetLabel(c.target)}${where}: ${c.rule} failed for ${failing} of ${rows} rows${sample.length ? ` (${c.column === null ? "" : "values: "}${sample.map((v) => JSON.stringify(v)).join(", ")}${failing > sample.length ? ", …" : ""})` : ""}`,
+      });
+    });
+  }
+
+  if (o.batchRules) {
+    for (const t of o.targets) {
+      for (const e of t.expectations) {
+        if (isRowRule(e)) continue;
+        checks.push(await judgeBatchRule(duck, o, t, e, rows));
+      }
+    }
+  }
+
+  const passed = checks.every((c) => c.passed || c.severity === "warn");
+  let quarantine: string | null = null;
+  const failingRowRules = rowChecks.filter((c, i) => c.severity === "error" && !checks[i]!.passed);
+  if (!passed && o.quarantine && failingRowRules.length) {
+    const reasons = rowChecks.map((c) => `CASE WHEN ${c.predicate} THEN ${literal(`${targetLabel(c.target)}: ${c.rule}`)} END`);
+    const staged = o.quarantine.files.staging(o.quarantine.key);
+    await duck.run(
+      `COPY (SELECT COLUMNS(c -> NOT starts_with(c, '__') OR starts_with(c, '__f_')), concat_ws('; ', ${reasons.join(", ")}) AS __reason FROM __checked WHERE ${failingRowRules.map((c) => c.predicate).join(" OR ")}) TO ${literal(staged)} (FORMAT parquet)`,
+    );
+    quarantine = (await o.quarantine.files.put(o.quarantine.key, staged)).path;
+  }
+  const save = o.saveReferences === "always" || (o.saveReferences === "first-pass" && passed);
+  if (save && o.references) {
+    for (const t of o.targets) {
+      for (const e of t.expectations) {
+        if (e.rule !== "psi" || (o.saveReferences === "first-pass" && (await o.references.load(referenceName(t), e.column)))) continue;
+        await o.references.save(referenceName(t), await profileColumn(duck, "__checked", t.column(e.column), e.column, e.bins));
+      }
+    }
+  }
+  await duck.run("DROP TABLE __checked");
+  return { passed, rows, checks, quarantine };
+}
+
+async function judgeBatchRule(duck: Duck, o: ValidateOptions, t: CheckTarget, e: BatchRule, rows: number): Promise<CheckResult> {
+  const column = "column" in e ? e.column : null;
+  const base = { target: targetLabel(t), rule: describeRule(e), column, severity: e.severity, failingRows: null, sample: [] as unknown[] };
+  const where = column === null ? "" : ` ${t.columnLabel(column)}`;
+  const done = (passed: boolean, observed: number | null, detail: string): CheckResult =>
+    ({ ...base, passed, observed, message: `${targetLabel(t)}${where}: ${base.rule} ${passed ? "passed" : "failed"}: ${detail}` });
+  if (e.rule === "psi") {
+    const ref = o.references ? await o.references.load(referenceName(t), e.column) : null;
+    if (!ref) return done(true, null, "no reference profile yet: this batch becomes it if it passes");
+    const psi = psiOf(ref.shares, await binCounts(duck, "__checked", t.column(e.column), ref.edges));
+    return done(psi <= e.max, psi, `PSI ${psi.toFixed(4)} against the reference of ${ref.savedAt} (max ${e.max})`);
+  }
+  const [r] = await duck.all<{ v: number | null }>(`SELECT ${batchAggregate(e, t.column, o.ts)} AS v FROM __checked`);
+  const v = r?.v === null || r?.v === undefined ? null : Number(r.v);
+  const within = (x: { min: number | null; max: number | null }) => v !== null && (x.min === null || v >= x.min) && (x.max === null || v <= x.max);
+  switch (e.rule) {
+    case "maxNullFraction": return done((v ?? 0) <= e.fraction, v, `${((v ?? 0) * 100).toFixed(2)}% null (max ${e.fraction * 100}%)`);
+    case "rowCount": return done(within(e), v, `${rows} rows`);
+    case "meanBetween": return done(within(e), v, v === null ? "no values" : `mean ${v}`);
+    case "stddevBetween": return done(within(e), v, v === null ? "fewer than two values" : `stddev ${v}`);
+    case "fresh": {
+      const age = v === null ? null : o.now - v;
+      return done(age !== null && age <= e.maxAge, age, age === null ? "no events" : `newest event ${new Date(v!).toISOString()}, ${(age / 3_600_000).toFixed(1)}h old (max ${e.maxAge / 3_600_000}h)`);
+    }
+  }
+}
+
+/** The failing `error` checks as one message, for the error a blocked write raises. */
+export function failureMessage(what: string, report: ValidationReport): string {
+  const failed = report.checks.filter((c) => !c.passed && c.severity === "error");
+  return [
+    `${what}: ${failed.length} expectation${failed.length === 1 ? "" : "s"} failed; nothing was written`,
+    ...failed.map((c) => `  ✖ ${c.message}`),
+    ...(report.quarantine ? [`  failing rows, with the reason per row: ${report.quarantine}`] : []),
+  ].join("\n");
+}
