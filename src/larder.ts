@@ -10,21 +10,24 @@ import { loadDefinitions } from "./definitions/load-definitions.ts";
 import type { Definitions } from "./definitions/types.ts";
 import { materialize, type MaterializeOptions } from "./materialize/materialize.ts";
 import { Duck } from "./offline/duckdb.ts";
-import { getHistoricalFeatures, type HistoricalRequest } from "./offline/historical.ts";
+import type { HistoricalRequest } from "./offline/historical.ts";
+import { rebuildFromManifest, trainingSet, type TrainingResult } from "./offline/training-run.ts";
 import { openOnlineStore } from "./online/open-online-store.ts";
 import type { OnlineStore } from "./online/online-store.ts";
 import { applyPlan, planChanges, type Plan } from "./registry/plan.ts";
 import { Registry } from "./registry/registry.ts";
 import { publishSharedRegistry, pullSharedRegistry } from "./registry/shared-registry.ts";
-import { startPushBatch, validatePush, type PushRequest, type PushResult, type WithDuck } from "./push/push.ts";
+import { startPushBatch, validatePush, type PushRequest, type PushResult, type ValidatedPush, type WithDuck } from "./push/push.ts";
 import { PushQueue } from "./push/push-queue.ts";
 import type { OfflineContext } from "./offline/offline-context.ts";
 import { openFileStore } from "./storage/file-store.ts";
 import { s3SettingsFromEnv } from "./storage/s3-location.ts";
 import { Storage } from "./storage/storage.ts";
-import { ExpectationFailedError } from "./errors.ts";
+import { ExpectationFailedError, LarderError } from "./errors.ts";
+import { RunLog, type RunDraft } from "./registry/runs.ts";
+import { PushRunRecorder } from "./push/push-runs.ts";
 import { jsonRowsSql } from "./offline/source-sql.ts";
-import { failureMessage, validateBatch } from "./validation/validate-batch.ts";
+import { failureMessage, validateBatch, type ValidationReport } from "./validation/validate-batch.ts";
 import { pushChecks } from "./validation/view-checks.ts";
 import { validateView, type ViewValidation } from "./validation/validate-view.ts";
 
@@ -107,12 +110,36 @@ export class Larder {
     return plan;
   }
 
+  /** What starts this instance's runs, for the run history: `cli materialize`, `serve`, `api`. */
+  via = "api";
+  #runs?: RunLog;
+  #pushRuns?: PushRunRecorder;
+
+  get runs(): RunLog {
+    return (this.#runs ??= new RunLog(this.ctx.files));
+  }
+
   async materialize(opts: MaterializeOptions = {}) {
-    return materialize(await this.duck(), this.registry(), this.store(), this.ctx, opts);
+    return materialize(await this.duck(), this.registry(), this.store(), this.ctx, { ...opts, record: this.#recordRun });
   }
 
   /** A push: validated now, then applied in arrival order, coalesced with pushes waiting beside it. */
   async push(req: PushRequest): Promise<PushResult> {
+    this.#pushRuns ??= new PushRunRecorder(this.runs, () => this.via);
+    try {
+      const { result, validated } = await this.#push(req);
+      this.#pushRuns.applied(result, validated.rows.map((r) => r[validated.source.timestampField] as number));
+      return result;
+    } catch (err) {
+      if (err instanceof LarderError && err.status < 500) {
+        const quarantine = err instanceof ExpectationFailedError ? (err.report as ValidationReport).quarantine : null;
+        this.#pushRuns.rejected(req.source, err.message, quarantine);
+      }
+      throw err;
+    }
+  }
+
+  async #push(req: PushRequest): Promise<{ result: PushResult; validated: ValidatedPush }> {
     const registry = this.registry();
     const validated = validatePush(registry, req, this.config.maxPushRows);
     // Expectations on the rows, before they are queued beside other pushes: a bad push fails alone.
@@ -122,7 +149,7 @@ export class Larder {
       if (!report.passed) throw new ExpectationFailedError(failureMessage(`push to "${req.source}"`, report), report);
     }
     this.#pushQueue ??= new PushQueue((batch) => startPushBatch(this.#withDuck, this.registry(), this.store(), this.ctx.files, batch), this.config.maxPushRows);
-    return this.#pushQueue.submit(validated);
+    return { result: await this.#pushQueue.submit(validated), validated };
   }
 
   /** The DuckDB connection for one caller at a time, in call order (see WithDuck). */
@@ -144,11 +171,20 @@ export class Larder {
     });
   }
 
-  async historical(req: HistoricalRequest) {
-    return getHistoricalFeatures(await this.duck(), this.registry(), this.ctx, req);
+  /** A training set, recorded as a run, with a manifest beside it when written to `outPath`. */
+  async historical(req: HistoricalRequest): Promise<TrainingResult> {
+    return trainingSet(await this.duck(), this.registry(), this.ctx, req, this.#recordRun);
   }
 
+  /** Rebuilds a training set from its manifest (see offline/training-run.ts). */
+  async rebuildTrainingSet(manifest: string, out?: string) {
+    return rebuildFromManifest(await this.duck(), this.registry(), this.ctx, manifest, out, this.#recordRun);
+  }
+
+  readonly #recordRun = async (run: RunDraft) => void (await this.runs.record(run, this.via));
+
   async close(): Promise<void> {
+    await this.#pushRuns?.flush().catch(() => {});
     await this.#store?.close();
     if (this.#duck) (await this.#duck).close();
     this.#store = undefined;

@@ -12,6 +12,8 @@ import { demoCommand } from "./commands/demo-command.ts";
 import { historicalCommand } from "./commands/historical-command.ts";
 import { initCommand } from "./commands/init-command.ts";
 import { validateCommand } from "./commands/validate-command.ts";
+import { runsCommand } from "./commands/runs-command.ts";
+import { lineageCommand } from "./commands/lineage-command.ts";
 import { materializeCommand } from "./commands/materialize-command.ts";
 import { planCommand } from "./commands/plan-command.ts";
 import { pushCommand } from "./commands/push-command.ts";
@@ -19,7 +21,7 @@ import { serveCommand } from "./commands/serve-command.ts";
 import { versionCommand } from "./commands/version-command.ts";
 import { err, out } from "./print.ts";
 
-const COMMANDS: Command[] = [initCommand, planCommand, applyCommand, validateCommand, materializeCommand, pushCommand, historicalCommand, serveCommand, demoCommand, versionCommand];
+const COMMANDS: Command[] = [initCommand, planCommand, applyCommand, validateCommand, materializeCommand, pushCommand, historicalCommand, runsCommand, lineageCommand, serveCommand, demoCommand, versionCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -60,6 +62,7 @@ export async function runCli(argv: string[]): Promise<number> {
       port: values.port as string | undefined,
     });
     larder = new Larder(config);
+    larder.via = `cli ${command.name}`;
     await larder.syncRegistry();
     await command.run(larder, values as Record<string, string | boolean | undefined>, positionals);
     return 0;

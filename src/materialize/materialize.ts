@@ -10,7 +10,9 @@
  *   served data is of another version, gets a full run instead.
  */
 import { type Duck, literal } from "../offline/duckdb.ts";
-import { ensureOfflineTable } from "../offline/offline-table.ts";
+import { ensureOfflineTable, type OfflineTable } from "../offline/offline-table.ts";
+import { materializeRun } from "./materialize-run.ts";
+import type { RunDraft } from "../registry/runs.ts";
 import type { OfflineContext } from "../offline/offline-context.ts";
 import { recordExpiry } from "../online/record-expiry.ts";
 import { encodeEntityKey } from "../online/entity-key.ts";
@@ -33,6 +35,8 @@ export type MaterializeOptions = {
   onProgress?: (p: { view: string; entities: number; total: number }) => void;
   /** Entities per write transaction of a full run. */
   chunkSize?: number;
+  /** Records each view's run (succeeded or failed) in the run history. */
+  record?: (run: RunDraft) => Promise<void>;
 };
 
 export type ViewMaterialization = {
@@ -58,6 +62,8 @@ export async function materialize(
   const results: ViewMaterialization[] = [];
   for (const v of views) {
     const began = performance.now();
+    const startedAt = new Date().toISOString();
+    const runId = newRunId();
     const pointer = pointers.get(v.def.name);
     const incremental = opts.incremental === true && pointer !== undefined && pointer.version === v.version;
     const from = incremental ? pointer!.watermark : (opts.start ?? -8.64e15);
@@ -65,47 +71,60 @@ export async function materialize(
       results.push({ view: v.def.name, version: v.version, mode: "incremental", table: pointer!.table, events: 0, entities: 0, watermark: from, seconds: 0 });
       continue;
     }
-    const table = await ensureOfflineTable(duck, v, ctx);
-    const runId = newRunId();
-    const target = incremental ? pointer!.table : tableName(v.def.name, v.version, runId);
-    await duck.run(`CREATE OR REPLACE TEMP TABLE __records AS SELECT row_number() OVER () AS __i, * FROM (${recordSql(v, table.path, from, end, incremental)})`);
-    const [counts] = await duck.all<{ n: number }>(`SELECT count(*) AS n FROM __records`);
-    const [events] = await duck.all<{ n: number }>(`SELECT count(*) AS n FROM read_parquet(${literal(table.path)}) WHERE __ts >= ${from} AND __ts < ${end}`);
-    const total = counts!.n;
-    const nextPointer: ServingPointer = { view: v.def.name, version: v.version, table: target, watermark: end, updatedAt: new Date().toISOString(), runId };
-
-    if (!incremental) {
-      // Orphans of crashed runs of this view are never served; clear them first.
-      for (const t of await store.tables()) {
-        if (t.startsWith(`${v.def.name}@`) && t !== pointer?.table) await store.dropTable(t);
-      }
+    let table: OfflineTable | undefined;
+    try {
+      table = await ensureOfflineTable(duck, v, ctx);
+      const result = await materializeView(duck, v, store, table, { runId, pointer, incremental, from, end, began, opts });
+      results.push(result);
+      await opts.record?.(await materializeRun({ runId, startedAt, began, v, table, from, end, result, error: null }));
+    } catch (err) {
+      await opts.record?.(await materializeRun({ runId, startedAt, began, v, table, from, end, result: null, error: err }));
+      throw err;
     }
-    const expireAt = recordExpiry(v.def);
-    let written = 0;
-    const merged: [string, OnlineRecord][] = [];
-    const chunk = opts.chunkSize ?? DEFAULT_CHUNK;
-    for (let lo = 1; lo <= total; lo += chunk) {
-      const rows = await duck.all(`SELECT * FROM __records WHERE __i BETWEEN ${lo} AND ${lo + chunk - 1} ORDER BY __i`);
-      const records = rows.map((r) => toRecord(v, r));
-      if (incremental) {
-        const old = await store.read(target, records.map(([k]) => k));
-        records.forEach(([k, rec], i) => merged.push([k, old[i] ? mergeRecords(v, old[i]!, rec, end) : rec]));
-      } else {
-        await store.commit({ table: target, records, expireAt });
-      }
-      written += records.length;
-      opts.onProgress?.({ view: v.def.name, entities: written, total });
-    }
-    // The switch: one transaction (with the merged records, for incremental runs).
-    await store.commit({ table: target, records: merged, pointers: [nextPointer], expireAt });
-    if (!incremental && pointer && pointer.table !== target) await store.dropTable(pointer.table);
-    await duck.run("DROP TABLE __records");
-    results.push({
-      view: v.def.name, version: v.version, mode: incremental ? "incremental" : "full", table: target,
-      events: events!.n, entities: total, watermark: end, seconds: (performance.now() - began) / 1000,
-    });
   }
   return results;
+}
+
+type ViewRun = { runId: string; pointer: ServingPointer | undefined; incremental: boolean; from: number; end: number; began: number; opts: MaterializeOptions };
+
+async function materializeView(duck: Duck, v: ResolvedView, store: OnlineStore, table: OfflineTable, { runId, pointer, incremental, from, end, began, opts }: ViewRun): Promise<ViewMaterialization> {
+  const target = incremental ? pointer!.table : tableName(v.def.name, v.version, runId);
+  await duck.run(`CREATE OR REPLACE TEMP TABLE __records AS SELECT row_number() OVER () AS __i, * FROM (${recordSql(v, table.path, from, end, incremental)})`);
+  const [counts] = await duck.all<{ n: number }>(`SELECT count(*) AS n FROM __records`);
+  const [events] = await duck.all<{ n: number }>(`SELECT count(*) AS n FROM read_parquet(${literal(table.path)}) WHERE __ts >= ${from} AND __ts < ${end}`);
+  const total = counts!.n;
+  const nextPointer: ServingPointer = { view: v.def.name, version: v.version, table: target, watermark: end, updatedAt: new Date().toISOString(), runId };
+
+  if (!incremental) {
+    // Orphans of crashed runs of this view are never served; clear them first.
+    for (const t of await store.tables()) {
+      if (t.startsWith(`${v.def.name}@`) && t !== pointer?.table) await store.dropTable(t);
+    }
+  }
+  const expireAt = recordExpiry(v.def);
+  let written = 0;
+  const merged: [string, OnlineRecord][] = [];
+  const chunk = opts.chunkSize ?? DEFAULT_CHUNK;
+  for (let lo = 1; lo <= total; lo += chunk) {
+    const rows = await duck.all(`SELECT * FROM __records WHERE __i BETWEEN ${lo} AND ${lo + chunk - 1} ORDER BY __i`);
+    const records = rows.map((r) => toRecord(v, r));
+    if (incremental) {
+      const old = await store.read(target, records.map(([k]) => k));
+      records.forEach(([k, rec], i) => merged.push([k, old[i] ? mergeRecords(v, old[i]!, rec, end) : rec]));
+    } else {
+      await store.commit({ table: target, records, expireAt });
+    }
+    written += records.length;
+    opts.onProgress?.({ view: v.def.name, entities: written, total });
+  }
+  // The switch: one transaction (with the merged records, for incremental runs).
+  await store.commit({ table: target, records: merged, pointers: [nextPointer], expireAt });
+  if (!incremental && pointer && pointer.table !== target) await store.dropTable(pointer.table);
+  await duck.run("DROP TABLE __records");
+  return {
+    view: v.def.name, version: v.version, mode: incremental ? "incremental" : "full", table: target,
+    events: events!.n, entities: total, watermark: end, seconds: (performance.now() - began) / 1000,
+  };
 }
 
 function toRecord(v: ResolvedView, row: Record<string, unknown>): [string, OnlineRecord] {

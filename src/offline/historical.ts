@@ -15,6 +15,7 @@ import { sweepView, type SweepFeature } from "./point-in-time-sweep.ts";
 import { viewLayout } from "../windows/view-layout.ts";
 import { isS3Url, parseS3Url } from "../storage/s3-location.ts";
 import type { OfflineContext } from "./offline-context.ts";
+import { sha256File } from "./content-hash.ts";
 
 export type HistoricalRequest = {
   /** Path (or s3:// address) of a CSV, Parquet or JSON label table. */
@@ -27,7 +28,13 @@ export type HistoricalRequest = {
   outPath?: string;
 };
 
-export type HistoricalResult = { rows: number; columns: string[]; views: { view: string; version: string; table: OfflineTable }[] };
+export type HistoricalResult = {
+  rows: number;
+  columns: string[];
+  views: { view: string; version: string; table: OfflineTable }[];
+  /** SHA-256 of the Parquet file written, when `outPath` was given. */
+  outputSha256?: string;
+};
 
 export const DEFAULT_TIMESTAMP_COLUMN = "event_timestamp";
 
@@ -48,15 +55,20 @@ async function readLabels(ctx: OfflineContext, path: string): Promise<string> {
   return readFileSql(format, await ctx.storage.readable(file));
 }
 
-/** Writes the training set to a local path, or to S3 (written locally, then uploaded). */
-async function writeTrainingSet(duck: Duck, ctx: OfflineContext, out: string): Promise<void> {
-  if (!isS3Url(out)) return duck.run(`COPY __training_set TO ${literal(out)} (FORMAT parquet)`);
+/** Writes the training set to a local path, or to S3 (written locally, then uploaded); its SHA-256. */
+async function writeTrainingSet(duck: Duck, ctx: OfflineContext, out: string): Promise<string> {
+  if (!isS3Url(out)) {
+    await duck.run(`COPY __training_set TO ${literal(out)} (FORMAT parquet)`);
+    return sha256File(out);
+  }
   const { bucket, key } = parseS3Url(out);
   const local = join(ctx.dataDir, "cache", `training-${process.pid}-${Date.now()}.parquet`);
   mkdirSync(dirname(local), { recursive: true });
   try {
     await duck.run(`COPY __training_set TO ${literal(local)} (FORMAT parquet)`);
+    const sha = await sha256File(local);
     await ctx.storage.s3.upload(bucket, key, local);
+    return sha;
   } finally {
     rmSync(local, { force: true });
   }
@@ -102,9 +114,9 @@ export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx:
   // Every __hv table holds one row per label, in label order: join by position, not by key.
   const select = `SELECT ${labelColumns.map(ident).join(", ")}, ${names.map(ident).join(", ")} FROM __labels_in ${joins.join(" ")}`;
   await duck.run(`CREATE OR REPLACE TEMP TABLE __training_set AS ${select}`);
-  if (req.outPath) await writeTrainingSet(duck, ctx, req.outPath);
+  const outputSha256 = req.outPath ? await writeTrainingSet(duck, ctx, req.outPath) : undefined;
   const [count] = await duck.all<{ n: number }>("SELECT count(*) AS n FROM __training_set");
-  return { rows: count!.n, columns: [...labelColumns, ...names], views };
+  return { rows: count!.n, columns: [...labelColumns, ...names], views, outputSha256 };
 }
 
 /**

@@ -7,6 +7,7 @@ import { consoleLogger, type Logger } from "../log.ts";
 import { onlineFeaturesHandler } from "./routes/online-features.ts";
 import { registryRoutes } from "./routes/registry-routes.ts";
 import { pushRoutes } from "./routes/push-routes.ts";
+import { runRoutes } from "./routes/run-routes.ts";
 
 export function createApp(larder: Larder, log: Logger = consoleLogger): Hono {
   const app = new Hono();
@@ -17,6 +18,7 @@ export function createApp(larder: Larder, log: Logger = consoleLogger): Hono {
   const lookup = onlineFeaturesHandler(larder, log);
   app.post("/v1/features/online", (c) => lookup(c.req.raw));
   app.route("/v1/registry", registryRoutes(larder));
+  app.route("/v1/runs", runRoutes(larder));
   app.route("/", pushRoutes(larder, log));
   app.notFound((c) => errorResponse(new NotFoundError(`no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError(errorHandler(log));

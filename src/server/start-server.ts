@@ -12,6 +12,7 @@ import { RedisStreamConsumer } from "../push/redis-stream-consumer.ts";
 const REGISTRY_SYNC_MS = 2_000;
 
 export function startServer(larder: Larder, log: Logger = consoleLogger) {
+  larder.via = "serve";
   const app = createApp(larder, log);
   const server = Bun.serve({
     hostname: larder.config.host,

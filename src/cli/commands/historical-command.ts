@@ -1,5 +1,5 @@
 import type { Command } from "../command.ts";
-import { UsageError } from "../../errors.ts";
+import { LarderError, UsageError } from "../../errors.ts";
 import { resolveFeatures } from "../../online/online-features.ts";
 import { DEFAULT_TIMESTAMP_COLUMN } from "../../offline/historical.ts";
 import { out, table } from "../print.ts";
@@ -8,12 +8,21 @@ import { ident } from "../../offline/duckdb.ts";
 export const historicalCommand: Command = {
   name: "historical",
   summary: "build a point-in-time correct training set for a label table",
-  usage: `larder historical --entities labels.(csv|parquet|json) (--service NAME | --features view:feature,...) [--out train.parquet] [--timestamp-column ${DEFAULT_TIMESTAMP_COLUMN}] [--full-names]`,
+  usage: `larder historical --entities labels.(csv|parquet|json) (--service NAME | --features view:feature,...) [--out train.parquet] [--timestamp-column ${DEFAULT_TIMESTAMP_COLUMN}] [--full-names]
+       larder historical --from-manifest train.parquet.manifest.json [--out rebuilt.parquet]`,
   options: {
     entities: { type: "string" }, service: { type: "string" }, features: { type: "string" }, out: { type: "string" },
-    "timestamp-column": { type: "string" }, "full-names": { type: "boolean" },
+    "timestamp-column": { type: "string" }, "full-names": { type: "boolean" }, "from-manifest": { type: "string" },
   },
   async run(larder, flags) {
+    if (typeof flags["from-manifest"] === "string") {
+      if (flags.entities || flags.service || flags.features) throw new UsageError("larder historical: --from-manifest takes the label table and features from the manifest; drop --entities/--service/--features");
+      const r = await larder.rebuildTrainingSet(flags["from-manifest"], flags.out as string | undefined);
+      out(`${r.rows} rows, ${r.columns.length} columns → ${flags.out ?? "the manifest's output path"} (run ${r.runId})`);
+      if (!r.identical) throw new LarderError(`the rebuilt training set differs from the manifest's (sha256 ${r.outputSha256} ≠ ${r.expectedSha256}) although its inputs are the same: please report this`);
+      out(`byte-identical to the manifest's training set (sha256 ${r.outputSha256})`);
+      return;
+    }
     if (typeof flags.entities !== "string") throw new UsageError("larder historical: --entities <label table> is required");
     if ((flags.service === undefined) === (flags.features === undefined)) throw new UsageError("larder historical: give --service NAME or --features view:feature,... (one of them)");
     const refs = resolveFeatures(larder.registry(), {
@@ -28,6 +37,7 @@ export const historicalCommand: Command = {
     const seconds = (performance.now() - began) / 1000;
     out(`${result.rows} rows, ${result.columns.length} columns in ${seconds.toFixed(2)} s${flags.out ? ` → ${flags.out}` : ""}`);
     out(`views: ${result.views.map((v) => `${v.view}@${v.version}`).join(", ")}`);
+    if (result.manifest) out(`manifest: ${result.manifest} (run ${result.runId})`);
     const featureColumns = result.columns.slice(result.columns.length - refs.length);
     const duck = await larder.duck();
     const stats = await duck.all(`SELECT ${featureColumns.map((c, i) => `count(${ident(c)}) AS n${i}, avg(${ident(c)}::DOUBLE) AS m${i}`).join(", ")} FROM __training_set`);

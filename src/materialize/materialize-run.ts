@@ -1,0 +1,40 @@
+/** A view's materialization as a run record: what it read, checked and wrote, or why it failed. */
+import { ExpectationFailedError } from "../errors.ts";
+import { withContentHashes } from "../offline/content-hash.ts";
+import type { OfflineTable } from "../offline/offline-table.ts";
+import type { ResolvedView } from "../registry/registry.ts";
+import type { RunDraft } from "../registry/runs.ts";
+import type { ValidationReport } from "../validation/validate-batch.ts";
+import type { ViewMaterialization } from "./materialize.ts";
+
+type Inputs = {
+  runId: string; startedAt: string; began: number; v: ResolvedView; table: OfflineTable | undefined;
+  from: number; end: number; result: ViewMaterialization | null; error: unknown;
+};
+
+export async function materializeRun({ runId, startedAt, began, v, table, from, end, result, error }: Inputs): Promise<RunDraft> {
+  const report = error instanceof ExpectationFailedError ? (error.report as ValidationReport) : null;
+  const checks = table?.validation.checks ?? report?.checks ?? [];
+  return {
+    id: runId,
+    kind: "materialize",
+    status: error ? "failed" : "succeeded",
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    durationMs: Math.round(performance.now() - began),
+    views: [{ view: v.def.name, version: v.version }],
+    range: { start: from < -8e15 ? null : from, end },
+    sources: table ? [{ source: v.source.name, files: await withContentHashes(table.fingerprint.files), rows: table.rows }] : [],
+    rows: { in: result?.events ?? null, out: result?.entities ?? null },
+    validation: checks.length || report
+      ? {
+        passed: !report,
+        failed: checks.filter((c) => !c.passed && c.severity === "error").map((c) => c.message),
+        warnings: checks.filter((c) => !c.passed && c.severity === "warn").map((c) => c.message),
+        quarantine: report?.quarantine ?? null,
+      }
+      : null,
+    details: result ? { mode: result.mode, table: result.table, watermark: result.watermark, entities: result.entities } : {},
+    error: error ? (error as Error).message : null,
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * A training set's manifest, written beside it (`<out>.manifest.json`): the features with
+ * their view versions, the label table's fingerprint (with its SHA-256), every view's
+ * source fingerprint, and the window-semantics version. `larder historical
+ * --from-manifest` rebuilds the set from it: byte-identical when nothing changed, and an
+ * error naming what changed when something did.
+ */
+import { writeFileSync } from "node:fs";
+import pkg from "../../package.json" with { type: "json" };
+import type { FeatureRef } from "../definitions/types.ts";
+import { LarderError } from "../errors.ts";
+import type { RunSourceFile } from "../registry/runs.ts";
+import { isS3Url, parseS3Url } from "../storage/s3-location.ts";
+import type { StoredFile } from "../storage/storage.ts";
+import { withContentHashes } from "./content-hash.ts";
+import type { HistoricalResult } from "./historical.ts";
+import type { OfflineContext } from "./offline-context.ts";
+import type { SourceFingerprint } from "./source-fingerprint.ts";
+
+/** Bumped when the meaning of window, ttl or point-in-time rules changes (ARCHITECTURE.md). */
+export const WINDOW_SEMANTICS_VERSION = 1;
+
+export type TrainingManifest = {
+  format: 1;
+  windowSemantics: number;
+  larder: string;
+  createdAt: string;
+  runId: string;
+  request: { features: string[]; timestampColumn: string | null; fullNames: boolean };
+  labels: RunSourceFile & { rows: number };
+  views: { view: string; version: string; rows: number; fingerprint: { hash: string; files: RunSourceFile[] } }[];
+  output: { path: string; rows: number; columns: string[]; sha256: string };
+};
+
+export class ManifestMismatchError extends LarderError {
+  override readonly code = "manifest_mismatch";
+  override readonly status = 409;
+}
+
+export const manifestPath = (out: string) => `${out}.manifest.json`;
+
+export async function labelFile(ctx: OfflineContext, path: string): Promise<StoredFile> {
+  const [file] = await ctx.storage.match(path);
+  return file!;
+}
+
+export async function buildManifest(
+  ctx: OfflineContext, runId: string, req: { refs: FeatureRef[]; timestampColumn?: string; fullNames?: boolean; labelsPath: string; outPath: string }, result: HistoricalResult,
+): Promise<TrainingManifest> {
+  const labels = await labelFile(ctx, req.labelsPath);
+  const [hashed] = await withContentHashes([labels]);
+  return {
+    format: 1,
+    windowSemantics: WINDOW_SEMANTICS_VERSION,
+    larder: pkg.version,
+    createdAt: new Date().toISOString(),
+    runId,
+    request: { features: req.refs.map((r) => `${r.view}:${r.feature}`), timestampColumn: req.timestampColumn ?? null, fullNames: req.fullNames === true },
+    labels: { ...hashed!, rows: result.rows },
+    views: await Promise.all(result.views.map(async (v) => ({
+      view: v.view, version: v.version, rows: v.table.rows, fingerprint: { hash: v.table.fingerprint.hash, files: await withContentHashes(v.table.fingerprint.files) },
+    }))),
+    output: { path: req.outPath, rows: result.rows, columns: result.columns, sha256: result.outputSha256! },
+  };
+}
+
+export async function writeManifest(ctx: OfflineContext, out: string, manifest: TrainingManifest): Promise<string> {
+  const path = manifestPath(out);
+  const text = `${JSON.stringify(manifest, null, 2)}\n`;
+  if (isS3Url(path)) {
+    const { bucket, key } = parseS3Url(path);
+    await ctx.storage.s3.writeText(bucket, key, text);
+  } else {
+    writeFileSync(path, text);
+  }
+  return path;
+}
+
+/** What differs between the files a manifest recorded and the files there are now. */
+export function fileChanges(before: RunSourceFile[], now: StoredFile[]): string[] {
+  const was = new Map(before.map((f) => [f.path, f]));
+  const is = new Map(now.map((f) => [f.path, f]));
+  const out: string[] = [];
+  for (const [path, f] of was) {
+    const g = is.get(path);
+    if (!g) out.push(`${path} is gone`);
+    else if (f.size !== g.size || f.mtimeMs !== g.mtimeMs || f.etag !== g.etag) {
+      out.push(`${path} changed (${f.size !== g.size ? `size ${f.size} → ${g.size}` : f.etag !== g.etag ? `ETag ${f.etag} → ${g.etag}` : `modified ${new Date(f.mtimeMs!).toISOString()} → ${new Date(g.mtimeMs!).toISOString()}`})`);
+    }
+  }
+  for (const path of is.keys()) if (!was.has(path)) out.push(`${path} is new`);
+  return out;
+}
+
+/** The label table as the manifest recorded it, or an error saying how it changed. */
+export async function checkLabels(ctx: OfflineContext, manifest: TrainingManifest): Promise<void> {
+  const now = await ctx.storage.match(manifest.labels.path);
+  if (now.length === 0) throw new ManifestMismatchError(`label table ${manifest.labels.path} is gone`);
+  const [hashed] = await withContentHashes(now);
+  const same = manifest.labels.sha256 && hashed!.sha256 ? manifest.labels.sha256 === hashed!.sha256 : fileChanges([manifest.labels], now).length === 0;
+  if (!same) throw new ManifestMismatchError(`label table ${manifest.labels.path} changed since the manifest (${fileChanges([manifest.labels], now)[0] ?? `sha256 ${manifest.labels.sha256} → ${hashed!.sha256}`})`);
+}
+
+export function checkSources(view: string, recorded: TrainingManifest["views"][number]["fingerprint"], now: SourceFingerprint): string[] {
+  return recorded.hash === now.hash ? [] : fileChanges(recorded.files, now.files).map((c) => `feature view "${view}": ${c}`);
+}

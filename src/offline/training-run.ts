@@ -1,0 +1,112 @@
+/**
+ * Historical retrieval as a run: recorded in the run history (succeeded or failed), with
+ * a manifest beside the training set it writes; and the rebuild of a training set from
+ * its manifest, refusing with what changed when its inputs are not what they were.
+ */
+import { readFileSync } from "node:fs";
+import type { Duck } from "./duckdb.ts";
+import { BadRequestError } from "../errors.ts";
+import type { Registry } from "../registry/registry.ts";
+import type { RunDraft } from "../registry/runs.ts";
+import { newRunId } from "../materialize/run-id.ts";
+import { isS3Url, parseS3Url } from "../storage/s3-location.ts";
+import { withContentHashes } from "./content-hash.ts";
+import { getHistoricalFeatures, type HistoricalRequest, type HistoricalResult } from "./historical.ts";
+import type { OfflineContext } from "./offline-context.ts";
+import { viewInputFiles } from "./offline-table.ts";
+import {
+  ManifestMismatchError, WINDOW_SEMANTICS_VERSION, buildManifest, checkLabels, checkSources, labelFile, writeManifest, type TrainingManifest,
+} from "./training-manifest.ts";
+
+export type TrainingResult = HistoricalResult & { runId: string; manifest: string | null };
+
+export async function trainingSet(duck: Duck, registry: Registry, ctx: OfflineContext, req: HistoricalRequest, record: (run: RunDraft) => Promise<void>): Promise<TrainingResult> {
+  const runId = newRunId();
+  const startedAt = new Date().toISOString();
+  const began = performance.now();
+  const draft = (status: RunDraft["status"], result: HistoricalResult | null, error: unknown, sources: RunDraft["sources"], labels: unknown): RunDraft => ({
+    id: runId, kind: "historical", status, startedAt, finishedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - began),
+    views: result?.views.map((v) => ({ view: v.view, version: v.version })) ?? [...new Set(req.refs.map((r) => r.view))].map((view) => ({ view, version: registry.data.views[view]?.current ?? "" })),
+    range: null, sources, rows: { in: result?.rows ?? null, out: result?.rows ?? null }, validation: null,
+    details: { labels, out: req.outPath ?? null, features: req.refs.map((r) => `${r.view}:${r.feature}`), columns: result?.columns ?? null },
+    error: error ? (error as Error).message : null,
+  });
+  let result: HistoricalResult;
+  try {
+    result = await getHistoricalFeatures(duck, registry, ctx, req);
+  } catch (err) {
+    await record(draft("failed", null, err, [], { path: req.labelsPath }));
+    throw err;
+  }
+  const manifest = req.outPath ? await buildManifest(ctx, runId, { ...req, outPath: req.outPath }, result) : null;
+  const labels = manifest?.labels ?? (await withContentHashes([await labelFile(ctx, req.labelsPath)]))[0];
+  const sources = manifest
+    ? manifest.views.map((v) => ({ source: registry.view(v.view).source.name, files: v.fingerprint.files, rows: v.rows }))
+    : await Promise.all(result.views.map(async (v) => ({ source: registry.view(v.view).source.name, files: await withContentHashes(v.table.fingerprint.files), rows: v.table.rows })));
+  const path = manifest ? await writeManifest(ctx, req.outPath!, manifest) : null;
+  await record(draft("succeeded", result, null, sources, labels));
+  return { ...result, runId, manifest: path };
+}
+
+/** Reads a manifest (a local path or s3:// address). */
+export async function readManifest(ctx: OfflineContext, path: string): Promise<TrainingManifest> {
+  let text: string | null;
+  if (isS3Url(path)) {
+    const { bucket, key } = parseS3Url(path);
+    text = await ctx.storage.s3.readText(bucket, key);
+  } else {
+    try {
+      text = readFileSync(path, "utf8");
+    } catch {
+      text = null;
+    }
+  }
+  if (text === null) throw new BadRequestError(`manifest ${path} does not exist`);
+  let m: TrainingManifest;
+  try {
+    m = JSON.parse(text) as TrainingManifest;
+  } catch (err) {
+    throw new BadRequestError(`manifest ${path} is not JSON: ${(err as Error).message}`);
+  }
+  if (m.format !== 1 || !Array.isArray(m.views) || !m.labels || !m.output) throw new BadRequestError(`${path} is not a Larder training-set manifest`);
+  return m;
+}
+
+/**
+ * Rebuilds a training set from its manifest into `out` (default: where it was written).
+ * Refuses, naming what changed, when the window semantics, a view's version, the label
+ * table or a source's files are not what the manifest recorded.
+ */
+export async function rebuildFromManifest(
+  duck: Duck, registry: Registry, ctx: OfflineContext, manifestFile: string, out: string | undefined, record: (run: RunDraft) => Promise<void>,
+): Promise<TrainingResult & { identical: boolean; expectedSha256: string }> {
+  const m = await readManifest(ctx, manifestFile);
+  if (m.windowSemantics !== WINDOW_SEMANTICS_VERSION) {
+    throw new ManifestMismatchError(`the manifest was built with window semantics ${m.windowSemantics}; this Larder has ${WINDOW_SEMANTICS_VERSION}: the numbers would differ`);
+  }
+  const changes: string[] = [];
+  for (const v of m.views) {
+    const entry = registry.data.views[v.view];
+    if (!entry) {
+      changes.push(`feature view "${v.view}" is no longer applied`);
+      continue;
+    }
+    if (entry.current !== v.version) {
+      changes.push(`feature view "${v.view}" is now @${entry.current}; the manifest used @${v.version}${entry.versions.some((x) => x.version === v.version) ? " (apply that definition again to rebuild)" : ""}`);
+      continue;
+    }
+    changes.push(...checkSources(v.view, v.fingerprint, (await viewInputFiles(duck, registry.view(v.view), ctx)).fingerprint));
+  }
+  try {
+    await checkLabels(ctx, m);
+  } catch (err) {
+    if (!(err instanceof ManifestMismatchError)) throw err;
+    changes.push(err.message);
+  }
+  if (changes.length) throw new ManifestMismatchError(`cannot rebuild ${m.output.path} as it was; since its manifest:\n${changes.map((c) => `  ${c}`).join("\n")}`);
+  const refs = m.request.features.map((f) => ({ view: f.slice(0, f.indexOf(":")), feature: f.slice(f.indexOf(":") + 1) }));
+  const result = await trainingSet(duck, registry, ctx, {
+    labelsPath: m.labels.path, refs, timestampColumn: m.request.timestampColumn ?? undefined, fullNames: m.request.fullNames, outPath: out ?? m.output.path,
+  }, record);
+  return { ...result, identical: result.outputSha256 === m.output.sha256, expectedSha256: m.output.sha256 };
+}
