@@ -9,7 +9,9 @@
  *   records and the new watermark go in one commit. A view with no served data, or whose
  *   served data is of another version, gets a full run instead.
  */
-import { type Duck, literal } from "../offline/duckdb.ts";
+import { type Duck, ident, literal } from "../offline/duckdb.ts";
+import { getOnlineFeatures } from "../online/online-features.ts";
+import { PROFILE_SAMPLE, profileValues, saveViewProfile, type ViewProfile } from "./feature-profile.ts";
 import { ensureOfflineTable, type OfflineTable } from "../offline/offline-table.ts";
 import { materializeRun } from "./materialize-run.ts";
 import type { RunDraft } from "../registry/runs.ts";
@@ -35,6 +37,8 @@ export type MaterializeOptions = {
   onProgress?: (p: { view: string; entities: number; total: number }) => void;
   /** Entities per write transaction of a full run. */
   chunkSize?: number;
+  /** Entities whose served values are profiled after each view's run (0: none). */
+  profileSample?: number;
   /** Records each view's run (succeeded or failed) in the run history. */
   record?: (run: RunDraft) => Promise<void>;
 };
@@ -48,6 +52,8 @@ export type ViewMaterialization = {
   entities: number;
   watermark: number;
   seconds: number;
+  /** Where the profile of its served values was saved. */
+  profile?: string | null;
 };
 
 const DEFAULT_CHUNK = 5_000;
@@ -75,6 +81,7 @@ export async function materialize(
     try {
       table = await ensureOfflineTable(duck, v, ctx);
       const result = await materializeView(duck, v, store, table, { runId, pointer, incremental, from, end, began, opts });
+      result.profile = await profileServed(duck, registry, store, ctx, v, table, runId, end, opts.profileSample ?? PROFILE_SAMPLE);
       results.push(result);
       await opts.record?.(await materializeRun({ runId, startedAt, began, v, table, from, end, result, error: null }));
     } catch (err) {
@@ -125,6 +132,34 @@ async function materializeView(duck: Duck, v: ResolvedView, store: OnlineStore, 
     view: v.def.name, version: v.version, mode: incremental ? "incremental" : "full", table: target,
     events: events!.n, entities: total, watermark: end, seconds: (performance.now() - began) / 1000,
   };
+}
+
+/**
+ * Profiles the values served for a sample of the view's entities (evenly spread over the
+ * served table's keys) as of the run's end, and saves the profile.
+ */
+async function profileServed(
+  duck: Duck, registry: Registry, store: OnlineStore, ctx: OfflineContext, v: ResolvedView, table: OfflineTable, runId: string, end: number, sample: number,
+): Promise<string | null> {
+  if (sample <= 0) return null;
+  // The served entities: every key with an event before the end, a sample evenly spread over them.
+  const keyCols = v.entity.joinKeys.map((k) => ident(k.name));
+  const [{ n } = { n: 0 }] = await duck.all<{ n: number }>(`SELECT count(DISTINCT (${keyCols.join(", ")})) AS n FROM read_parquet(${literal(table.path)}) WHERE __ts < ${end}`);
+  const step = Math.max(1, Math.ceil(n / sample));
+  const rows = await duck.all(
+    `SELECT ${keyCols.join(", ")} FROM (SELECT DISTINCT ${keyCols.join(", ")} FROM read_parquet(${literal(table.path)}) WHERE __ts < ${end}) ORDER BY ALL`,
+  );
+  const keys = rows.filter((_, i) => i % step === 0).map((r) => v.entity.joinKeys.map((k) => r[k.name]));
+  const names = v.def.features.map((f) => f.name);
+  const values = new Map<string, unknown[]>(names.map((n) => [n, []]));
+  for (let i = 0; i < keys.length; i += 1000) {
+    const chunk = keys.slice(i, i + 1000);
+    const entities = Object.fromEntries(v.entity.joinKeys.map((k, j) => [k.name, chunk.map((key) => key[j])]));
+    const r = await getOnlineFeatures(registry, store, { refs: names.map((feature) => ({ view: v.def.name, feature })), entities: entities as Record<string, (string | number)[]>, at: end }, 1000);
+    for (const e of r.results) for (const n of names) values.get(n)!.push(e.values[n]);
+  }
+  const profile: ViewProfile = { view: v.def.name, version: v.version, runId, at: new Date(end).toISOString(), entities: keys.length, features: names.map((n) => profileValues(n, values.get(n)!)) };
+  return saveViewProfile(ctx.files, profile);
 }
 
 function toRecord(v: ResolvedView, row: Record<string, unknown>): [string, OnlineRecord] {

@@ -84,12 +84,16 @@ export function fileChanges(before: RunSourceFile[], now: StoredFile[]): string[
   for (const [path, f] of was) {
     const g = is.get(path);
     if (!g) out.push(`${path} is gone`);
-    else if (f.size !== g.size || f.mtimeMs !== g.mtimeMs || f.etag !== g.etag) {
-      out.push(`${path} changed (${f.size !== g.size ? `size ${f.size} → ${g.size}` : f.etag !== g.etag ? `ETag ${f.etag} → ${g.etag}` : `modified ${new Date(f.mtimeMs!).toISOString()} → ${new Date(g.mtimeMs!).toISOString()}`})`);
-    }
+    else if (f.size !== g.size || f.mtimeMs !== g.mtimeMs || f.etag !== g.etag) out.push(`${path} changed (${howChanged(f, g)})`);
   }
   for (const path of is.keys()) if (!was.has(path)) out.push(`${path} is new`);
   return out;
+}
+
+function howChanged(f: StoredFile, g: StoredFile): string {
+  if (f.size !== g.size) return `size ${f.size} → ${g.size}`;
+  if (f.etag !== g.etag) return `ETag ${f.etag} → ${g.etag}`;
+  return `modified ${new Date(f.mtimeMs!).toISOString()} → ${new Date(g.mtimeMs!).toISOString()}`;
 }
 
 /** The label table as the manifest recorded it, or an error saying how it changed. */
@@ -98,7 +102,10 @@ export async function checkLabels(ctx: OfflineContext, manifest: TrainingManifes
   if (now.length === 0) throw new ManifestMismatchError(`label table ${manifest.labels.path} is gone`);
   const [hashed] = await withContentHashes(now);
   const same = manifest.labels.sha256 && hashed!.sha256 ? manifest.labels.sha256 === hashed!.sha256 : fileChanges([manifest.labels], now).length === 0;
-  if (!same) throw new ManifestMismatchError(`label table ${manifest.labels.path} changed since the manifest (${fileChanges([manifest.labels], now)[0] ?? `sha256 ${manifest.labels.sha256} → ${hashed!.sha256}`})`);
+  if (!same) {
+    const how = manifest.labels.size !== now[0]!.size || manifest.labels.etag !== now[0]!.etag ? howChanged(manifest.labels, now[0]!) : `sha256 ${manifest.labels.sha256} → ${hashed!.sha256}`;
+    throw new ManifestMismatchError(`label table ${manifest.labels.path} changed since the manifest (${how})`);
+  }
 }
 
 export function checkSources(view: string, recorded: TrainingManifest["views"][number]["fingerprint"], now: SourceFingerprint): string[] {

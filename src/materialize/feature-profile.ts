@@ -1,0 +1,57 @@
+/**
+ * Profiles of served feature values, saved by every materialization so later checks
+ * (drift, issue 8) can compare against them: per feature, count, nulls, and for numbers
+ * mean, sample stddev, quantiles and a 20-bin histogram; for other values the most
+ * frequent ones. Computed from up to SAMPLE entities' values as served at the run's end.
+ */
+import type { FileStore } from "../storage/file-store.ts";
+
+export const PROFILE_SAMPLE = 10_000;
+const QUANTILES = [0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1];
+const BINS = 20;
+const TOP = 20;
+
+export type FeatureProfile =
+  | { feature: string; kind: "numeric"; count: number; nulls: number; mean: number | null; stddev: number | null; quantiles: Record<string, number>; histogram: { edges: number[]; counts: number[] } }
+  | { feature: string; kind: "categorical"; count: number; nulls: number; top: { value: string; count: number }[] };
+
+export type ViewProfile = { view: string; version: string; runId: string; at: string; entities: number; features: FeatureProfile[] };
+
+export function profileValues(feature: string, values: unknown[]): FeatureProfile {
+  const present = values.filter((v) => v !== null && v !== undefined && !(typeof v === "number" && Number.isNaN(v)));
+  const nulls = values.length - present.length;
+  if (present.every((v) => typeof v === "number")) {
+    const xs = (present as number[]).slice().sort((a, b) => a - b);
+    const n = xs.length;
+    const mean = n ? xs.reduce((a, b) => a + b, 0) / n : null;
+    const stddev = n > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean!) ** 2, 0) / (n - 1)) : null;
+    const quantile = (q: number) => {
+      const pos = (n - 1) * q;
+      const lo = Math.floor(pos);
+      return xs[lo]! + (xs[Math.min(lo + 1, n - 1)]! - xs[lo]!) * (pos - lo);
+    };
+    const lo = xs[0] ?? 0, hi = xs[n - 1] ?? 0;
+    const width = (hi - lo) / BINS || 1;
+    const edges = Array.from({ length: BINS + 1 }, (_, i) => lo + i * width);
+    const counts = new Array<number>(BINS).fill(0);
+    for (const x of xs) counts[Math.min(BINS - 1, Math.floor((x - lo) / width))]!++;
+    return {
+      feature, kind: "numeric", count: values.length, nulls, mean, stddev,
+      quantiles: n ? Object.fromEntries(QUANTILES.map((q) => [`p${q * 100}`, quantile(q)])) : {},
+      histogram: n ? { edges, counts } : { edges: [], counts: [] },
+    };
+  }
+  const freq = new Map<string, number>();
+  for (const v of present) freq.set(String(v), (freq.get(String(v)) ?? 0) + 1);
+  const top = [...freq].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, TOP).map(([value, count]) => ({ value, count }));
+  return { feature, kind: "categorical", count: values.length, nulls, top };
+}
+
+/** Saved as `profiles/<view>/<version>/<run>.json` and as the view version's `latest.json`. */
+export async function saveViewProfile(files: FileStore, profile: ViewProfile): Promise<string> {
+  const folder = `profiles/${profile.view}/${profile.version}`;
+  const text = JSON.stringify(profile, null, 2);
+  await files.writeText(`${folder}/${profile.runId}.json`, text);
+  await files.writeText(`${folder}/latest.json`, text);
+  return files.pathOf(`${folder}/${profile.runId}.json`);
+}
