@@ -1,4 +1,4 @@
-import { count, featureService, featureView, max, mean, sql, stddev, sum } from "larder";
+import { between, count, featureService, featureView, max, mean, psi, sql, stddev, sum } from "larder";
 import { merchant, user } from "./entities.ts";
 import { transactions } from "./sources.ts";
 
@@ -18,6 +18,11 @@ export const userTransactions = featureView({
     lifetime_txn_count: count("lifetime"),
     lifetime_spend: sum("amount", "lifetime"),
   },
+  expectations: [
+    between("transaction_ratio", { min: 0 }),
+    // Drift of amounts against the first batch that passed (larder validate --save-reference moves it).
+    psi("amount", { max: 0.25, severity: "warn" }),
+  ],
   description: "Spending behaviour of a card holder",
   tags: { team: "fraud" },
   owner: "fraud-team@example.com",

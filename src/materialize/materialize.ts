@@ -142,14 +142,12 @@ async function profileServed(
   duck: Duck, registry: Registry, store: OnlineStore, ctx: OfflineContext, v: ResolvedView, table: OfflineTable, runId: string, end: number, sample: number,
 ): Promise<string | null> {
   if (sample <= 0) return null;
-  // The served entities: every key with an event before the end, a sample evenly spread over them.
+  // The served entities (every key with an event before the end): a fixed-seed sample of them.
   const keyCols = v.entity.joinKeys.map((k) => ident(k.name));
-  const [{ n } = { n: 0 }] = await duck.all<{ n: number }>(`SELECT count(DISTINCT (${keyCols.join(", ")})) AS n FROM read_parquet(${literal(table.path)}) WHERE __ts < ${end}`);
-  const step = Math.max(1, Math.ceil(n / sample));
   const rows = await duck.all(
-    `SELECT ${keyCols.join(", ")} FROM (SELECT DISTINCT ${keyCols.join(", ")} FROM read_parquet(${literal(table.path)}) WHERE __ts < ${end}) ORDER BY ALL`,
+    `SELECT * FROM (SELECT DISTINCT ${keyCols.join(", ")} FROM read_parquet(${literal(table.path)}) WHERE __ts < ${end}) USING SAMPLE reservoir(${Math.trunc(sample)} ROWS) REPEATABLE (42)`,
   );
-  const keys = rows.filter((_, i) => i % step === 0).map((r) => v.entity.joinKeys.map((k) => r[k.name]));
+  const keys = rows.map((r) => v.entity.joinKeys.map((k) => r[k.name]));
   const names = v.def.features.map((f) => f.name);
   const values = new Map<string, unknown[]>(names.map((n) => [n, []]));
   for (let i = 0; i < keys.length; i += 1000) {

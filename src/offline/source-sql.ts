@@ -36,21 +36,27 @@ const sourceFormat = (source: SourceDef): SourceFormat => (source.kind === "file
 const columnType = (source: SourceDef, c: SourceDef["schema"][number]) => (c.name === source.timestampField ? "TIMESTAMP" : DUCKDB_TYPE[c.type]);
 
 /**
- * The typed columns, and `__type_errors`: for each row, what breaks the declared schema
- * (a value that is not of its type, a null where the schema has none), checked as an
- * expectation before anything is written (validation/).
+ * The typed columns, and `__type_errors`: null for a row that keeps to the declared schema;
+ * otherwise what breaks it (a value not of its type, a null where the schema has none),
+ * checked as an expectation before anything is written (validation/). The list is only
+ * built for rows that break the schema (CASE evaluates its branch for those alone).
  */
 function castColumns(source: SourceDef): string {
   const typed = source.schema.map((c) => `TRY_CAST(${ident(c.name)} AS ${columnType(source, c)}) AS ${ident(c.name)}`);
-  const problems = source.schema.flatMap((c) => {
+  const bad: string[] = [];
+  const problems: string[] = [];
+  for (const c of source.schema) {
     const col = ident(c.name);
     const type = c.name === source.timestampField ? "timestamp" : c.type;
-    return [
-      `CASE WHEN ${col} IS NOT NULL AND TRY_CAST(${col} AS ${columnType(source, c)}) IS NULL THEN ${literal(`${c.name}: `)} || CAST(${col} AS VARCHAR) || ${literal(` is not a ${type}`)} END`,
-      ...(c.nullable ? [] : [`CASE WHEN ${col} IS NULL THEN ${literal(`${c.name}: null`)} END`]),
-    ];
-  });
-  return [...typed, `list_filter([${problems.join(", ")}], x -> x IS NOT NULL) AS __type_errors`].join(", ");
+    const notOfType = `(${col} IS NOT NULL AND TRY_CAST(${col} AS ${columnType(source, c)}) IS NULL)`;
+    bad.push(notOfType);
+    problems.push(`CASE WHEN ${notOfType} THEN ${literal(`${c.name}: `)} || CAST(${col} AS VARCHAR) || ${literal(` is not a ${type}`)} END`);
+    if (!c.nullable) {
+      bad.push(`${col} IS NULL`);
+      problems.push(`CASE WHEN ${col} IS NULL THEN ${literal(`${c.name}: null`)} END`);
+    }
+  }
+  return [...typed, `CASE WHEN ${bad.join(" OR ")} THEN list_filter([${problems.join(", ")}], x -> x IS NOT NULL) END AS __type_errors`].join(", ");
 }
 
 /**
@@ -60,8 +66,8 @@ function castColumns(source: SourceDef): string {
 export function viewInputSql(source: SourceDef, files: string[], segments: string[]): string {
   const parts: string[] = [];
   if (files.length) parts.push(`SELECT ${castColumns(source)}, false AS __online FROM ${readFileSql(sourceFormat(source), files)}`);
-  if (segments.length) parts.push(`SELECT ${source.schema.map((c) => ident(c.name)).join(", ")}, []::VARCHAR[] AS __type_errors, __online FROM read_parquet([${segments.map(literal).join(", ")}])`);
-  if (parts.length === 0) parts.push(`SELECT *, []::VARCHAR[] AS __type_errors, false AS __online FROM (${emptySourceSql(source)})`);
+  if (segments.length) parts.push(`SELECT ${source.schema.map((c) => ident(c.name)).join(", ")}, NULL::VARCHAR[] AS __type_errors, __online FROM read_parquet([${segments.map(literal).join(", ")}])`);
+  if (parts.length === 0) parts.push(`SELECT *, NULL::VARCHAR[] AS __type_errors, false AS __online FROM (${emptySourceSql(source)})`);
   return parts.join(" UNION ALL ");
 }
 

@@ -66,12 +66,11 @@ const referenceName = (t: CheckTarget) => `${t.kind}-${t.name}`;
 
 export async function validateBatch(duck: Duck, o: ValidateOptions): Promise<ValidationReport> {
   const unique = o.targets.some((t) => t.expectations.some((e) => e.rule === "uniqueKeyPerTimestamp"));
-  // Window columns are computed once, in a temp table the checks read.
-  await duck.run(
-    `CREATE OR REPLACE TEMP TABLE __checked AS SELECT *${unique ? `, count(*) OVER (PARTITION BY ${[...o.keys, o.ts].join(", ")}) AS __dup` : ""} FROM (${o.relation})`,
-    o.params,
-  );
-  const [{ n: rows } = { n: 0 }] = await duck.all<{ n: number }>("SELECT count(*) AS n FROM __checked");
+  // Bound parameters (pushes) or a window column (uniqueness): computed once into a temp
+  // table; otherwise the checks read the rows where they are, through a view (no copy).
+  const select = `SELECT *${unique ? `, count(*) OVER (PARTITION BY ${[...o.keys, o.ts].join(", ")}) AS __dup` : ""} FROM (${o.relation})`;
+  const materialized = unique || (o.params?.length ?? 0) > 0;
+  await duck.run(`CREATE OR REPLACE TEMP ${materialized ? "TABLE" : "VIEW"} __checked AS ${select}`, o.params);
 
   type RowCheck = { target: CheckTarget; rule: string; column: string | null; severity: Severity; predicate: string; sampleOf: string | null };
   const rowChecks: RowCheck[] = [];
@@ -84,12 +83,18 @@ export async function validateBatch(duck: Duck, o: ValidateOptions): Promise<Val
       rowChecks.push({ target: t, rule: describeRule(e), column, severity: e.severity, predicate: rowPredicate(e, t.column), sampleOf: column === null ? null : `CAST(${t.column(column)} AS VARCHAR)` });
     }
   }
-  if (rowChecks.length) {
-    const cols = rowChecks.map((c, i) => `count(*) FILTER (WHERE ${c.predicate}) AS n${i}${c.sampleOf ? `, list(DISTINCT ${c.sampleOf}) FILTER (WHERE ${c.predicate})[1:5] AS s${i}` : ""}`);
-    const [r] = await duck.all(`SELECT ${cols.join(", ")} FROM __checked`);
+  // The row count and every row rule's failures in one scan; failing values, where there
+  // are failures, in a second (most batches pass, and never pay for it).
+  const [r] = await duck.all(`SELECT ${["count(*) AS __rows", ...rowChecks.map((c, i) => `count(*) FILTER (WHERE ${c.predicate}) AS n${i}`)].join(", ")} FROM __checked`);
+  const rows = Number(r!.__rows);
+  const sampled = rowChecks.map((c, i) => ({ c, i })).filter(({ c, i }) => c.sampleOf && Number(r![`n${i}`]) > 0);
+  const [samples] = sampled.length
+    ? await duck.all(`SELECT ${sampled.map(({ c, i }) => `list(DISTINCT ${c.sampleOf}) FILTER (WHERE ${c.predicate})[1:5] AS s${i}`).join(", ")} FROM __checked WHERE ${sampled.map(({ c }) => `(${c.predicate})`).join(" OR ")}`)
+    : [{}];
+  {
     rowChecks.forEach((c, i) => {
       const failing = Number(r![`n${i}`] ?? 0);
-      const sample = ((r![`s${i}`] as unknown[] | null) ?? []).slice(0, 5);
+      const sample = ((samples![`s${i}`] as unknown[] | null | undefined) ?? []).slice(0, 5);
       const where = c.column === null ? "" : ` ${c.target.columnLabel(c.column)}`;
       checks.push({
         target: targetLabel(c.target), rule: c.rule, column: c.column, severity: c.severity, passed: failing === 0, failingRows: failing, observed: null, sample,
@@ -101,11 +106,13 @@ export async function validateBatch(duck: Duck, o: ValidateOptions): Promise<Val
   }
 
   if (o.batchRules) {
-    for (const t of o.targets) {
-      for (const e of t.expectations) {
-        if (isRowRule(e)) continue;
-        checks.push(await judgeBatchRule(duck, o, t, e, rows));
-      }
+    const batch = o.targets.flatMap((t) => t.expectations.filter((e): e is BatchRule => !isRowRule(e)).map((e) => ({ t, e })));
+    // Every batch rule's number in one scan (PSI reads its bins separately).
+    const aggregates = batch.map(({ t, e }, i) => `${batchAggregate(e, t.column, o.ts)} AS b${i}`);
+    const [values] = aggregates.length ? await duck.all(`SELECT ${aggregates.join(", ")} FROM __checked`) : [{}];
+    for (const [i, { t, e }] of batch.entries()) {
+      const v = values![`b${i}`];
+      checks.push(await judgeBatchRule(duck, o, t, e, rows, v === null || v === undefined ? null : Number(v)));
     }
   }
 
@@ -129,11 +136,11 @@ export async function validateBatch(duck: Duck, o: ValidateOptions): Promise<Val
       }
     }
   }
-  await duck.run("DROP TABLE __checked");
+  await duck.run(`DROP ${materialized ? "TABLE" : "VIEW"} __checked`);
   return { passed, rows, checks, quarantine };
 }
 
-async function judgeBatchRule(duck: Duck, o: ValidateOptions, t: CheckTarget, e: BatchRule, rows: number): Promise<CheckResult> {
+async function judgeBatchRule(duck: Duck, o: ValidateOptions, t: CheckTarget, e: BatchRule, rows: number, v: number | null): Promise<CheckResult> {
   const column = "column" in e ? e.column : null;
   const base = { target: targetLabel(t), rule: describeRule(e), column, severity: e.severity, failingRows: null, sample: [] as unknown[] };
   const where = column === null ? "" : ` ${t.columnLabel(column)}`;
@@ -145,8 +152,6 @@ async function judgeBatchRule(duck: Duck, o: ValidateOptions, t: CheckTarget, e:
     const psi = psiOf(ref.shares, await binCounts(duck, "__checked", t.column(e.column), ref.edges));
     return done(psi <= e.max, psi, `PSI ${psi.toFixed(4)} against the reference of ${ref.savedAt} (max ${e.max})`);
   }
-  const [r] = await duck.all<{ v: number | null }>(`SELECT ${batchAggregate(e, t.column, o.ts)} AS v FROM __checked`);
-  const v = r?.v === null || r?.v === undefined ? null : Number(r.v);
   const within = (x: { min: number | null; max: number | null }) => v !== null && (x.min === null || v >= x.min) && (x.max === null || v <= x.max);
   switch (e.rule) {
     case "maxNullFraction": return done((v ?? 0) <= e.fraction, v, `${((v ?? 0) * 100).toFixed(2)}% null (max ${e.fraction * 100}%)`);

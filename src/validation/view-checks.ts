@@ -16,7 +16,7 @@ import type { CheckTarget, ValidateOptions } from "./validate-batch.ts";
 const sourceTarget = (source: SourceDef, schema: boolean): CheckTarget => ({
   kind: "source", name: source.name, expectations: source.expectations ?? [],
   column: ident, columnLabel: (c) => `column "${c}"`,
-  ...(schema ? { schema: { predicate: "len(__type_errors) > 0", reason: "array_to_string(__type_errors, '; ')" } } : {}),
+  ...(schema ? { schema: { predicate: "__type_errors IS NOT NULL", reason: "array_to_string(__type_errors, '; ')" } } : {}),
 });
 
 /** A view's target, its sql features computed as `<prefix><name>` columns. */
