@@ -26,9 +26,7 @@ import { Storage } from "./storage/storage.ts";
 import { ExpectationFailedError, LarderError } from "./errors.ts";
 import { RunLog, type RunDraft } from "./registry/runs.ts";
 import { PushRunRecorder } from "./push/push-runs.ts";
-import { jsonRowsSql } from "./offline/source-sql.ts";
-import { failureMessage, validateBatch, type ValidationReport } from "./validation/validate-batch.ts";
-import { pushChecks } from "./validation/view-checks.ts";
+import type { ValidationReport } from "./validation/validate-batch.ts";
 import { validateView, type ViewValidation } from "./validation/validate-view.ts";
 
 const REGISTRY_CHECK_MS = 250;
@@ -142,13 +140,7 @@ export class Larder {
   async #push(req: PushRequest): Promise<{ result: PushResult; validated: ValidatedPush }> {
     const registry = this.registry();
     const validated = validatePush(registry, req, this.config.maxPushRows);
-    // Expectations on the rows, before they are queued beside other pushes: a bad push fails alone.
-    const checks = pushChecks(validated.source, registry.viewsOfPushSource(req.source), req.source, jsonRowsSql(validated.source), [JSON.stringify(validated.rows)], this.ctx);
-    if (checks) {
-      const report = await this.#withDuck((duck) => validateBatch(duck, checks));
-      if (!report.passed) throw new ExpectationFailedError(failureMessage(`push to "${req.source}"`, report), report);
-    }
-    this.#pushQueue ??= new PushQueue((batch) => startPushBatch(this.#withDuck, this.registry(), this.store(), this.ctx.files, batch), this.config.maxPushRows);
+    this.#pushQueue ??= new PushQueue((batch) => startPushBatch(this.#withDuck, this.registry(), this.store(), this.ctx, batch), this.config.maxPushRows);
     return { result: await this.#pushQueue.submit(validated), validated };
   }
 

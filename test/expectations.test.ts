@@ -158,6 +158,15 @@ describe("expectations", () => {
     expect(((await feast.json()) as { detail: string }).detail).toContain("allowedValues(channel");
     // A good push still goes through.
     expect((await push([row(41)])).status).toBe(200);
+    // Pushes waiting together are checked and applied as one batch: the bad one is refused alone.
+    const counts = async () => (await getOnlineFeatures(r.larder.registry(), r.larder.store(), { refs: [{ view: "spend", feature: "n_7d" }], entities: { user_id: [1, 2, 3, 4] }, at: T + 60 * HOUR }, 10)).results.map((x) => x.values.n_7d as number);
+    const countsBefore = await counts();
+    // Rows 50–53 belong to users 3, 4, 1 and 2; row 51 (user 4) is bad.
+    const outcomes = await Promise.allSettled([row(50), row(51, { amount: -3 }), row(52), row(53)].map((x) => r.larder.push({ source: "tx_push", rows: [x], to: "online" })));
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(ExpectationFailedError);
+    expect(((outcomes[1] as PromiseRejectedResult).reason as Error).message).toContain("between(amount, min 0) failed for 1 of 1 rows");
+    expect(await counts()).toEqual([countsBefore[0]! + 1, countsBefore[1]! + 1, countsBefore[2]! + 1, countsBefore[3]!]);
   });
 
   test("larder validate prints a report, or JSON, and exits 3 when a view fails", async () => {

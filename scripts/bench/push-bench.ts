@@ -21,7 +21,7 @@ const ROOT = resolve(import.meta.dir, "../..");
 // The demo's features, their views reading a push source over the transactions file.
 const dir = mkdtempSync(join(tmpdir(), "larder-push-bench-"));
 cpSync(join(ROOT, "features"), join(dir, "features"), { recursive: true });
-writeFileSync(join(dir, "features/sources.ts"), readFileSync(join(dir, "features/sources.ts"), "utf8").replace('import { fileSource } from "larder";', 'import { fileSource, pushSource } from "larder";') +
+writeFileSync(join(dir, "features/sources.ts"), readFileSync(join(dir, "features/sources.ts"), "utf8").replace("fileSource,", "fileSource, pushSource,") +
   '\nexport const transactionsPush = pushSource({ name: "transactions_push", batchSource: transactions, eventIdField: "transaction_id" });\n');
 writeFileSync(join(dir, "features/fraud.ts"), readFileSync(join(dir, "features/fraud.ts"), "utf8").replace('import { transactions } from "./sources.ts";', 'import { transactionsPush } from "./sources.ts";').replaceAll("source: transactions,", "source: transactionsPush,"));
 const main = join(ROOT, "src/main.ts");

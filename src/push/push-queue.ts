@@ -14,7 +14,8 @@ export class PushQueue {
   #draining = false;
 
   constructor(
-    private readonly start: (batch: ValidatedPush[]) => Promise<{ done: Promise<PushResult[]> }>,
+    /** Applies a batch; `done` gives each push's result, or the error that refused it alone. */
+    private readonly start: (batch: ValidatedPush[]) => Promise<{ done: Promise<(PushResult | Error)[]> }>,
     private readonly maxRows: number,
   ) {}
 
@@ -41,7 +42,11 @@ export class PushQueue {
       try {
         const { done } = await this.start(batch.map((w) => w.push));
         done.then(
-          (results) => batch.forEach((w, i) => w.resolve(results[i]!)),
+          (results) => batch.forEach((w, i) => {
+            const r = results[i]!;
+            if (r instanceof Error) w.reject(r);
+            else w.resolve(r);
+          }),
           (err) => batch.forEach((w) => w.reject(err)),
         );
       } catch (err) {

@@ -16,7 +16,10 @@ import { ident } from "../offline/duckdb.ts";
 import { jsonRowsSql } from "../offline/source-sql.ts";
 import { viewColumnsSql } from "../offline/offline-table.ts";
 import { stagePushedSegment } from "../offline/pushed-segments.ts";
-import type { FileStore } from "../storage/file-store.ts";
+import type { OfflineContext } from "../offline/offline-context.ts";
+import { ExpectationFailedError } from "../errors.ts";
+import { failingRowIds, failureMessage, validateBatch } from "../validation/validate-batch.ts";
+import { pushChecks } from "../validation/view-checks.ts";
 import { encodeEntityKey } from "../online/entity-key.ts";
 import { plainValue } from "../online/plain-value.ts";
 import { recordExpiry } from "../online/record-expiry.ts";
@@ -65,16 +68,25 @@ export function validatePush(registry: Registry, req: PushRequest, maxRows: numb
  * DuckDB is done and the store update is under way; `done` then gives each push's result
  * once the update has committed and the segment is published.
  */
-export async function startPushBatch(withDuck: WithDuck, registry: Registry, store: OnlineStore, files: FileStore, batch: ValidatedPush[]): Promise<{ done: Promise<PushResult[]> }> {
+export async function startPushBatch(withDuck: WithDuck, registry: Registry, store: OnlineStore, ctx: OfflineContext, batch: ValidatedPush[]): Promise<{ done: Promise<(PushResult | Error)[]> }> {
   const { pushSource, source, req: { to } } = batch[0]!;
   const rows = batch.flatMap((p) => p.rows);
   const owners = batch.flatMap((p, k) => p.rows.map(() => k));
   const results: PushResult[] = batch.map((p) => ({ source: p.req.source, rows: p.rows.length, to, duplicates: 0, views: [], segment: null }));
+  const files = ctx.files;
 
   // The rows as a relation over one bound JSON parameter (never SQL built from values),
   // with `__i`, each row's position in the batch.
   const relation = jsonRowsSql(source);
   const params = [JSON.stringify(rows.map((r, i) => ({ ...r, __i: i })))];
+
+  // Expectations, for the whole batch in one query; a push with a failing row is refused
+  // alone (judged by itself, for its message and quarantine) and the others go on.
+  const checks = pushChecks(source, registry.viewsOfPushSource(pushSource.name), pushSource.name, relation, params, ctx);
+  if (checks) {
+    const failing = new Set((await withDuck((duck) => failingRowIds(duck, checks, "__i"))).map((i) => owners[i]!));
+    if (failing.size) return refuseFailing(withDuck, registry, store, ctx, batch, failing);
+  }
   const online = to !== "offline";
   // Offline and online together or not at all: the segment is written first but
   // published only after the online update commits.
@@ -97,6 +109,27 @@ export async function startPushBatch(withDuck: WithDuck, registry: Registry, sto
     return results;
   })();
   return { done };
+}
+
+/** Refuses the pushes in `failing` with their own reports, and applies the rest as a batch. */
+async function refuseFailing(
+  withDuck: WithDuck, registry: Registry, store: OnlineStore, ctx: OfflineContext, batch: ValidatedPush[], failing: Set<number>,
+): Promise<{ done: Promise<(PushResult | Error)[]> }> {
+  const errors = new Map<number, Error>();
+  for (const k of failing) {
+    const p = batch[k]!;
+    const alone = pushChecks(p.source, registry.viewsOfPushSource(p.pushSource.name), p.pushSource.name, jsonRowsSql(p.source), [JSON.stringify(p.rows)], ctx)!;
+    const report = await withDuck((duck) => validateBatch(duck, alone));
+    errors.set(k, new ExpectationFailedError(failureMessage(`push to "${p.req.source}"`, report), report));
+  }
+  const rest = batch.filter((_, k) => !errors.has(k));
+  const inner = rest.length ? await startPushBatch(withDuck, registry, store, ctx, rest) : { done: Promise.resolve([]) };
+  return {
+    done: inner.done.then((results) => {
+      let j = 0;
+      return batch.map((_, k) => errors.get(k) ?? results[j++]!);
+    }),
+  };
 }
 
 type ViewBatch = { view: ResolvedView; table: string; pointer?: ServingPointer; keys: string[]; events: { row: number; event: StreamEvent }[][] };

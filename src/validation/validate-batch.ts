@@ -64,6 +64,21 @@ export type ValidateOptions = {
 const targetLabel = (t: CheckTarget) => `${t.kind} "${t.name}"`;
 const referenceName = (t: CheckTarget) => `${t.kind}-${t.name}`;
 
+/** Ids (`idColumn`) of the rows that fail an `error` row rule: cheap, one query, nothing written. */
+export async function failingRowIds(duck: Duck, o: ValidateOptions, idColumn: string): Promise<number[]> {
+  const unique = o.targets.some((t) => t.expectations.some((e) => e.rule === "uniqueKeyPerTimestamp" && e.severity === "error"));
+  const predicates = o.targets.flatMap((t) => [
+    ...(t.schema ? [t.schema.predicate] : []),
+    ...t.expectations.filter((e) => isRowRule(e) && e.severity === "error").map((e) => rowPredicate(e as Parameters<typeof rowPredicate>[0], t.column)),
+  ]);
+  if (predicates.length === 0) return [];
+  const rows = await duck.allPrepared<{ id: number }>(
+    `SELECT ${idColumn} AS id FROM (SELECT *${unique ? `, count(*) OVER (PARTITION BY ${[...o.keys, o.ts].join(", ")}) AS __dup` : ""} FROM (${o.relation})) WHERE ${predicates.map((p) => `(${p})`).join(" OR ")}`,
+    o.params ?? [],
+  );
+  return rows.map((r) => Number(r.id));
+}
+
 export async function validateBatch(duck: Duck, o: ValidateOptions): Promise<ValidationReport> {
   const unique = o.targets.some((t) => t.expectations.some((e) => e.rule === "uniqueKeyPerTimestamp"));
   // Bound parameters (pushes) or a window column (uniqueness): computed once into a temp
