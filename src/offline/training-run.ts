@@ -27,7 +27,13 @@ export async function trainingSet(duck: Duck, registry: Registry, ctx: OfflineCo
   const draft = (status: RunDraft["status"], result: HistoricalResult | null, error: unknown, sources: RunDraft["sources"], labels: unknown): RunDraft => ({
     id: runId, kind: "historical", status, startedAt, finishedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - began),
     views: result?.views.map((v) => ({ view: v.view, version: v.version })) ?? [...new Set(req.refs.map((r) => r.view))].map((view) => ({ view, version: registry.data.views[view]?.current ?? "" })),
-    range: null, sources, rows: { in: result?.rows ?? null, out: result?.rows ?? null }, validation: null,
+    range: null, sources, rows: { in: result?.rows ?? null, out: result?.rows ?? null },
+    // The checks its views' offline tables passed when they were built (warnings included).
+    validation: result ? {
+      passed: true, failed: [],
+      warnings: result.views.flatMap((v) => v.table.validation.checks.filter((c) => !c.passed && c.severity === "warn").map((c) => c.message)),
+      quarantine: null,
+    } : null,
     details: { labels, out: req.outPath ?? null, features: req.refs.map((r) => `${r.view}:${r.feature}`), columns: result?.columns ?? null },
     error: error ? (error as Error).message : null,
   });
