@@ -5,7 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import type { Duck } from "./duckdb.ts";
-import { BadRequestError } from "../errors.ts";
+import { BadRequestError, ExpectationFailedError } from "../errors.ts";
+import type { ValidationReport } from "../validation/validate-batch.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { RunDraft } from "../registry/runs.ts";
 import { newRunId } from "../materialize/run-id.ts";
@@ -33,6 +34,11 @@ export async function trainingSet(duck: Duck, registry: Registry, ctx: OfflineCo
       passed: true, failed: [],
       warnings: result.views.flatMap((v) => v.table.validation.checks.filter((c) => !c.passed && c.severity === "warn").map((c) => c.message)),
       quarantine: null,
+    } : error instanceof ExpectationFailedError ? {
+      passed: false,
+      failed: (error.report as ValidationReport).checks.filter((c) => !c.passed && c.severity === "error").map((c) => c.message),
+      warnings: (error.report as ValidationReport).checks.filter((c) => !c.passed && c.severity === "warn").map((c) => c.message),
+      quarantine: (error.report as ValidationReport).quarantine,
     } : null,
     details: { labels, out: req.outPath ?? null, features: req.refs.map((r) => `${r.view}:${r.feature}`), columns: result?.columns ?? null },
     error: error ? (error as Error).message : null,
