@@ -34,11 +34,9 @@ export type EntityDef = {
 
 export type SourceFormat = "csv" | "parquet" | "json";
 
-export type FileSourceDef = {
+/** What every source has: an event-time column, a schema, expectations, metadata. */
+type SourceCommon = {
   name: string;
-  kind: "file";
-  path: string;
-  format: SourceFormat;
   timestampField: string;
   schema: { name: string; type: ColumnType; nullable: boolean }[];
   expectations: ExpectationDef[];
@@ -46,23 +44,20 @@ export type FileSourceDef = {
   tags: Record<string, string>;
   owner: string;
 };
+
+/** CSV, Parquet or JSON files: a path or glob, local or on S3. */
+export type FileSourceDef = SourceCommon & { kind: "file"; path: string; format: SourceFormat };
+
 /**
  * Rows of a table or query in PostgreSQL or SQLite, pulled into local Parquet snapshots
- * (incrementally where it can: see offline/database-pull.ts) that DuckDB reads like files.
+ * (incrementally where it can: see offline/database/pull-database.ts) that DuckDB reads like files.
  */
-export type DatabaseSourceDef = {
-  name: string;
+export type DatabaseSourceDef = SourceCommon & {
   kind: "database";
   /** `postgres://…` or `sqlite:<path>`; `${VAR}` is taken from the environment when read, never stored expanded. */
   connection: string;
   table: string | null;
   query: string | null;
-  timestampField: string;
-  schema: { name: string; type: ColumnType; nullable: boolean }[];
-  expectations: ExpectationDef[];
-  description: string;
-  tags: Record<string, string>;
-  owner: string;
 };
 
 export type SourceDef = FileSourceDef | DatabaseSourceDef;
