@@ -100,3 +100,9 @@ export class ExpectationFailedError extends LarderError {
     super(message);
   }
 }
+
+/** The request conflicts with work in progress (a materialization already running). */
+export class ConflictError extends LarderError {
+  override readonly code = "conflict";
+  override readonly status = 409;
+}

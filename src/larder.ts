@@ -32,7 +32,11 @@ import { validateView, type ViewValidation } from "./validation/validate-view.ts
 const REGISTRY_CHECK_MS = 250;
 
 export class Larder {
+  /** Batch work (materialize, historical, validate) and the CLI: one job at a time (#batch). */
   #duck?: Promise<Duck>;
+  /** Pushes: their own DuckDB, so a scheduled run never holds them up or shares temp tables. */
+  #pushDuck?: Promise<Duck>;
+  #batchQueue: Promise<unknown> = Promise.resolve();
   #store?: OnlineStore;
   #registry?: { registry: Registry; mtimeMs: number; checkedAt: number };
   #duckQueue: Promise<unknown> = Promise.resolve();
@@ -54,6 +58,13 @@ export class Larder {
 
   duck(): Promise<Duck> {
     return (this.#duck ??= Duck.open());
+  }
+
+  /** Runs batch jobs one at a time, in call order: they share the batch DuckDB's temp tables. */
+  #batch<T>(fn: (duck: Duck) => Promise<T>): Promise<T> {
+    const run = this.#batchQueue.then(async () => fn(await this.duck()));
+    this.#batchQueue = run.catch(() => {});
+    return run;
   }
 
   store(): OnlineStore {
@@ -117,8 +128,10 @@ export class Larder {
     return (this.#runs ??= new RunLog(this.ctx.files));
   }
 
-  async materialize(opts: MaterializeOptions = {}) {
-    return materialize(await this.duck(), this.registry(), this.store(), this.ctx, { ...opts, record: this.#recordRun });
+  /** `via`: what started it, for the run history (default: this instance's `via`). */
+  async materialize(opts: MaterializeOptions & { via?: string } = {}) {
+    const record = async (run: RunDraft) => void (await this.runs.record(run, opts.via ?? this.via));
+    return this.#batch((duck) => materialize(duck, this.registry(), this.store(), this.ctx, { ...opts, record }));
   }
 
   /** A push: validated now, then applied in arrival order, coalesced with pushes waiting beside it. */
@@ -144,9 +157,9 @@ export class Larder {
     return { result: await this.#pushQueue.submit(validated), validated };
   }
 
-  /** The DuckDB connection for one caller at a time, in call order (see WithDuck). */
+  /** The pushes' DuckDB connection for one caller at a time, in call order (see WithDuck). */
   readonly #withDuck: WithDuck = (fn) => {
-    const run = this.#duckQueue.then(async () => fn(await this.duck()));
+    const run = this.#duckQueue.then(async () => fn(await (this.#pushDuck ??= Duck.open())));
     this.#duckQueue = run.catch(() => {});
     return run;
   };
@@ -156,7 +169,7 @@ export class Larder {
     const registry = this.registry();
     const names = opts.views ?? registry.viewNames();
     const views = names.map((n) => registry.view(n));
-    return this.#withDuck(async (duck) => {
+    return this.#batch(async (duck) => {
       const out: ViewValidation[] = [];
       for (const v of views) out.push(await validateView(duck, v, this.ctx, opts));
       return out;
@@ -165,12 +178,12 @@ export class Larder {
 
   /** A training set, recorded as a run, with a manifest beside it when written to `outPath`. */
   async historical(req: HistoricalRequest): Promise<TrainingResult> {
-    return trainingSet(await this.duck(), this.registry(), this.ctx, req, this.#recordRun);
+    return this.#batch((duck) => trainingSet(duck, this.registry(), this.ctx, req, this.#recordRun));
   }
 
   /** Rebuilds a training set from its manifest (see offline/training-run.ts). */
   async rebuildTrainingSet(manifest: string, out?: string) {
-    return rebuildFromManifest(await this.duck(), this.registry(), this.ctx, manifest, out, this.#recordRun);
+    return this.#batch((duck) => rebuildFromManifest(duck, this.registry(), this.ctx, manifest, out, this.#recordRun));
   }
 
   readonly #recordRun = async (run: RunDraft) => void (await this.runs.record(run, this.via));
@@ -179,7 +192,9 @@ export class Larder {
     await this.#pushRuns?.flush().catch(() => {});
     await this.#store?.close();
     if (this.#duck) (await this.#duck).close();
+    if (this.#pushDuck) (await this.#pushDuck).close();
     this.#store = undefined;
     this.#duck = undefined;
+    this.#pushDuck = undefined;
   }
 }

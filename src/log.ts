@@ -7,7 +7,8 @@ export type LogEvent =
   | { level: "error"; event: "http.server_error"; method: string; path: string; error: unknown }
   | { level: "error"; event: "stream.failed"; stream: string; error: unknown }
   | { level: "warn"; event: "stream.dead_letter"; stream: string; id: string; reason: string }
-  | { level: "warn"; event: "registry.sync_failed"; error: unknown };
+  | { level: "warn"; event: "registry.sync_failed"; error: unknown }
+  | { level: "error"; event: "schedule.failed"; view: string; error: unknown };
 
 export type Logger = (event: LogEvent) => void;
 
@@ -20,6 +21,8 @@ export const consoleLogger: Logger = (e) => {
       return console.error(`${at} ${e.level} ${e.event} ${e.stream}: ${describeError(e.error)}`);
     case "stream.dead_letter":
       return console.error(`${at} ${e.level} ${e.event} ${e.stream} ${e.id}: ${e.reason}`);
+    case "schedule.failed":
+      return console.error(`${at} ${e.level} ${e.event} ${e.view}: ${e.error instanceof Error ? e.error.message : String(e.error)}`);
     case "registry.sync_failed":
       return console.error(`${at} ${e.level} ${e.event}: ${e.error instanceof Error ? e.error.message : String(e.error)}`);
   }

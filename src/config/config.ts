@@ -27,6 +27,8 @@ export const ConfigSchema = z.object({
   streamRedis: z.union([z.literal(""), z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")]),
   /** The consumer's name in the group: stable across restarts, so it resumes its pending entries. */
   streamConsumer: z.string().min(1),
+  /** Whether `larder serve` runs views' schedules: "on" (default), or "off" on all replicas but one. */
+  schedules: z.enum(["on", "off"]),
   /** Where streamed rows go, as a push's `to`. */
   streamTo: z.enum(["online", "offline", "online_and_offline"]),
 });
@@ -46,6 +48,7 @@ const ENV: Record<string, keyof Config> = {
   LARDER_STREAM_REDIS: "streamRedis",
   LARDER_STREAM_CONSUMER: "streamConsumer",
   LARDER_STREAM_TO: "streamTo",
+  LARDER_SCHEDULES: "schedules",
 };
 
 export function loadConfig(flags: Partial<Record<keyof Config, string | number>> = {}, env: Record<string, string | undefined> = process.env): Config {
@@ -66,6 +69,7 @@ export function loadConfig(flags: Partial<Record<keyof Config, string | number>>
     streamRedis: "",
     streamConsumer: hostname(),
     streamTo: "online",
+    schedules: "on",
     ...fromEnv,
     ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
   };

@@ -7,6 +7,7 @@
 import { DefinitionError, type DefinitionProblem } from "../errors.ts";
 import type { Duck } from "../offline/duckdb.ts";
 import { emptySourceSql } from "../offline/source-sql.ts";
+import { parseSchedule, scheduleOf } from "../scheduler/cron.ts";
 import type { Definitions, ExpectationDef, FeatureViewDef } from "./types.ts";
 
 const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*|BOOLEAN)$/;
@@ -78,6 +79,11 @@ export async function checkDefinitions(defs: Definitions, duck: Duck, files: Map
       } catch (err) {
         fail(`${(err as Error).message} (in ${f.kind === "expression" ? "sql" : "of"}: ${expr})`, `features.${f.name}.${f.kind === "expression" ? "sql" : "of"}`);
       }
+    }
+    const schedule = scheduleOf(v.schedule);
+    if (schedule) {
+      const parsed = parseSchedule(schedule);
+      if ("problem" in parsed) fail(`schedule ${JSON.stringify(schedule.cron)}${schedule.timezone ? ` in ${schedule.timezone}` : ""} is not a cron schedule: ${parsed.problem}`, "schedule");
     }
     const columns = [...source.schema.map((c) => c.name), ...v.features.filter((f) => f.kind === "expression").map((f) => f.name)];
     checkExpectationColumns(v.expectations, columns, fail, true);

@@ -160,7 +160,7 @@ function normalizeView(s: z.output<typeof FeatureViewSpec>, fail: (m: string) =>
   });
   return {
     name: s.name, entity: s.entity.name, source: s.source.name, ttl: s.ttl ? parseDuration(s.ttl) : null, features,
-    online: s.online ?? true, offline: s.offline ?? true, schedule: s.schedule ?? null, expectations: normalizeExpectations(s.expectations, fail), ...meta(s),
+    online: s.online ?? true, offline: s.offline ?? true, schedule: s.schedule === undefined ? null : typeof s.schedule === "string" ? { cron: s.schedule, timezone: null } : { cron: s.schedule.cron, timezone: s.schedule.timezone ?? null }, expectations: normalizeExpectations(s.expectations, fail), ...meta(s),
   };
 }
 

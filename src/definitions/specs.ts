@@ -112,7 +112,8 @@ export const FeatureViewSpec = z.strictObject({
   features: z.record(NameSpec, FeatureSpec).refine((f) => Object.keys(f).length > 0, "a feature view needs at least one feature"),
   online: z.boolean().optional(),
   offline: z.boolean().optional(),
-  schedule: z.string().optional(),
+  // A cron expression ("0 * * * *"; six fields put seconds first), or { cron, timezone } (default UTC).
+  schedule: z.union([z.string().min(1), z.strictObject({ cron: z.string().min(1), timezone: z.string().min(1).optional() })]).optional(),
   ...Expectations,
   ...Meta,
 });

@@ -24,6 +24,8 @@ export type ExpectationDef =
   | { rule: "psi"; column: string; max: number; bins: number; severity: Severity };
 export type Severity = "error" | "warn";
 
+export type ScheduleDef = { cron: string; timezone: string | null };
+
 export type EntityDef = {
   name: string;
   joinKeys: { name: string; type: KeyType }[];
@@ -111,7 +113,8 @@ export type FeatureViewDef = {
   features: FeatureDef[];
   online: boolean;
   offline: boolean;
-  schedule: string | null;
+  /** Incremental materialization inside `larder serve` (scheduler/); older registries hold a plain cron string. */
+  schedule: ScheduleDef | string | null;
   expectations: ExpectationDef[];
   description: string;
   tags: Record<string, string>;

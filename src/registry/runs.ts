@@ -16,7 +16,7 @@ export type RunSourceFile = StoredFile & { sha256?: string | null };
 export type RunRecord = {
   id: string;
   kind: RunKind;
-  status: "succeeded" | "failed";
+  status: "succeeded" | "failed" | "skipped";
   startedAt: string;
   finishedAt: string;
   durationMs: number;

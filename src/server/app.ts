@@ -8,8 +8,11 @@ import { onlineFeaturesHandler } from "./routes/online-features.ts";
 import { registryRoutes } from "./routes/registry-routes.ts";
 import { pushRoutes } from "./routes/push-routes.ts";
 import { runRoutes } from "./routes/run-routes.ts";
+import { scheduleRoutes } from "./routes/schedule-routes.ts";
+import { Scheduler } from "../scheduler/scheduler.ts";
 
-export function createApp(larder: Larder, log: Logger = consoleLogger): Hono {
+/** `scheduler`: the server's (started when schedules are on); a test app gets an idle one. */
+export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler: Scheduler = new Scheduler(larder, log), schedulesEnabled = false): Hono {
   const app = new Hono();
   app.get("/health", async (c) => {
     const pointers = await larder.store().pointers();
@@ -19,6 +22,7 @@ export function createApp(larder: Larder, log: Logger = consoleLogger): Hono {
   app.post("/v1/features/online", (c) => lookup(c.req.raw));
   app.route("/v1/registry", registryRoutes(larder));
   app.route("/v1/runs", runRoutes(larder));
+  app.route("/", scheduleRoutes(larder, scheduler, schedulesEnabled));
   app.route("/", pushRoutes(larder, log));
   app.notFound((c) => errorResponse(new NotFoundError(`no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError(errorHandler(log));

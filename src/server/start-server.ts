@@ -8,12 +8,16 @@ import { consoleLogger, type Logger } from "../log.ts";
 import { createApp } from "./app.ts";
 import { onlineFeaturesHandler } from "./routes/online-features.ts";
 import { RedisStreamConsumer } from "../push/redis-stream-consumer.ts";
+import { Scheduler } from "../scheduler/scheduler.ts";
 
 const REGISTRY_SYNC_MS = 2_000;
 
 export function startServer(larder: Larder, log: Logger = consoleLogger) {
   larder.via = "serve";
-  const app = createApp(larder, log);
+  // Schedules run on this server unless LARDER_SCHEDULES=off (replicas leave them to one).
+  const scheduler = new Scheduler(larder, log);
+  const schedulesOn = larder.config.schedules === "on";
+  const app = createApp(larder, log, scheduler, schedulesOn);
   const server = Bun.serve({
     hostname: larder.config.host,
     port: larder.config.port,
@@ -28,6 +32,7 @@ export function startServer(larder: Larder, log: Logger = consoleLogger) {
     ? new RedisStreamConsumer(larder, { url: larder.config.streamRedis, consumer: larder.config.streamConsumer, to: larder.config.streamTo }, log)
     : undefined;
   consumer?.start();
+  if (schedulesOn) void scheduler.start().catch((error) => log({ level: "error", event: "schedule.failed", view: "*", error }));
   // A registry shared on S3: applies made elsewhere reach this replica within a few seconds.
   const registrySync = larder.sharesRegistry
     ? setInterval(() => larder.syncRegistry().catch((error) => log({ level: "warn", event: "registry.sync_failed", error })), REGISTRY_SYNC_MS)
@@ -38,6 +43,7 @@ export function startServer(larder: Larder, log: Logger = consoleLogger) {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
     clearInterval(registrySync);
+    await scheduler.stop();
     await consumer?.stop();
     await server.stop();
     await larder.close();
