@@ -106,3 +106,15 @@ export class ConflictError extends LarderError {
   override readonly code = "conflict";
   override readonly status = 409;
 }
+
+/** No token, or one Larder does not know. */
+export class UnauthorizedError extends LarderError {
+  override readonly code = "unauthorized";
+  override readonly status = 401;
+}
+
+/** A known token without the scope this needs. */
+export class ForbiddenError extends LarderError {
+  override readonly code = "forbidden";
+  override readonly status = 403;
+}

@@ -2,10 +2,12 @@
  * Configuration: one zod schema. Precedence: built-in defaults < environment (LARDER_*)
  * < command-line flags. Frozen once made; modules receive what they need from it.
  */
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { BadRequestError } from "../errors.ts";
+import { parseTokens } from "./tokens.ts";
 
 export const ConfigSchema = z.object({
   /** The feature repo: the folder holding features/. */
@@ -27,6 +29,10 @@ export const ConfigSchema = z.object({
   streamRedis: z.union([z.literal(""), z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")]),
   /** The consumer's name in the group: stable across restarts, so it resumes its pending entries. */
   streamConsumer: z.string().min(1),
+  /** Bearer tokens with scopes (server/auth.ts): "scope=token,…"; empty: no auth. */
+  tokens: z.string(),
+  /** With tokens configured, whether reads (lookups, registry, runs) still need none. */
+  openReads: z.enum(["true", "false"]),
   /** Whether `larder serve` runs views' schedules: "on" (default), or "off" on all replicas but one. */
   schedules: z.enum(["on", "off"]),
   /** Where streamed rows go, as a push's `to`. */
@@ -49,11 +55,21 @@ const ENV: Record<string, keyof Config> = {
   LARDER_STREAM_CONSUMER: "streamConsumer",
   LARDER_STREAM_TO: "streamTo",
   LARDER_SCHEDULES: "schedules",
+  LARDER_TOKENS: "tokens",
+  LARDER_OPEN_READS: "openReads",
 };
 
 export function loadConfig(flags: Partial<Record<keyof Config, string | number>> = {}, env: Record<string, string | undefined> = process.env): Config {
   const fromEnv: Partial<Record<keyof Config, string>> = {};
   for (const [name, key] of Object.entries(ENV)) if (env[name]) fromEnv[key] = env[name];
+  // Tokens may live in a file (a mounted secret) rather than the environment.
+  if (!fromEnv.tokens && env.LARDER_TOKENS_FILE) {
+    try {
+      fromEnv.tokens = readFileSync(env.LARDER_TOKENS_FILE, "utf8");
+    } catch (err) {
+      throw new BadRequestError(`LARDER_TOKENS_FILE ${env.LARDER_TOKENS_FILE} cannot be read: ${(err as Error).message}`, "invalid_config");
+    }
+  }
   const repoDir = resolve(String(flags.repoDir ?? fromEnv.repoDir ?? "."));
   const merged = {
     repoDir,
@@ -70,11 +86,14 @@ export function loadConfig(flags: Partial<Record<keyof Config, string | number>>
     streamConsumer: hostname(),
     streamTo: "online",
     schedules: "on",
+    tokens: "",
+    openReads: "false",
     ...fromEnv,
     ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
   };
   merged.repoDir = repoDir;
   const r = ConfigSchema.safeParse(merged);
   if (!r.success) throw new BadRequestError(`invalid configuration:\n${z.prettifyError(r.error)}`, "invalid_config");
+  parseTokens(r.data.tokens); // refuses a malformed token list now, not at the first request
   return Object.freeze(r.data);
 }

@@ -10,15 +10,23 @@ import { pushRoutes } from "./routes/push-routes.ts";
 import { runRoutes } from "./routes/run-routes.ts";
 import { scheduleRoutes } from "./routes/schedule-routes.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
+import { authOf, scopeOf } from "./auth.ts";
 
 /** `scheduler`: the server's (started when schedules are on); a test app gets an idle one. */
 export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler: Scheduler = new Scheduler(larder, log), schedulesEnabled = false): Hono {
   const app = new Hono();
+  // Every route's scope checked first (a no-op while no token is configured).
+  const auth = authOf(larder.config);
+  app.use("*", async (c, next) => {
+    const scope = scopeOf(c.req.method, c.req.path);
+    if (scope) auth.check(c.req.raw, scope);
+    await next();
+  });
   app.get("/health", async (c) => {
     const pointers = await larder.store().pointers();
     return c.json({ status: "ok", store: larder.store().kind, views: Object.fromEntries([...pointers].map(([k, p]) => [k, { version: p.version, watermark: new Date(p.watermark).toISOString() }])) });
   });
-  const lookup = onlineFeaturesHandler(larder, log);
+  const lookup = onlineFeaturesHandler(larder, log, auth);
   app.post("/v1/features/online", (c) => lookup(c.req.raw));
   app.route("/v1/registry", registryRoutes(larder));
   app.route("/v1/runs", runRoutes(larder));

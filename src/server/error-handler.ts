@@ -5,7 +5,9 @@ import { LarderError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 
 export function errorResponse(err: unknown): Response {
-  if (err instanceof LarderError) return Response.json({ code: err.code, message: err.message }, { status: err.status });
+  if (err instanceof LarderError) {
+    return Response.json({ code: err.code, message: err.message }, { status: err.status, headers: err.status === 401 ? { "www-authenticate": "Bearer" } : undefined });
+  }
   if (err instanceof HTTPException) return Response.json({ code: "http_error", message: err.message || "request failed" }, { status: err.status });
   return Response.json({ code: "internal_error", message: "internal error; see the server log" }, { status: 500 });
 }

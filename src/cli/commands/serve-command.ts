@@ -10,6 +10,8 @@ export const serveCommand: Command = {
   async run(larder) {
     const server = startServer(larder);
     out(`Larder serving on http://${server.hostname}:${server.port} (Ctrl-C to stop)`);
+    const loopback = /^(127\.|::1$|localhost$)/.test(larder.config.host);
+    if (!loopback && !larder.config.tokens) out(`warning: listening on ${larder.config.host} with no tokens: anyone who can reach it can push and materialize (set LARDER_TOKENS)`);
     await server.closed;
   },
 };

@@ -6,6 +6,7 @@ import { parseInstant } from "../../time.ts";
 import { readJson } from "../read-json.ts";
 import { answerError } from "../error-handler.ts";
 import type { Logger } from "../../log.ts";
+import { authOf, type Auth } from "../auth.ts";
 
 const KeyValue = z.union([z.string(), z.number()]);
 
@@ -57,9 +58,10 @@ export function isOnlineFeaturesBody(b: unknown): b is OnlineFeaturesBody {
  * a route of its own (hono's routing and context cost about a fifth of a lookup's CPU time
  * under load), and the hono app mounts the same handler, so both answer alike.
  */
-export function onlineFeaturesHandler(larder: Larder, log: Logger): (req: Request) => Promise<Response> {
+export function onlineFeaturesHandler(larder: Larder, log: Logger, auth: Auth = authOf(larder.config)): (req: Request) => Promise<Response> {
   return async (req) => {
     try {
+      auth.check(req, "read");
       const body = await readJson(req, OnlineFeaturesBody, larder.config.maxBodyBytes, isOnlineFeaturesBody);
       const registry = larder.registry();
       const refs = resolveFeatures(registry, body);
