@@ -25,6 +25,8 @@ export const ConfigSchema = z.object({
   maxEntitiesPerRequest: z.coerce.number().int().positive(),
   maxBodyBytes: z.coerce.number().int().positive(),
   maxPushRows: z.coerce.number().int().positive(),
+  /** A request running longer is answered 503 request_timeout. */
+  requestTimeoutMs: z.coerce.number().int().positive(),
   /** `larder serve` consumes push sources' Redis Streams from here when set (redis://…). */
   streamRedis: z.union([z.literal(""), z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")]),
   /** The consumer's name in the group: stable across restarts, so it resumes its pending entries. */
@@ -51,6 +53,7 @@ const ENV: Record<string, keyof Config> = {
   LARDER_MAX_ENTITIES: "maxEntitiesPerRequest",
   LARDER_MAX_BODY_BYTES: "maxBodyBytes",
   LARDER_MAX_PUSH_ROWS: "maxPushRows",
+  LARDER_REQUEST_TIMEOUT_MS: "requestTimeoutMs",
   LARDER_STREAM_REDIS: "streamRedis",
   LARDER_STREAM_CONSUMER: "streamConsumer",
   LARDER_STREAM_TO: "streamTo",
@@ -82,6 +85,7 @@ export function loadConfig(flags: Partial<Record<keyof Config, string | number>>
     maxEntitiesPerRequest: 1000,
     maxBodyBytes: 1_048_576,
     maxPushRows: 10_000,
+    requestTimeoutMs: 30_000,
     streamRedis: "",
     streamConsumer: hostname(),
     streamTo: "online",

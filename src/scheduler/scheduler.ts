@@ -118,6 +118,7 @@ export class Scheduler {
       const at = new Date().toISOString();
       try {
         const [result] = await this.larder.materialize({ views: [view], incremental: !opts.full, via });
+        if (result) this.log({ level: "info", event: "schedule.ran", view, via, events: result.events, seconds: Math.round(result.seconds * 1000) / 1000 });
         const [rec] = await this.larder.runs.list({ kind: "materialize", view, limit: 1 });
         this.#last.set(view, { runId: rec?.id ?? null, at, status: "succeeded", via, error: null });
         return result ?? null;

@@ -1,7 +1,12 @@
 /**
- * Starts Bun's HTTP server on the app; stops on SIGINT/SIGTERM and closes the stores.
- * The hot lookup route goes to its handler directly (see onlineFeaturesHandler); every
- * other request, including other methods on that path, goes through the hono app.
+ * Starts Bun's HTTP server on the app, with the schedules, the Redis Stream consumer and
+ * the shared-registry sync around it. The hot lookup route goes to its handler directly
+ * (see onlineFeaturesHandler); every other request goes through the hono app.
+ *
+ * Stopping (SIGTERM/SIGINT, or stop()): no new connections; requests in flight finish,
+ * and with them the push batch they are in; the running scheduled materialization ends;
+ * then the stores close. A second signal exits at once (the online store's transactions
+ * keep it whole: a write that was not committed is simply not there).
  */
 import type { Larder } from "../larder.ts";
 import { consoleLogger, type Logger } from "../log.ts";
@@ -9,6 +14,8 @@ import { createApp } from "./app.ts";
 import { onlineFeaturesHandler } from "./routes/online-features.ts";
 import { RedisStreamConsumer } from "../push/redis-stream-consumer.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
+import { authOf } from "./auth.ts";
+import { withTimeout } from "./request-timeout.ts";
 
 const REGISTRY_SYNC_MS = 2_000;
 
@@ -18,11 +25,28 @@ export function startServer(larder: Larder, log: Logger = consoleLogger) {
   const scheduler = new Scheduler(larder, log);
   const schedulesOn = larder.config.schedules === "on";
   const app = createApp(larder, log, scheduler, schedulesOn);
+  let inFlight = 0;
+  const counted = (handler: (req: Request) => Response | Promise<Response>) => (req: Request): Response | Promise<Response> => {
+    inFlight++;
+    let r: Response | Promise<Response>;
+    try {
+      r = handler(req);
+    } catch (err) {
+      inFlight--;
+      throw err;
+    }
+    if (r instanceof Response) {
+      inFlight--;
+      return r;
+    }
+    return r.finally(() => inFlight--);
+  };
+  const timeoutMs = larder.config.requestTimeoutMs;
   const server = Bun.serve({
     hostname: larder.config.host,
     port: larder.config.port,
-    routes: { "/v1/features/online": { POST: onlineFeaturesHandler(larder, log) } },
-    fetch: app.fetch,
+    routes: { "/v1/features/online": { POST: counted(withTimeout(onlineFeaturesHandler(larder, log), timeoutMs, log)) } },
+    fetch: counted(withTimeout((req) => app.fetch(req), timeoutMs, log)),
     // Bodies are checked against maxBodyBytes (with a JSON 413) when read; this only keeps
     // Bun from buffering far larger chunked bodies first.
     maxRequestBodySize: Math.max(4 * larder.config.maxBodyBytes, 65_536),
@@ -37,19 +61,35 @@ export function startServer(larder: Larder, log: Logger = consoleLogger) {
   const registrySync = larder.sharesRegistry
     ? setInterval(() => larder.syncRegistry().catch((error) => log({ level: "warn", event: "registry.sync_failed", error })), REGISTRY_SYNC_MS)
     : undefined;
+  log({ level: "info", event: "server.started", url: `http://${server.hostname}:${server.port}`, schedules: schedulesOn, auth: authOf(larder.config).enabled });
+
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
-  const stop = async () => {
-    process.off("SIGINT", stop);
-    process.off("SIGTERM", stop);
-    clearInterval(registrySync);
-    await scheduler.stop();
-    await consumer?.stop();
-    await server.stop();
-    await larder.close();
-    resolveClosed();
+  let stopping: Promise<void> | undefined;
+  const stop = (signal = "stop()"): Promise<void> => {
+    if (stopping) return stopping;
+    log({ level: "info", event: "server.stopping", signal, inFlight });
+    stopping = (async () => {
+      clearInterval(registrySync);
+      // Refuse new connections, let requests in flight (and their push batches) finish.
+      const draining = server.stop(false);
+      await Promise.all([draining, scheduler.stop(), consumer?.stop()]);
+      await larder.close();
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      log({ level: "info", event: "server.stopped" });
+      resolveClosed();
+    })();
+    return stopping;
   };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-  return { hostname: server.hostname, port: server.port, stop, closed };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log({ level: "warn", event: "server.forced_exit", signal });
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    }
+    void stop(signal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return { hostname: server.hostname, port: server.port, stop: () => stop(), closed, inFlight: () => inFlight };
 }
