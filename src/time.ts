@@ -15,11 +15,15 @@ export function parseDuration(text: string): number {
   return ms;
 }
 
+const MAX_INSTANT = 8_640_000_000_000_000;
+
 /** Parses an ISO-8601 instant or epoch milliseconds given as a string. */
 export function parseInstant(text: string, what = "time"): EpochMs {
   const asNumber = Number(text);
   const ms = /^\d+$/.test(text) ? asNumber : Date.parse(text);
-  if (!Number.isFinite(ms)) throw new BadRequestError(`${what} "${text}" is not an ISO-8601 time or epoch milliseconds`);
+  if (!Number.isFinite(ms)) throw new BadRequestError(`${what} "${text.slice(0, 64)}" is not an ISO-8601 time or epoch milliseconds`);
+  // A JavaScript Date spans ±8.64e15 ms (about ±275 000 years); Larder's times stay within it.
+  if (Math.abs(ms) > MAX_INSTANT) throw new BadRequestError(`${what} "${text.slice(0, 64)}" is out of range: epoch milliseconds from -${MAX_INSTANT} to ${MAX_INSTANT}`);
   return Math.floor(ms);
 }
 

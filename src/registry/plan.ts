@@ -4,7 +4,7 @@
  */
 import type { Definitions, FeatureViewDef } from "../definitions/types.ts";
 import { canonicalJson, viewVersion } from "./canonical.ts";
-import type { Registry } from "./registry.ts";
+import { ownMaps, type Registry } from "./registry.ts";
 
 export type ChangeKind = "entity" | "source" | "push source" | "feature view" | "feature service";
 export type Change = {
@@ -93,6 +93,7 @@ export function applyPlan(defs: Definitions, plan: Plan, registry: Registry, now
   }
   reg.views = views;
   reg.updatedAt = at;
+  ownMaps(reg);
   registry.save();
 }
 

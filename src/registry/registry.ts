@@ -22,6 +22,20 @@ export type RegistryData = {
   services: Record<string, FeatureServiceDef>;
 };
 
+/**
+ * The registry's name → definition maps without a prototype, so a name from a request such
+ * as "__proto__" or "constructor" finds nothing rather than Object's own members.
+ */
+export function ownMaps(data: RegistryData): RegistryData {
+  const own = <T>(m: Record<string, T> | undefined): Record<string, T> => Object.assign(Object.create(null) as Record<string, T>, m ?? {});
+  data.entities = own(data.entities);
+  data.sources = own(data.sources);
+  data.pushSources = own(data.pushSources);
+  data.views = own(data.views);
+  data.services = own(data.services);
+  return data;
+}
+
 export const emptyRegistry = (): RegistryData => ({ formatVersion: 1, updatedAt: null, entities: {}, sources: {}, pushSources: {}, views: {}, services: {} });
 
 /**
@@ -31,7 +45,11 @@ export const emptyRegistry = (): RegistryData => ({ formatVersion: 1, updatedAt:
 export type ResolvedView = { def: FeatureViewDef; version: string; entity: EntityDef; source: SourceDef; push: PushSourceDef | null };
 
 export class Registry {
-  constructor(readonly data: RegistryData, readonly path: string) {}
+  readonly data: RegistryData;
+
+  constructor(data: RegistryData, readonly path: string) {
+    this.data = ownMaps(data);
+  }
 
   static registryPath(dataDir: string): string {
     return join(dataDir, "registry.json");
