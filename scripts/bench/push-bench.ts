@@ -7,42 +7,20 @@
  *   to the answer that includes it, p50/p99, idle and under the sustained load.
  *   bun scripts/bench/push-bench.ts [seconds=10] [clients=4] [batch=200]
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { rmSync } from "node:fs";
 import { machine } from "./bench-repo.ts";
-import { cpuMs, quantile, serverUrl } from "./bench-tools.ts";
+import { cpuMs, quantile } from "./bench-tools.ts";
+import { pushRepo, serveRepo, transaction } from "./push-repo.ts";
 
 const seconds = Number(process.argv[2] ?? 10);
 const clients = Number(process.argv[3] ?? 4);
 const batch = Number(process.argv[4] ?? 200);
-const ROOT = resolve(import.meta.dir, "../..");
-
-// The demo's features, their views reading a push source over the transactions file.
-const dir = mkdtempSync(join(tmpdir(), "larder-push-bench-"));
-cpSync(join(ROOT, "features"), join(dir, "features"), { recursive: true });
-writeFileSync(join(dir, "features/sources.ts"), readFileSync(join(dir, "features/sources.ts"), "utf8").replace("fileSource,", "fileSource, pushSource,") +
-  '\nexport const transactionsPush = pushSource({ name: "transactions_push", batchSource: transactions, eventIdField: "transaction_id" });\n');
-writeFileSync(join(dir, "features/fraud.ts"), readFileSync(join(dir, "features/fraud.ts"), "utf8").replace('import { transactions } from "./sources.ts";', 'import { transactionsPush } from "./sources.ts";').replaceAll("source: transactions,", "source: transactionsPush,"));
-const main = join(ROOT, "src/main.ts");
-const cli = (args: string[]) => {
-  const p = Bun.spawnSync([process.execPath, main, ...args, "--repo", dir], { stdout: "pipe", stderr: "pipe" });
-  if (p.exitCode !== 0) throw new Error(`larder ${args.join(" ")}: ${p.stderr.toString()}`);
-  return p.stdout.toString();
-};
-// The demo's data (1000 users, 90 days) as the batch side, materialized up to now.
-cli(["demo", "--no-serve", "--users", "1000"]);
-
-const server = Bun.spawn([process.execPath, ...(process.env.PROFILE ? ["--cpu-prof", "--cpu-prof-md", "--cpu-prof-interval=200", `--cpu-prof-dir=${process.env.PROFILE}`] : []), main, "serve", "--repo", dir], { stdout: "pipe", stderr: "inherit", env: { ...process.env, LARDER_PORT: "0" } });
-const url = await serverUrl(server);
+// The demo's features and data, their views reading a push source over the transactions file.
+const dir = pushRepo("larder-push-bench-");
+const { server, url } = await serveRepo(dir, process.env.PROFILE ? ["--cpu-prof", "--cpu-prof-md", "--cpu-prof-interval=200", `--cpu-prof-dir=${process.env.PROFILE}`] : []);
 const serverCpuMs = () => cpuMs(server.pid);
 
-let seq = 0;
-const txn = (user: number) => ({
-  transaction_id: `bench-${process.pid}-${seq++}`, user_id: user, merchant_id: 1 + Math.floor(Math.random() * 200),
-  amount: Math.round(Math.random() * 20_000) / 100, account_balance: Math.round(Math.random() * 500_000) / 100,
-  ts: Date.now(), is_fraud: false,
-});
+const txn = transaction;
 const post = (path: string, body: unknown) => fetch(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 async function sustained(until: number, latencies: number[]): Promise<number> {
