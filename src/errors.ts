@@ -17,6 +17,18 @@ export class LarderError extends Error {
   }
 }
 
+/**
+ * The base of an error kind that only fixes its code, HTTP status and exit code:
+ * `class NotFoundError extends errorKind("not_found", 404, EXIT.usage) {}`.
+ */
+function errorKind(code: string, status: number, exitCode: ExitCode = EXIT.runtime) {
+  return class extends LarderError {
+    override readonly code: string = code;
+    override readonly status: number = status;
+    override readonly exitCode: ExitCode = exitCode;
+  };
+}
+
 /** A request or a command line that cannot be understood. */
 export class BadRequestError extends LarderError {
   override readonly code: string;
@@ -28,23 +40,11 @@ export class BadRequestError extends LarderError {
   }
 }
 
-export class UsageError extends LarderError {
-  override readonly code = "usage";
-  override readonly status = 400;
-  override readonly exitCode = EXIT.usage;
-}
+export class UsageError extends errorKind("usage", 400, EXIT.usage) {}
 
-export class NotFoundError extends LarderError {
-  override readonly code = "not_found";
-  override readonly status = 404;
-  override readonly exitCode = EXIT.usage;
-}
+export class NotFoundError extends errorKind("not_found", 404, EXIT.usage) {}
 
-export class PayloadTooLargeError extends LarderError {
-  override readonly code = "payload_too_large";
-  override readonly status = 413;
-  override readonly exitCode = EXIT.usage;
-}
+export class PayloadTooLargeError extends errorKind("payload_too_large", 413, EXIT.usage) {}
 
 /** One or more definitions in features/*.ts are invalid; nothing was applied. */
 export class DefinitionError extends LarderError {
@@ -67,29 +67,16 @@ function formatProblems(problems: readonly DefinitionProblem[]): string {
 }
 
 /** A view, service or version that has not been applied/materialized yet. */
-export class NotAppliedError extends LarderError {
-  override readonly code = "not_applied";
-  override readonly status = 409;
-  override readonly exitCode = EXIT.runtime;
-}
+export class NotAppliedError extends errorKind("not_applied", 409) {}
 
 /** The offline engine failed on data (unreadable source, bad label table, SQL failure). */
-export class OfflineError extends LarderError {
-  override readonly code = "offline_error";
-  override readonly status = 500;
-}
+export class OfflineError extends errorKind("offline_error", 500) {}
 
 /** The online store is unreachable or failed. */
-export class OnlineStoreError extends LarderError {
-  override readonly code = "online_store_unavailable";
-  override readonly status = 503;
-}
+export class OnlineStoreError extends errorKind("online_store_unavailable", 503) {}
 
 /** Remote storage (S3, a source database) is unreachable, refused us, or lacks what was asked for. */
-export class StorageError extends LarderError {
-  override readonly code = "storage_error";
-  override readonly status = 502;
-}
+export class StorageError extends errorKind("storage_error", 502) {}
 
 /** Data failed an `error` expectation: nothing was written (see validation/). */
 export class ExpectationFailedError extends LarderError {
@@ -102,19 +89,10 @@ export class ExpectationFailedError extends LarderError {
 }
 
 /** The request conflicts with work in progress (a materialization already running). */
-export class ConflictError extends LarderError {
-  override readonly code = "conflict";
-  override readonly status = 409;
-}
+export class ConflictError extends errorKind("conflict", 409) {}
 
 /** No token, or one Larder does not know. */
-export class UnauthorizedError extends LarderError {
-  override readonly code = "unauthorized";
-  override readonly status = 401;
-}
+export class UnauthorizedError extends errorKind("unauthorized", 401) {}
 
 /** A known token without the scope this needs. */
-export class ForbiddenError extends LarderError {
-  override readonly code = "forbidden";
-  override readonly status = 403;
-}
+export class ForbiddenError extends errorKind("forbidden", 403) {}
