@@ -25,6 +25,8 @@ import { s3SettingsFromEnv } from "./storage/s3-location.ts";
 import { Storage } from "./storage/storage.ts";
 import { ExpectationFailedError, LarderError } from "./errors.ts";
 import { RunLog, type RunDraft } from "./registry/runs.ts";
+import { LarderMetrics } from "./monitoring/larder-metrics.ts";
+import { viewFreshness } from "./monitoring/freshness.ts";
 import { PushRunRecorder } from "./push/push-runs.ts";
 import type { ValidationReport } from "./validation/validate-batch.ts";
 import { validateView, type ViewValidation } from "./validation/validate-view.ts";
@@ -42,7 +44,14 @@ export class Larder {
   #duckQueue: Promise<unknown> = Promise.resolve();
   #pushQueue?: PushQueue;
 
-  constructor(readonly config: Config) {}
+  constructor(readonly config: Config) {
+    // Freshness as gauges, read when scraped.
+    const fresh = (pick: (f: Awaited<ReturnType<Larder["freshness"]>>[number]) => number | null) => async () =>
+      (await this.freshness()).flatMap((f) => (pick(f) === null ? [] : [{ labels: { view: f.view }, value: pick(f)! }]));
+    this.metrics.gauge("larder_view_event_age_seconds", "Seconds since the newest event served, per view.", fresh((f) => f.ageSeconds));
+    this.metrics.gauge("larder_view_watermark_lag_seconds", "Seconds since the point up to which a view's served data is complete.", fresh((f) => (f.served ? (Date.now() - Date.parse(f.served.watermark)) / 1000 : null)));
+    this.metrics.gauge("larder_view_schedule_lag_seconds", "Seconds a scheduled view's due run is overdue (0 when up to date).", fresh((f) => f.schedule?.lagSeconds ?? null));
+  }
 
   #ctx?: OfflineContext;
 
@@ -125,7 +134,19 @@ export class Larder {
   #pushRuns?: PushRunRecorder;
 
   get runs(): RunLog {
-    return (this.#runs ??= new RunLog(this.ctx.files));
+    return (this.#runs ??= new RunLog(this.ctx.files, (run) => {
+      this.metrics.runs.inc({ kind: run.kind, status: run.status });
+      this.metrics.runSeconds.observe({ kind: run.kind }, run.durationMs / 1000);
+    }));
+  }
+
+  readonly metrics = new LarderMetrics();
+  /** The newest event pushed through this instance, per view (ms): freshness between materializations. */
+  readonly newestPushed = new Map<string, number>();
+
+  /** Freshness of every online view (monitoring/freshness.ts). */
+  async freshness() {
+    return viewFreshness(this.registry(), this.store(), this.runs, this.newestPushed);
   }
 
   /** `via`: what started it, for the run history (default: this instance's `via`). */
@@ -139,12 +160,18 @@ export class Larder {
     this.#pushRuns ??= new PushRunRecorder(this.runs, () => this.via);
     try {
       const { result, validated } = await this.#push(req);
-      this.#pushRuns.applied(result, validated.rows.map((r) => r[validated.source.timestampField] as number));
+      const times = validated.rows.map((r) => r[validated.source.timestampField] as number);
+      this.#pushRuns.applied(result, times);
+      const newest = Math.max(...times);
+      for (const v of result.views) if (!(this.newestPushed.get(v.view)! >= newest)) this.newestPushed.set(v.view, newest);
+      this.metrics.pushEvents.inc({ source: req.source, outcome: "applied" }, result.rows - result.duplicates);
+      if (result.duplicates) this.metrics.pushEvents.inc({ source: req.source, outcome: "duplicate" }, result.duplicates);
       return result;
     } catch (err) {
       if (err instanceof LarderError && err.status < 500) {
         const quarantine = err instanceof ExpectationFailedError ? (err.report as ValidationReport).quarantine : null;
         this.#pushRuns.rejected(req.source, err.message, quarantine);
+        this.metrics.pushEvents.inc({ source: req.source.slice(0, 100), outcome: "refused" }, Array.isArray(req.rows) ? req.rows.length : 0);
       }
       throw err;
     }

@@ -34,7 +34,7 @@ export async function materializeRun({ runId, startedAt, began, v, table, from, 
         quarantine: report?.quarantine ?? null,
       }
       : null,
-    details: result ? { mode: result.mode, table: result.table, watermark: result.watermark, entities: result.entities, profile: result.profile ?? null } : {},
+    details: result ? { mode: result.mode, table: result.table, watermark: result.watermark, entities: result.entities, profile: result.profile ?? null, newestEvent: result.newestEvent ?? null } : {},
     error: error ? (error as Error).message : null,
   };
 }

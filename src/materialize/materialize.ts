@@ -54,6 +54,8 @@ export type ViewMaterialization = {
   seconds: number;
   /** Where the profile of its served values was saved. */
   profile?: string | null;
+  /** The newest event this run read (ms), if any. */
+  newestEvent?: number | null;
 };
 
 const DEFAULT_CHUNK = 5_000;
@@ -98,7 +100,10 @@ async function materializeView(duck: Duck, v: ResolvedView, store: OnlineStore, 
   const target = incremental ? pointer!.table : tableName(v.def.name, v.version, runId);
   await duck.run(`CREATE OR REPLACE TEMP TABLE __records AS SELECT row_number() OVER () AS __i, * FROM (${recordSql(v, table.path, from, end, incremental)})`);
   const [counts] = await duck.all<{ n: number }>(`SELECT count(*) AS n FROM __records`);
-  const [events] = await duck.all<{ n: number }>(`SELECT count(*) AS n FROM read_parquet(${literal(table.path)}) WHERE __ts >= ${from} AND __ts < ${end}`);
+  // Events this run reads, and the newest event served once it is done (freshness).
+  const [events] = await duck.all<{ n: number; newest: number | null }>(
+    `SELECT count(*) FILTER (WHERE __ts >= ${from} AND __ts < ${end}) AS n, max(__ts) FILTER (WHERE __ts < ${end}) AS newest FROM read_parquet(${literal(table.path)})`,
+  );
   const total = counts!.n;
   const nextPointer: ServingPointer = { view: v.def.name, version: v.version, table: target, watermark: end, updatedAt: new Date().toISOString(), runId };
 
@@ -131,6 +136,7 @@ async function materializeView(duck: Duck, v: ResolvedView, store: OnlineStore, 
   return {
     view: v.def.name, version: v.version, mode: incremental ? "incremental" : "full", table: target,
     events: events!.n, entities: total, watermark: end, seconds: (performance.now() - began) / 1000,
+    newestEvent: events!.newest === null ? null : Number(events!.newest),
   };
 }
 

@@ -48,12 +48,14 @@ try {
 export const startedBy = (via: string): RunRecord["startedBy"] => ({ via, host: hostname(), pid: process.pid, user });
 
 export class RunLog {
-  constructor(readonly files: FileStore) {}
+  /** `onRecord`: told of every run recorded (metrics count them). */
+  constructor(readonly files: FileStore, readonly onRecord: (run: RunRecord) => void = () => {}) {}
 
   /** `via`: what started it (`cli materialize`, `serve`, …). */
   async record(draft: RunDraft, via: string): Promise<RunRecord> {
     const run: RunRecord = { ...draft, startedBy: startedBy(via) };
     await this.files.writeText(`runs/${run.id}.json`, JSON.stringify(run, null, 2));
+    this.onRecord(run);
     return run;
   }
 

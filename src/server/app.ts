@@ -9,6 +9,7 @@ import { registryRoutes } from "./routes/registry-routes.ts";
 import { pushRoutes } from "./routes/push-routes.ts";
 import { runRoutes } from "./routes/run-routes.ts";
 import { scheduleRoutes } from "./routes/schedule-routes.ts";
+import { monitoringRoutes } from "./routes/monitoring-routes.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { authOf, scopeOf } from "./auth.ts";
 
@@ -31,6 +32,7 @@ export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler
   app.route("/v1/registry", registryRoutes(larder));
   app.route("/v1/runs", runRoutes(larder));
   app.route("/", scheduleRoutes(larder, scheduler, schedulesEnabled));
+  app.route("/", monitoringRoutes(larder));
   app.route("/", pushRoutes(larder, log));
   app.notFound((c) => errorResponse(new NotFoundError(`no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError(errorHandler(log));

@@ -19,6 +19,13 @@ import { withTimeout } from "./request-timeout.ts";
 
 const REGISTRY_SYNC_MS = 2_000;
 
+/** The path of a request URL, without building a URL object (this runs for every request). */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const q = url.indexOf("?", start);
+  return start < 0 ? "/" : url.slice(start, q < 0 ? undefined : q);
+}
+
 export function startServer(larder: Larder, log: Logger = consoleLogger) {
   larder.via = "serve";
   // Schedules run on this server unless LARDER_SCHEDULES=off (replicas leave them to one).
@@ -26,8 +33,15 @@ export function startServer(larder: Larder, log: Logger = consoleLogger) {
   const schedulesOn = larder.config.schedules === "on";
   const app = createApp(larder, log, scheduler, schedulesOn);
   let inFlight = 0;
+  // Counts requests in flight (for shutdown) and records each answer's route, status and time.
   const counted = (handler: (req: Request) => Response | Promise<Response>) => (req: Request): Response | Promise<Response> => {
     inFlight++;
+    const began = performance.now();
+    const done = (res: Response) => {
+      inFlight--;
+      larder.metrics.request(req.method, pathOf(req.url), res.status, (performance.now() - began) / 1000);
+      return res;
+    };
     let r: Response | Promise<Response>;
     try {
       r = handler(req);
@@ -35,11 +49,11 @@ export function startServer(larder: Larder, log: Logger = consoleLogger) {
       inFlight--;
       throw err;
     }
-    if (r instanceof Response) {
+    if (r instanceof Response) return done(r);
+    return r.then(done, (err) => {
       inFlight--;
-      return r;
-    }
-    return r.finally(() => inFlight--);
+      throw err;
+    });
   };
   const timeoutMs = larder.config.requestTimeoutMs;
   const server = Bun.serve({

@@ -53,6 +53,26 @@ export function isOnlineFeaturesBody(b: unknown): b is OnlineFeaturesBody {
   return true;
 }
 
+/** Lookups, entities and values by status, for /metrics. */
+function countServed(larder: Larder, result: Awaited<ReturnType<typeof getOnlineFeatures>>): void {
+  const m = larder.metrics;
+  m.lookups.inc();
+  m.entities.inc({}, result.results.length);
+  let present = 0, missing = 0, expired = 0;
+  for (const r of result.results) {
+    for (const k in r.statuses) {
+      const s = r.statuses[k];
+      if (s === "present") present++;
+      else if (s === "missing") missing++;
+      else expired++;
+    }
+  }
+  if (present) m.values.inc(PRESENT, present);
+  if (missing) m.values.inc(MISSING, missing);
+  if (expired) m.values.inc(EXPIRED, expired);
+}
+const PRESENT = { status: "present" }, MISSING = { status: "missing" }, EXPIRED = { status: "expired" };
+
 /**
  * The lookup as a plain Request → Response handler: `larder serve` gives it to Bun.serve as
  * a route of its own (hono's routing and context cost about a fifth of a lookup's CPU time
@@ -67,6 +87,7 @@ export function onlineFeaturesHandler(larder: Larder, log: Logger, auth: Auth = 
       const refs = resolveFeatures(registry, body);
       const at = body.at === undefined ? undefined : parseInstant(String(body.at), "at");
       const result = await getOnlineFeatures(registry, larder.store(), { refs, entities: body.entities, at, fullNames: body.fullFeatureNames }, larder.config.maxEntitiesPerRequest);
+      countServed(larder, result);
       // Bun's native Response.json: measurably cheaper than hono's c.json for these answers.
       return Response.json(result);
     } catch (err) {

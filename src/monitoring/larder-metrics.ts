@@ -1,0 +1,36 @@
+/** The metrics Larder exports: HTTP, lookups, pushes, runs; freshness and drift gauges are added by their owners. */
+import { Counter, Gauge, Histogram, MetricsRegistry } from "./metrics.ts";
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const RUN_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800, 7200];
+
+/** A request path as its route template, so series stay few. */
+export function routeOf(path: string): string {
+  if (path.startsWith("/v1/registry")) return "/v1/registry";
+  if (path.startsWith("/v1/runs")) return "/v1/runs";
+  if (path === "/" || path.startsWith("/ui")) return "/ui";
+  const known = ["/v1/features/online", "/v1/push", "/push", "/v1/materialize", "/v1/schedules", "/v1/freshness", "/v1/drift", "/metrics", "/health"];
+  return known.includes(path) ? path : "other";
+}
+
+export class LarderMetrics {
+  readonly registry = new MetricsRegistry();
+  readonly requests = this.registry.add(new Counter("larder_http_requests_total", "HTTP requests answered, by route, method and status."));
+  readonly latency = this.registry.add(new Histogram("larder_http_request_duration_seconds", "Time to answer an HTTP request, by route.", LATENCY_BUCKETS));
+  readonly lookups = this.registry.add(new Counter("larder_lookups_total", "Online lookups answered."));
+  readonly entities = this.registry.add(new Counter("larder_lookup_entities_total", "Entities served by online lookups."));
+  readonly values = this.registry.add(new Counter("larder_feature_values_total", "Feature values served, by status (present, missing, expired)."));
+  readonly pushEvents = this.registry.add(new Counter("larder_push_events_total", "Pushed events, by push source and outcome (applied, duplicate, refused)."));
+  readonly runs = this.registry.add(new Counter("larder_runs_total", "Runs recorded, by kind and status."));
+  readonly runSeconds = this.registry.add(new Histogram("larder_run_duration_seconds", "Duration of runs, by kind.", RUN_BUCKETS));
+
+  request(method: string, path: string, status: number, seconds: number): void {
+    const route = routeOf(path);
+    this.requests.inc({ route, method, status: String(status) });
+    this.latency.observe({ route }, seconds);
+  }
+
+  gauge(name: string, help: string, read: ConstructorParameters<typeof Gauge>[2]): void {
+    this.registry.add(new Gauge(name, help, read));
+  }
+}

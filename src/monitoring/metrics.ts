@@ -1,0 +1,88 @@
+/**
+ * Prometheus metrics in the text exposition format (version 0.0.4), served at /metrics:
+ * counters and histograms updated as things happen, gauges read when scraped. Small on
+ * purpose: one process, a few dozen series, no client library needed.
+ */
+type Labels = Record<string, string>;
+
+const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+const texts = new WeakMap<Labels, string>();
+/** `{k="v",…}`; remembered per labels object, so constant labels on hot paths cost a lookup. */
+const labelText = (l: Labels) => {
+  let t = texts.get(l);
+  if (t === undefined) {
+    const keys = Object.keys(l);
+    t = keys.length ? `{${keys.map((k) => `${k}="${escape(l[k]!)}"`).join(",")}}` : "";
+    texts.set(l, t);
+  }
+  return t;
+};
+const NO_LABELS: Labels = {};
+
+abstract class Family {
+  constructor(readonly name: string, readonly help: string, readonly type: string) {}
+  abstract lines(): Promise<string[]> | string[];
+  async render(): Promise<string> {
+    const lines = await this.lines();
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`, ...lines].join("\n");
+  }
+}
+
+export class Counter extends Family {
+  readonly #values = new Map<string, number>();
+  constructor(name: string, help: string) {
+    super(name, help, "counter");
+  }
+  inc(labels: Labels = NO_LABELS, n = 1): void {
+    const key = labelText(labels);
+    this.#values.set(key, (this.#values.get(key) ?? 0) + n);
+  }
+  lines() {
+    return [...this.#values].map(([l, v]) => `${this.name}${l} ${v}`);
+  }
+}
+
+export class Histogram extends Family {
+  readonly #series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+  constructor(name: string, help: string, readonly buckets: number[]) {
+    super(name, help, "histogram");
+  }
+  observe(labels: Labels, value: number): void {
+    const key = labelText(labels);
+    let s = this.#series.get(key);
+    if (!s) this.#series.set(key, (s = { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;
+    s.sum += value;
+    s.count++;
+  }
+  lines() {
+    return [...this.#series.values()].flatMap((s) => [
+      ...this.buckets.map((b, i) => `${this.name}_bucket${labelText({ ...s.labels, le: String(b) })} ${s.counts[i]}`),
+      `${this.name}_bucket${labelText({ ...s.labels, le: "+Inf" })} ${s.count}`,
+      `${this.name}_sum${labelText(s.labels)} ${s.sum}`,
+      `${this.name}_count${labelText(s.labels)} ${s.count}`,
+    ]);
+  }
+}
+
+/** A gauge whose values are read when scraped. */
+export class Gauge extends Family {
+  constructor(name: string, help: string, readonly read: () => Promise<{ labels: Labels; value: number }[]> | { labels: Labels; value: number }[]) {
+    super(name, help, "gauge");
+  }
+  async lines() {
+    return (await this.read()).filter((v) => Number.isFinite(v.value)).map((v) => `${this.name}${labelText(v.labels)} ${v.value}`);
+  }
+}
+
+export class MetricsRegistry {
+  readonly #families: Family[] = [];
+  add<F extends Family>(f: F): F {
+    this.#families.push(f);
+    return f;
+  }
+  async render(): Promise<string> {
+    const parts = await Promise.all(this.#families.map((f) => f.render().catch(() => "")));
+    return `${parts.filter(Boolean).join("\n")}\n`;
+  }
+}
