@@ -27,6 +27,8 @@ import { ExpectationFailedError, LarderError } from "./errors.ts";
 import { RunLog, type RunDraft } from "./registry/runs.ts";
 import { LarderMetrics } from "./monitoring/larder-metrics.ts";
 import { viewFreshness } from "./monitoring/freshness.ts";
+import { driftReport } from "./monitoring/drift.ts";
+import { ServedSample } from "./monitoring/served-sample.ts";
 import { PushRunRecorder } from "./push/push-runs.ts";
 import type { ValidationReport } from "./validation/validate-batch.ts";
 import { validateView, type ViewValidation } from "./validation/validate-view.ts";
@@ -50,6 +52,10 @@ export class Larder {
       (await this.freshness()).flatMap((f) => (pick(f) === null ? [] : [{ labels: { view: f.view }, value: pick(f)! }]));
     this.metrics.gauge("larder_view_event_age_seconds", "Seconds since the newest event served, per view.", fresh((f) => f.ageSeconds));
     this.metrics.gauge("larder_view_watermark_lag_seconds", "Seconds since the point up to which a view's served data is complete.", fresh((f) => (f.served ? (Date.now() - Date.parse(f.served.watermark)) / 1000 : null)));
+    const drift = (pick: "psi" | "ks") => async () =>
+      (await this.drift()).flatMap((d) => (d[pick] === null ? [] : [{ labels: { view: d.view, feature: d.feature }, value: d[pick]! }]));
+    this.metrics.gauge("larder_feature_drift_psi", "PSI of a feature's served values against its reference (GET /v1/drift).", drift("psi"));
+    this.metrics.gauge("larder_feature_drift_ks", "KS statistic of a feature's served values against its reference.", drift("ks"));
     this.metrics.gauge("larder_view_schedule_lag_seconds", "Seconds a scheduled view's due run is overdue (0 when up to date).", fresh((f) => f.schedule?.lagSeconds ?? null));
   }
 
@@ -143,6 +149,14 @@ export class Larder {
   readonly metrics = new LarderMetrics();
   /** The newest event pushed through this instance, per view (ms): freshness between materializations. */
   readonly newestPushed = new Map<string, number>();
+
+  /** Values served by lookups here, sampled for drift (monitoring/served-sample.ts). */
+  readonly served = new ServedSample();
+
+  /** Drift of served values from their reference (monitoring/drift.ts). */
+  async drift(opts: { views?: string[]; reference?: string } = {}) {
+    return driftReport(this.registry(), this.ctx.files, this.served, opts);
+  }
 
   /** Freshness of every online view (monitoring/freshness.ts). */
   async freshness() {

@@ -82,4 +82,50 @@ describe("monitoring", () => {
     const newest = Math.max(...events.filter((e) => e.ts < END).map((e) => e.ts));
     expect(f).toMatchObject({ view: "user_stats", newestEvent: new Date(newest).toISOString(), served: { watermark: new Date(END).toISOString() }, schedule: null });
   });
+
+  test("drift: a shifted distribution is flagged against the first materialization or a training set; served values count once there are enough", async () => {
+    const many = randomEvents(107, 2000);
+    const r = tempRepo({ "features/stats.ts": PUSH_FEATURES_TS.replace('  ttl: "3d",', '  ttl: "3d",\n  drift: { psi: 0.3 },'), "data/events.csv": pushCsv(many), "labels.csv": "" }, { port: "0" });
+    repos.push(r);
+    await r.larder.apply();
+    await r.larder.materialize({ end: END });
+    // The same data again: no drift.
+    await r.larder.materialize({ end: END });
+    const same = await r.larder.drift();
+    const doubled = (rows: typeof same) => rows.find((d) => d.feature === "doubled")!;
+    expect(doubled(same)).toMatchObject({ view: "user_stats", kind: "numeric", psi: 0, ks: 0, drifting: false, thresholds: { psi: 0.3, ks: 0.2 }, current: { source: "materialization" } });
+    expect(doubled(same).reference.source).toMatch(/^first materialization of @\w+ \(run \d{8}T\d+Z-[0-9a-f]+\)$/);
+
+    // Every amount ten times larger: the amount features drift, the counts do not.
+    r.write("data/events.csv", pushCsv(many.map((e) => ({ ...e, amount: e.amount === null ? null : e.amount * 10 }))));
+    await r.larder.materialize({ end: END });
+    const shifted = await r.larder.drift();
+    expect(doubled(shifted).drifting).toBe(true);
+    expect(doubled(shifted).ks!).toBeGreaterThan(0.5);
+    expect(shifted.find((d) => d.feature === "life_count")).toMatchObject({ psi: 0, ks: 0, drifting: false });
+
+    // Against a training set's profile (written with the set): same data, no drift.
+    r.write("labels.csv", "user_id,event_timestamp\n" + [1, 2, 3, 4, 5, 6].map((u) => `${u},${new Date(END).toISOString()}`).join("\n") + "\n");
+    const training = await r.larder.historical({ labelsPath: `${r.dir}/labels.csv`, refs: r.larder.registry().service("all").features, outPath: `${r.dir}/train.parquet` });
+    const vsTraining = await r.larder.drift({ reference: training.runId });
+    expect(doubled(vsTraining).reference.source).toBe(`training set of run ${training.runId}`);
+    await expect(r.larder.drift({ reference: "../../etc/passwd" })).rejects.toThrow("is not a run id");
+    await expect(r.larder.drift({ reference: "20990101T000000000Z-abcdef" })).rejects.toThrow('no training-set profile for run "20990101T000000000Z-abcdef"');
+
+    // Served values: after enough lookups, the served sample is what is compared.
+    const server = startServer(r.larder, () => {});
+    try {
+      const base = `http://${server.hostname}:${server.port}`;
+      const users = Array.from({ length: 6 }, (_, i) => i + 1);
+      for (let i = 0; i < 400; i++) await fetch(`${base}/v1/features/online`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ features: ["user_stats:life_count"], entities: { user_id: users } }) });
+      const body = (await (await fetch(`${base}/v1/drift?view=user_stats`)).json()) as { features: { feature: string; current: { source: string; values: number } }[] };
+      expect(body.features.find((f) => f.feature === "life_count")!.current).toEqual({ source: "served", at: null, values: 300 });
+      expect(body.features.find((f) => f.feature === "doubled")!.current.source).toBe("materialization");
+      expect((await fetch(`${base}/v1/drift?reference=nope`)).status).toBe(400);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toContain('larder_feature_drift_ks{view="user_stats",feature="doubled"}');
+    } finally {
+      await server.stop();
+    }
+  });
 });

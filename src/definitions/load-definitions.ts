@@ -16,6 +16,9 @@ import { formatOf } from "../offline/source-sql.ts";
 import { zodToColumn } from "./zod-columns.ts";
 import { registerLarderModules } from "./module-plugin.ts";
 
+/** PSI above 0.25 is the usual "large shift"; KS 0.2 a clear gap between the distributions. */
+export const DRIFT_DEFAULTS = { psi: 0.25, ks: 0.2 };
+
 export type LoadedDefinition = { file: string; kind: DefinitionKind; name: string; spec: unknown };
 
 /** Imports every `*.ts` file directly in `<repo>/features` and returns their definitions. */
@@ -160,7 +163,8 @@ function normalizeView(s: z.output<typeof FeatureViewSpec>, fail: (m: string) =>
   });
   return {
     name: s.name, entity: s.entity.name, source: s.source.name, ttl: s.ttl ? parseDuration(s.ttl) : null, features,
-    online: s.online ?? true, offline: s.offline ?? true, schedule: s.schedule === undefined ? null : typeof s.schedule === "string" ? { cron: s.schedule, timezone: null } : { cron: s.schedule.cron, timezone: s.schedule.timezone ?? null }, expectations: normalizeExpectations(s.expectations, fail), ...meta(s),
+    online: s.online ?? true, offline: s.offline ?? true, schedule: s.schedule === undefined ? null : typeof s.schedule === "string" ? { cron: s.schedule, timezone: null } : { cron: s.schedule.cron, timezone: s.schedule.timezone ?? null }, expectations: normalizeExpectations(s.expectations, fail),
+    drift: { psi: s.drift?.psi ?? DRIFT_DEFAULTS.psi, ks: s.drift?.ks ?? DRIFT_DEFAULTS.ks }, ...meta(s),
   };
 }
 

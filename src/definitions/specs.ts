@@ -115,6 +115,8 @@ export const FeatureViewSpec = z.strictObject({
   // A cron expression ("0 * * * *"; six fields put seconds first), or { cron, timezone } (default UTC).
   schedule: z.union([z.string().min(1), z.strictObject({ cron: z.string().min(1), timezone: z.string().min(1).optional() })]).optional(),
   ...Expectations,
+  /** Above these, a feature's served values count as drifting from their reference (GET /v1/drift). */
+  drift: z.strictObject({ psi: z.number().positive().optional(), ks: z.number().positive().max(1).optional() }).optional(),
   ...Meta,
 });
 

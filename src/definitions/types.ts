@@ -116,6 +116,8 @@ export type FeatureViewDef = {
   /** Incremental materialization inside `larder serve` (scheduler/); older registries hold a plain cron string. */
   schedule: ScheduleDef | string | null;
   expectations: ExpectationDef[];
+  /** Drift thresholds (older registries lack them: defaults apply). */
+  drift?: { psi: number; ks: number };
   description: string;
   tags: Record<string, string>;
   owner: string;

@@ -7,12 +7,14 @@
 import type { FileStore } from "../storage/file-store.ts";
 
 export const PROFILE_SAMPLE = 10_000;
+/** Values kept in a numeric profile for drift (PSI, KS): evenly spaced order statistics. */
+export const KEPT_VALUES = 1000;
 const QUANTILES = [0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1];
 const BINS = 20;
 const TOP = 20;
 
 export type FeatureProfile =
-  | { feature: string; kind: "numeric"; count: number; nulls: number; mean: number | null; stddev: number | null; quantiles: Record<string, number>; histogram: { edges: number[]; counts: number[] } }
+  | { feature: string; kind: "numeric"; count: number; nulls: number; mean: number | null; stddev: number | null; quantiles: Record<string, number>; histogram: { edges: number[]; counts: number[] }; sample: number[] }
   | { feature: string; kind: "categorical"; count: number; nulls: number; top: { value: string; count: number }[] };
 
 export type ViewProfile = { view: string; version: string; runId: string; at: string; entities: number; features: FeatureProfile[] };
@@ -39,12 +41,19 @@ export function profileValues(feature: string, values: unknown[]): FeatureProfil
       feature, kind: "numeric", count: values.length, nulls, mean, stddev,
       quantiles: n ? Object.fromEntries(QUANTILES.map((q) => [`p${q * 100}`, quantile(q)])) : {},
       histogram: n ? { edges, counts } : { edges: [], counts: [] },
+      sample: orderStatistics(xs, KEPT_VALUES),
     };
   }
   const freq = new Map<string, number>();
   for (const v of present) freq.set(String(v), (freq.get(String(v)) ?? 0) + 1);
   const top = [...freq].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, TOP).map(([value, count]) => ({ value, count }));
   return { feature, kind: "categorical", count: values.length, nulls, top };
+}
+
+/** Up to `k` evenly spaced values of sorted `xs`: the distribution in a fixed size. */
+export function orderStatistics(xs: readonly number[], k: number): number[] {
+  if (xs.length <= k) return [...xs];
+  return Array.from({ length: k }, (_, i) => xs[Math.round((i * (xs.length - 1)) / (k - 1))]!);
 }
 
 /** Saved as `profiles/<view>/<version>/<run>.json` and as the view version's `latest.json`. */

@@ -30,6 +30,8 @@ export type TrainingManifest = {
   labels: RunSourceFile & { rows: number };
   views: { view: string; version: string; rows: number; fingerprint: { hash: string; files: RunSourceFile[] } }[];
   output: { path: string; rows: number; columns: string[]; sha256: string };
+  /** The training set's feature profile (drift reference: `larder drift --reference <runId>`). */
+  profile?: string;
 };
 
 export class ManifestMismatchError extends LarderError {

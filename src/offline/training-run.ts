@@ -12,6 +12,7 @@ import type { RunDraft } from "../registry/runs.ts";
 import { newRunId } from "../materialize/run-id.ts";
 import { isS3Url, parseS3Url } from "../storage/s3-location.ts";
 import { withContentHashes } from "./content-hash.ts";
+import { profileTrainingSet, saveTrainingProfile } from "../monitoring/training-profile.ts";
 import { getHistoricalFeatures, type HistoricalRequest, type HistoricalResult } from "./historical.ts";
 import type { OfflineContext } from "./offline-context.ts";
 import { viewInputFiles } from "./offline-table.ts";
@@ -51,6 +52,11 @@ export async function trainingSet(duck: Duck, registry: Registry, ctx: OfflineCo
     throw err;
   }
   const manifest = req.outPath ? await buildManifest(ctx, runId, { ...req, outPath: req.outPath }, result) : null;
+  // A saved training set's profile: the reference drift is measured against (monitoring/).
+  if (manifest) {
+    const featureColumns = result.columns.slice(result.columns.length - req.refs.length).map((column, i) => ({ column, ref: req.refs[i]! }));
+    manifest.profile = await saveTrainingProfile(ctx.files, await profileTrainingSet(duck, "__training_set", featureColumns, runId));
+  }
   const labels = manifest?.labels ?? (await withContentHashes([await labelFile(ctx, req.labelsPath)]))[0];
   const sources = manifest
     ? manifest.views.map((v) => ({ source: registry.view(v.view).source.name, files: v.fingerprint.files, rows: v.rows }))

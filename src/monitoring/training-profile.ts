@@ -1,0 +1,51 @@
+/**
+ * A training set's profile, saved with it (`profiles/training/<run>.json` in the offline
+ * store): per feature the same shape as a materialization's (feature-profile.ts), computed
+ * in DuckDB over the whole set, so drift can be measured against what a model learned from.
+ */
+import type { FeatureRef } from "../definitions/types.ts";
+import { type Duck, ident } from "../offline/duckdb.ts";
+import type { FileStore } from "../storage/file-store.ts";
+import { KEPT_VALUES, type FeatureProfile } from "../materialize/feature-profile.ts";
+
+export type TrainingProfile = { runId: string; at: string; rows: number; features: (FeatureProfile & { view: string })[] };
+
+const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*)$/;
+
+export async function profileTrainingSet(duck: Duck, table: string, columns: { column: string; ref: FeatureRef }[], runId: string): Promise<TrainingProfile> {
+  const types = new Map((await duck.describe(`SELECT * FROM ${table}`)).map((c) => [c.name, c.type]));
+  const features: TrainingProfile["features"] = [];
+  let rows = 0;
+  for (const { column, ref } of columns) {
+    const c = ident(column);
+    if (NUMERIC.test(types.get(column) ?? "")) {
+      const qs = Array.from({ length: KEPT_VALUES }, (_, i) => i / (KEPT_VALUES - 1));
+      const [r] = await duck.all<{ n: number; present: number; mean: number | null; sd: number | null; q: number[] | null }>(
+        `SELECT count(*) AS n, count(${c}) AS present, avg(${c}::DOUBLE) AS mean, stddev_samp(${c}::DOUBLE) AS sd, quantile_disc(${c}::DOUBLE, [${qs.join(", ")}]) AS q FROM ${table} WHERE ${c} IS NULL OR NOT isnan(${c}::DOUBLE)`,
+      );
+      rows = Number(r!.n);
+      const sample = (r!.q ?? []).map(Number);
+      const pick = (p: number) => sample[Math.round(p * (sample.length - 1))]!;
+      features.push({
+        view: ref.view, feature: ref.feature, kind: "numeric", count: Number(r!.n), nulls: Number(r!.n) - Number(r!.present),
+        mean: r!.mean === null ? null : Number(r!.mean), stddev: r!.sd === null ? null : Number(r!.sd),
+        quantiles: sample.length ? Object.fromEntries([0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1].map((p) => [`p${p * 100}`, pick(p)])) : {},
+        histogram: { edges: [], counts: [] },
+        sample,
+      });
+    } else {
+      const top = await duck.all<{ v: string; n: number }>(`SELECT CAST(${c} AS VARCHAR) AS v, count(*) AS n FROM ${table} WHERE ${c} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20`);
+      const [r] = await duck.all<{ n: number; present: number }>(`SELECT count(*) AS n, count(${c}) AS present FROM ${table}`);
+      rows = Number(r!.n);
+      features.push({ view: ref.view, feature: ref.feature, kind: "categorical", count: Number(r!.n), nulls: Number(r!.n) - Number(r!.present), top: top.map((t) => ({ value: t.v, count: Number(t.n) })) });
+    }
+  }
+  return { runId, at: new Date().toISOString(), rows, features };
+}
+
+export const trainingProfileKey = (runId: string) => `profiles/training/${runId}.json`;
+
+export async function saveTrainingProfile(files: FileStore, profile: TrainingProfile): Promise<string> {
+  await files.writeText(trainingProfileKey(profile.runId), JSON.stringify(profile, null, 2));
+  return files.pathOf(trainingProfileKey(profile.runId));
+}
