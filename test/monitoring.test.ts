@@ -118,7 +118,7 @@ describe("monitoring", () => {
       const base = `http://${server.hostname}:${server.port}`;
       const users = Array.from({ length: 6 }, (_, i) => i + 1);
       for (let i = 0; i < 400; i++) await fetch(`${base}/v1/features/online`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ features: ["user_stats:life_count"], entities: { user_id: users } }) });
-      const body = (await (await fetch(`${base}/v1/drift?view=user_stats`)).json()) as { features: { feature: string; current: { source: string; values: number } }[] };
+      const body = (await (await fetch(`${base}/v1/drift?view=user_stats`)).json()) as { features: { feature: string; current: { source: string; at: string | null; values: number } }[] };
       expect(body.features.find((f) => f.feature === "life_count")!.current).toEqual({ source: "served", at: null, values: 300 });
       expect(body.features.find((f) => f.feature === "doubled")!.current.source).toBe("materialization");
       expect((await fetch(`${base}/v1/drift?reference=nope`)).status).toBe(400);

@@ -77,9 +77,10 @@ export async function driftReport(registry: Registry, files: FileStore, served: 
       const current = { source: fromServed ? "served" as const : "materialization" as const, at: fromServed ? null : latest!.at, values: 0 };
       let psi: number | null = null, ks: number | null = null;
       if (ref.kind === "numeric") {
-        const cur = fromServed ? servedValues.filter((x): x is number => typeof x === "number") : now?.kind === "numeric" ? now.sample : [];
+        // Profiles saved before samples were kept have none: nothing to compare then.
+        const cur = fromServed ? servedValues.filter((x): x is number => typeof x === "number") : now?.kind === "numeric" ? (now.sample ?? []) : [];
         current.values = cur.length;
-        if (ref.sample.length && cur.length) {
+        if (ref.sample?.length && cur.length) {
           psi = numericPsi(ref.sample, cur);
           ks = ksStatistic(ref.sample, cur);
         }
@@ -90,7 +91,7 @@ export async function driftReport(registry: Registry, files: FileStore, served: 
       }
       out.push({
         view: name, feature, kind: ref.kind, current, psi, ks, thresholds,
-        reference: { source: reference.source, at: reference.at, values: ref.kind === "numeric" ? ref.sample.length : ref.top.reduce((a, t) => a + t.count, 0) },
+        reference: { source: reference.source, at: reference.at, values: ref.kind === "numeric" ? (ref.sample?.length ?? 0) : ref.top.reduce((a, t) => a + t.count, 0) },
         drifting: (psi !== null && psi > thresholds.psi) || (ks !== null && ks > thresholds.ks),
       });
     }

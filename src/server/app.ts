@@ -1,7 +1,8 @@
 /** The HTTP API: hono routes over the Larder facade and one error mapping (body limits: read-json.ts). */
 import { Hono } from "hono";
 import type { Larder } from "../larder.ts";
-import { NotFoundError } from "../errors.ts";
+import { ForbiddenError, NotFoundError, UnauthorizedError } from "../errors.ts";
+import { uiRoutes } from "./ui/ui-routes.tsx";
 import { errorHandler, errorResponse } from "./error-handler.ts";
 import { consoleLogger, type Logger } from "../log.ts";
 import { onlineFeaturesHandler } from "./routes/online-features.ts";
@@ -20,7 +21,14 @@ export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler
   const auth = authOf(larder.config);
   app.use("*", async (c, next) => {
     const scope = scopeOf(c.req.method, c.req.path);
-    if (scope) auth.check(c.req.raw, scope);
+    try {
+      if (scope) auth.check(c.req.raw, scope);
+    } catch (err) {
+      // A page asked for without a (good) token: the sign-in page, then back.
+      const page = c.req.method === "GET" && (c.req.path === "/" || c.req.path.startsWith("/ui/"));
+      if (page && (err instanceof UnauthorizedError || err instanceof ForbiddenError)) return c.redirect(`/ui/login?next=${encodeURIComponent(c.req.path)}`, 303);
+      throw err;
+    }
     await next();
   });
   app.get("/health", async (c) => {
@@ -33,6 +41,7 @@ export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler
   app.route("/v1/runs", runRoutes(larder));
   app.route("/", scheduleRoutes(larder, scheduler, schedulesEnabled));
   app.route("/", monitoringRoutes(larder));
+  app.route("/", uiRoutes(larder));
   app.route("/", pushRoutes(larder, log));
   app.notFound((c) => errorResponse(new NotFoundError(`no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError(errorHandler(log));

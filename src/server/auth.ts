@@ -21,8 +21,11 @@ export class Auth {
     if (!this.enabled || (scope === "read" && this.openReads)) return;
     const header = req.headers.get("authorization") ?? "";
     const m = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!m) throw new UnauthorizedError(`this needs a token with scope "${scope}": send Authorization: Bearer <token>`);
-    const given = tokenDigest(m[1]!);
+    // The web UI signs in with a cookie; it is taken for reads only, so a page elsewhere
+    // cannot make a signed-in browser push or materialize (no cross-site writes).
+    const token = m?.[1] ?? (scope === "read" ? cookieToken(req) : undefined);
+    if (!token) throw new UnauthorizedError(`this needs a token with scope "${scope}": send Authorization: Bearer <token>`);
+    const given = tokenDigest(token);
     let granted = -1;
     // Every token compared, whatever matches: the time taken says nothing about which did.
     for (const t of this.tokens) if (timingSafeEqual(t.digest, given)) granted = Math.max(granted, SCOPES.indexOf(t.scope));
@@ -33,7 +36,7 @@ export class Auth {
 
 /** The scope a route needs: writes and admin work by route, everything else reads. */
 export function scopeOf(method: string, path: string): Scope | null {
-  if (path === "/health") return null;
+  if (path === "/health" || path === "/ui/login" || path === "/ui/style.css") return null;
   if (method === "POST" && (path === "/v1/push" || path === "/push")) return "write";
   if (method === "POST" && path === "/v1/materialize") return "admin";
   return "read";
@@ -46,4 +49,16 @@ export function authOf(config: { tokens: string; openReads: string }): Auth {
   let auth = built.get(config);
   if (!auth) built.set(config, (auth = new Auth(parseTokens(config.tokens), config.openReads === "true")));
   return auth;
+}
+
+export const TOKEN_COOKIE = "larder_token";
+
+function cookieToken(req: Request): string | undefined {
+  const cookie = req.headers.get("cookie");
+  if (!cookie) return undefined;
+  for (const part of cookie.split(";")) {
+    const [k, ...v] = part.trim().split("=");
+    if (k === TOKEN_COOKIE) return decodeURIComponent(v.join("="));
+  }
+  return undefined;
 }

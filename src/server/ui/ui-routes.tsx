@@ -1,0 +1,61 @@
+/** @jsxImportSource hono/jsx */
+/**
+ * The web UI at / (hono JSX rendered on the server, charts as inline SVG, no build step and
+ * nothing from the network): the catalog, a page per view, the run history, a lookup
+ * playground, and, when tokens are configured, a sign-in page that keeps the token in an
+ * HttpOnly cookie good for reads only.
+ */
+import { Hono } from "hono";
+import { html } from "hono/html";
+import type { Larder } from "../../larder.ts";
+import type { ViewProfile } from "../../materialize/feature-profile.ts";
+import type { RunKind } from "../../registry/runs.ts";
+import { authOf, TOKEN_COOKIE } from "../auth.ts";
+import { STYLE } from "./layout.tsx";
+import { CatalogPage, LoginPage, LookupPage, RunsPage, ViewPage } from "./pages.tsx";
+
+const KINDS = ["materialize", "push", "historical"];
+/** A page as a standards-mode HTML document. */
+const doc = (page: unknown) => html`<!doctype html>${page}`;
+/** Only paths on this site: never an open redirect. */
+const safeNext = (next: unknown) => (typeof next === "string" && /^\/(?![/\\])/.test(next) ? next : "/");
+
+export function uiRoutes(larder: Larder) {
+  return new Hono()
+    .get("/ui/style.css", (c) => c.body(STYLE, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "max-age=300" }))
+    .get("/", async (c) => c.html(doc(<CatalogPage data={larder.registry().data} freshness={await larder.freshness()} />)))
+    .get("/ui/views/:name", async (c) => {
+      const registry = larder.registry();
+      const v = registry.view(c.req.param("name"));
+      const name = v.def.name;
+      const latest = await larder.ctx.files.readText(`profiles/${name}/${v.version}/latest.json`);
+      return c.html(doc(
+        <ViewPage
+          data={registry.data} view={name}
+          freshness={(await larder.freshness()).find((f) => f.view === name) ?? null}
+          runs={await larder.runs.list({ view: name, limit: 15 })}
+          profile={latest ? (JSON.parse(latest) as ViewProfile).features : null}
+          drift={v.def.online ? await larder.drift({ views: [name] }) : []}
+        />,
+      ));
+    })
+    .get("/ui/runs", async (c) => {
+      const kind = c.req.query("kind");
+      const k = kind && KINDS.includes(kind) ? (kind as RunKind) : undefined;
+      return c.html(doc(<RunsPage runs={await larder.runs.list({ kind: k, limit: 50 })} kind={k} />));
+    })
+    .get("/ui/lookup", (c) => c.html(doc(<LookupPage data={larder.registry().data} service={c.req.query("service")} />)))
+    .get("/ui/login", (c) => c.html(doc(<LoginPage next={safeNext(c.req.query("next"))} error={null} />)))
+    .post("/ui/login", async (c) => {
+      const form = await c.req.parseBody();
+      const next = safeNext(form.next);
+      const token = typeof form.token === "string" ? form.token : "";
+      try {
+        authOf(larder.config).check(new Request("http://larder/", { headers: { authorization: `Bearer ${token}` } }), "read");
+      } catch {
+        return c.html(doc(<LoginPage next={next} error="That token is not valid here." />), 401);
+      }
+      c.header("set-cookie", `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200`);
+      return c.redirect(next, 303);
+    });
+}
