@@ -24,10 +24,21 @@ export class LarderMetrics {
   readonly runs = this.registry.add(new Counter("larder_runs_total", "Runs recorded, by kind and status."));
   readonly runSeconds = this.registry.add(new Histogram("larder_run_duration_seconds", "Duration of runs, by kind.", RUN_BUCKETS));
 
+  // The same labels objects for the same route, method and status: their rendered text is
+  // then remembered (metrics.ts), so counting a request builds no string.
+  readonly #requestLabels = new Map<string, { counter: Record<string, string>; route: Record<string, string> }>();
+
   request(method: string, path: string, status: number, seconds: number): void {
-    const route = routeOf(path);
-    this.requests.inc({ route, method, status: String(status) });
-    this.latency.observe({ route }, seconds);
+    const key = `${method} ${status} ${path}`;
+    let labels = this.#requestLabels.get(key);
+    if (!labels) {
+      const route = routeOf(path);
+      labels = { counter: { route, method, status: String(status) }, route: { route } };
+      // Unknown paths all share "other": do not let them grow the cache without bound.
+      if (route !== "other" && this.#requestLabels.size < 1000) this.#requestLabels.set(key, labels);
+    }
+    this.requests.inc(labels.counter);
+    this.latency.observe(labels.route, seconds);
   }
 
   gauge(name: string, help: string, read: ConstructorParameters<typeof Gauge>[2]): void {
