@@ -96,6 +96,8 @@ export function loadConfig(flags: Partial<Record<keyof Config, string | number>>
     ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
   };
   merged.repoDir = repoDir;
+  // A relative data folder is inside the feature repo, wherever the command runs from.
+  merged.dataDir = resolve(repoDir, String(flags.dataDir ?? fromEnv.dataDir ?? "data"));
   const r = ConfigSchema.safeParse(merged);
   if (!r.success) throw new BadRequestError(`invalid configuration:\n${z.prettifyError(r.error)}`, "invalid_config");
   parseTokens(r.data.tokens); // refuses a malformed token list now, not at the first request
