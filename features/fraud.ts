@@ -1,4 +1,5 @@
-import { between, count, featureService, featureView, max, mean, psi, sql, stddev, sum } from "larder";
+import { between, count, featureService, featureView, max, mean, onDemandFeatureView, psi, sql, stddev, sum } from "larder";
+import { z } from "zod";
 import { merchant, user } from "./entities.ts";
 import { transactions } from "./sources.ts";
 
@@ -50,5 +51,35 @@ export const fraudDetection = featureService({
     "merchant_activity:merchant_avg_amount_7d",
   ],
   description: "Features of the fraud model",
+  owner: "fraud-team@example.com",
+});
+
+/**
+ * The transaction being scored against the card holder's history: computed at request time
+ * from the transaction's amount and the stored features, by the same function in training
+ * sets (the amount column of the label table) and in lookups (requestData.amount).
+ */
+export const transactionFeatures = onDemandFeatureView({
+  name: "transaction_features",
+  request: z.object({ amount: z.number() }),
+  inputs: [userTransactions],
+  output: z.object({
+    amount_to_avg_7d: z.number().nullable(),
+    amount_to_max_30d: z.number().nullable(),
+    is_first_transaction: z.boolean(),
+  }),
+  compute: ({ amount, avg_spend_7d, max_amount_30d, lifetime_txn_count }) => ({
+    amount_to_avg_7d: typeof avg_spend_7d === "number" && avg_spend_7d > 0 ? (amount as number) / avg_spend_7d : null,
+    amount_to_max_30d: typeof max_amount_30d === "number" && max_amount_30d > 0 ? (amount as number) / max_amount_30d : null,
+    is_first_transaction: !lifetime_txn_count,
+  }),
+  description: "The scored transaction relative to the card holder's recent spending",
+});
+
+/** What the fraud model reads: the stored features and the transaction's own. */
+export const fraudScoring = featureService({
+  name: "fraud_scoring",
+  features: [userTransactions, "merchant_activity:merchant_txn_count_24h", "merchant_activity:merchant_avg_amount_7d", transactionFeatures],
+  description: "Features of the fraud model, with the scored transaction's on-demand features",
   owner: "fraud-team@example.com",
 });

@@ -6,7 +6,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "./config/config.ts";
-import { loadDefinitions } from "./definitions/load-definitions.ts";
+import { importDefinitionFiles, loadDefinitions, normalizeDefinitions } from "./definitions/load-definitions.ts";
 import type { Definitions } from "./definitions/types.ts";
 import { materialize, type MaterializeOptions } from "./materialize/materialize.ts";
 import { Duck } from "./offline/duckdb.ts";
@@ -217,13 +217,28 @@ export class Larder {
     });
   }
 
+  #functionsLoaded = false;
+
+  /**
+   * Loads the functions of on-demand feature views from features/*.ts (the registry keeps
+   * their text, not the code). Lookups and training sets with on-demand features need it;
+   * `serve` and `historical` call it first.
+   */
+  async loadOnDemandFunctions(): Promise<void> {
+    if (this.#functionsLoaded || Object.keys(this.registry().data.onDemandViews ?? {}).length === 0) return;
+    normalizeDefinitions(await importDefinitionFiles(this.config.repoDir));
+    this.#functionsLoaded = true;
+  }
+
   /** A training set, recorded as a run, with a manifest beside it when written to `outPath`. */
   async historical(req: HistoricalRequest): Promise<TrainingResult> {
+    await this.loadOnDemandFunctions();
     return this.#batch((duck) => trainingSet(duck, this.registry(), this.ctx, req, this.#recordRun));
   }
 
   /** Rebuilds a training set from its manifest (see offline/training-run.ts). */
   async rebuildTrainingSet(manifest: string, out?: string) {
+    await this.loadOnDemandFunctions();
     return this.#batch((duck) => rebuildFromManifest(duck, this.registry(), this.ctx, manifest, out, this.#recordRun));
   }
 

@@ -18,7 +18,8 @@ export async function checkDefinitions(defs: Definitions, duck: Duck, files: Map
   const at = (kind: string, name: string) => ({ file: files.get(`${kind}:${name}`), definition: name });
 
   // Sources and push sources share one namespace: a view names either.
-  for (const [kind, list] of [["entity", defs.entities], ["source", [...defs.sources, ...defs.pushSources]], ["featureView", defs.views], ["featureService", defs.services]] as const) {
+  // Views and on-demand views share one namespace: a "view:feature" reference names either.
+  for (const [kind, list] of [["entity", defs.entities], ["source", [...defs.sources, ...defs.pushSources]], ["featureView", [...defs.views, ...defs.onDemandViews]], ["featureService", defs.services]] as const) {
     const seen = new Set<string>();
     for (const d of list) {
       if (seen.has(d.name)) problems.push({ ...at(kind, d.name), message: `✖ another ${kind} is also named "${d.name}"; names must be unique` });
@@ -90,12 +91,33 @@ export async function checkDefinitions(defs: Definitions, duck: Duck, files: Map
     views.push({ ...v, features });
   }
 
-  const viewByName = new Map(views.map((v) => [v.name, v]));
+  for (const o of defs.onDemandViews) {
+    const fail = (message: string, path: string) => problems.push({ ...at("onDemandView", o.name), message: `✖ ${message}\n  → at ${path}` });
+    const seen = new Map<string, string>();
+    for (const c of o.request) seen.set(c.name, "the request");
+    for (const name of o.inputs) {
+      const v = views.find((x) => x.name === name);
+      if (!v) {
+        fail(`unknown feature view "${name}": export it from a file in features/`, "inputs");
+        continue;
+      }
+      for (const f of v.features) {
+        if (seen.has(f.name)) fail(`"${f.name}" comes from both ${seen.get(f.name)} and feature view "${name}": compute would see one of them`, "inputs");
+        seen.set(f.name, `feature view "${name}"`);
+      }
+    }
+    if (o.output.length === 0) fail("an on-demand feature view needs at least one output field", "output");
+  }
+
+  const viewByName = new Map<string, { name: string; features: { name: string }[] }>([
+    ...views.map((v) => [v.name, v] as const),
+    ...defs.onDemandViews.map((o) => [o.name, { name: o.name, features: o.output }] as const),
+  ]);
   const services = defs.services.map((s) => {
     const refs = s.features.flatMap((r) => {
       const view = viewByName.get(r.view);
       if (!view) {
-        if (!defs.views.some((v) => v.name === r.view)) problems.push({ ...at("featureService", s.name), message: `✖ unknown feature view "${r.view}"\n  → at features` });
+        if (!defs.views.some((v) => v.name === r.view) && !defs.onDemandViews.some((v) => v.name === r.view)) problems.push({ ...at("featureService", s.name), message: `✖ unknown feature view "${r.view}"\n  → at features` });
         return [];
       }
       if (r.feature === "*") return view.features.map((f) => ({ view: view.name, feature: f.name }));
@@ -109,7 +131,7 @@ export async function checkDefinitions(defs: Definitions, duck: Duck, files: Map
   });
 
   if (problems.length) throw new DefinitionError(problems);
-  return { entities: defs.entities, sources: defs.sources, pushSources: defs.pushSources, views, services };
+  return { entities: defs.entities, sources: defs.sources, pushSources: defs.pushSources, views, onDemandViews: defs.onDemandViews, services };
 }
 
 /** Every column an expectation names must be one the checked rows have. */

@@ -4,7 +4,7 @@
  * its file and path, and nothing is applied, instead of a throw at import time.
  */
 import type { z } from "zod";
-import { DEFINITION, type ExpectationInput, type EntitySpec, type FeatureInput, type FeatureServiceSpec, type FeatureViewSpec, type FileSourceSpec, type PushSourceSpec, type DatabaseSourceSpec } from "./specs.ts";
+import { DEFINITION, type ExpectationInput, type EntitySpec, type FeatureInput, type FeatureServiceSpec, type FeatureViewSpec, type FileSourceSpec, type PushSourceSpec, type DatabaseSourceSpec, type OnDemandViewSpec } from "./specs.ts";
 import type { Aggregation } from "../windows/tile-stats.ts";
 
 type Tagged<K extends string, S> = { readonly kind: K; readonly name: string; readonly spec: S; readonly [DEFINITION]: true };
@@ -17,6 +17,7 @@ export type Source = Tagged<"source", z.input<typeof FileSourceSpec>>;
 export type DatabaseSource = Tagged<"source", z.input<typeof DatabaseSourceSpec>>;
 export type PushSource = Tagged<"pushSource", z.input<typeof PushSourceSpec>>;
 export type FeatureView = Tagged<"featureView", z.input<typeof FeatureViewSpec>>;
+export type OnDemandView = Tagged<"onDemandView", z.input<typeof OnDemandViewSpec>>;
 export type FeatureService = Tagged<"featureService", z.input<typeof FeatureServiceSpec>>;
 
 /** A thing features describe, with its join key(s) and their types. */
@@ -33,6 +34,13 @@ export const databaseSource = (spec: DatabaseSource["spec"]): DatabaseSource => 
 export const pushSource = (spec: PushSource["spec"]): PushSource => tag("pushSource", spec);
 /** Features of one entity computed from one source. */
 export const featureView = (spec: FeatureView["spec"]): FeatureView => tag("featureView", spec);
+/**
+ * Features computed when asked for: `compute(row)` gets the request data (checked against
+ * `request`) and the input views' features by name, and returns `output`'s fields. The same
+ * function runs in online lookups (request data sent with the entities) and in historical
+ * retrieval (request columns taken from the label table).
+ */
+export const onDemandFeatureView = (spec: OnDemandView["spec"]): OnDemandView => tag("onDemandView", spec);
 /** The named set of features a model consumes. */
 export const featureService = (spec: FeatureService["spec"]): FeatureService => tag("featureService", spec);
 

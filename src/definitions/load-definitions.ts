@@ -10,8 +10,10 @@ import { z } from "zod";
 import { DefinitionError, type DefinitionProblem } from "../errors.ts";
 import { parseDuration } from "../time.ts";
 import { defaultHop } from "../windows/window-math.ts";
-import { DatabaseSourceSpec, ExpectationSpec, EntitySpec, FeatureServiceSpec, FeatureViewSpec, FileSourceSpec, PushSourceSpec, isDefinition, type DefinitionKind } from "./specs.ts";
-import type { Definitions, EntityDef, ExpectationDef, FeatureDef, FeatureViewDef, FeatureServiceDef, SourceDef } from "./types.ts";
+import { DatabaseSourceSpec, ExpectationSpec, EntitySpec, FeatureServiceSpec, FeatureViewSpec, FileSourceSpec, OnDemandViewSpec, PushSourceSpec, isDefinition, type DefinitionKind } from "./specs.ts";
+import { rememberOnDemand } from "./on-demand-functions.ts";
+import { hashOf } from "../registry/canonical.ts";
+import type { Definitions, EntityDef, ExpectationDef, FeatureDef, FeatureViewDef, FeatureServiceDef, OnDemandViewDef, SourceDef } from "./types.ts";
 import { formatOf } from "../offline/source-sql.ts";
 import { zodToColumn } from "./zod-columns.ts";
 import { registerLarderModules } from "./module-plugin.ts";
@@ -55,7 +57,7 @@ export async function importDefinitionFiles(repoDir: string): Promise<LoadedDefi
 /** Validates and normalizes loaded definitions; throws one DefinitionError listing every problem. */
 export function normalizeDefinitions(loaded: LoadedDefinition[]): Definitions {
   const problems: DefinitionProblem[] = [];
-  const out: Definitions = { entities: [], sources: [], pushSources: [], views: [], services: [] };
+  const out: Definitions = { entities: [], sources: [], pushSources: [], views: [], onDemandViews: [], services: [] };
   for (const d of loaded) {
     const at = { file: d.file, definition: d.name || `(unnamed ${d.kind})` };
     const fail = (message: string) => problems.push({ ...at, message });
@@ -85,6 +87,13 @@ export function normalizeDefinitions(loaded: LoadedDefinition[]): Definitions {
         const r = FeatureViewSpec.safeParse(d.spec);
         if (!r.success) { fail(z.prettifyError(r.error)); break; }
         out.views.push(normalizeView(r.data, fail));
+        break;
+      }
+      case "onDemandView": {
+        const r = OnDemandViewSpec.safeParse(d.spec);
+        if (!r.success) { fail(z.prettifyError(r.error)); break; }
+        const v = normalizeOnDemand(r.data, fail);
+        if (v) out.onDemandViews.push(v);
         break;
       }
       case "featureService": {
@@ -166,6 +175,26 @@ function normalizeView(s: z.output<typeof FeatureViewSpec>, fail: (m: string) =>
     online: s.online ?? true, offline: s.offline ?? true, schedule: s.schedule === undefined ? null : typeof s.schedule === "string" ? { cron: s.schedule, timezone: null } : { cron: s.schedule.cron, timezone: s.schedule.timezone ?? null }, expectations: normalizeExpectations(s.expectations, fail),
     drift: { psi: s.drift?.psi ?? DRIFT_DEFAULTS.psi, ks: s.drift?.ks ?? DRIFT_DEFAULTS.ks }, ...meta(s),
   };
+}
+
+function columnsOf(schema: z.ZodObject, path: string, fail: (m: string) => void): OnDemandViewDef["request"] {
+  const out: OnDemandViewDef["request"] = [];
+  for (const [name, zt] of Object.entries(schema.shape)) {
+    const r = zodToColumn(zt as z.ZodType);
+    if (r.problem) fail(`✖ ${r.problem}\n  → at ${path}.${name}`);
+    else out.push({ name, ...r.column! });
+  }
+  return out;
+}
+
+function normalizeOnDemand(s: z.output<typeof OnDemandViewSpec>, fail: (m: string) => void): OnDemandViewDef | undefined {
+  const request = columnsOf(s.request, "request", fail);
+  const output = columnsOf(s.output, "output", fail);
+  const inputs = (s.inputs ?? []).map((v) => v.name);
+  const source = s.compute.toString();
+  const version = hashOf({ request, inputs, output, source });
+  rememberOnDemand(s.name, { compute: s.compute, request: s.request, output: s.output, version });
+  return { name: s.name, kind: "onDemand", request, inputs, output, source, version, ...meta(s) };
 }
 
 function normalizeService(s: z.output<typeof FeatureServiceSpec>): FeatureServiceDef {

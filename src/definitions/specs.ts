@@ -120,9 +120,18 @@ export const FeatureViewSpec = z.strictObject({
   ...Meta,
 });
 
+export const OnDemandViewSpec = z.strictObject({
+  name: NameSpec,
+  request: z.custom<z.ZodObject>(isZodObject, "must be a zod object schema of the request data: z.object({ amount: z.number(), ... })"),
+  inputs: z.array(z.custom<{ kind: "featureView"; name: string }>((v) => isDefinition(v, "featureView"), "must be a feature view made with featureView({...})")).optional(),
+  output: z.custom<z.ZodObject>(isZodObject, "must be a zod object schema of what compute returns"),
+  compute: z.custom<(row: Record<string, unknown>) => Record<string, unknown>>((v) => typeof v === "function", "must be a function (row) => ({ ...features })"),
+  ...Meta,
+});
+
 const FeatureRefSpec = z.union([
   z.string().regex(/^[a-z_][a-z0-9_]*:([a-z_][a-z0-9_]*|\*)$/, 'must be "view:feature" or "view:*"'),
-  z.custom<{ kind: "featureView"; name: string }>((v) => isDefinition(v, "featureView"), "must be a feature view or a \"view:feature\" string"),
+  z.custom<{ kind: "featureView" | "onDemandView"; name: string }>((v) => isDefinition(v, "featureView") || isDefinition(v, "onDemandView"), "must be a feature view, an on-demand feature view or a \"view:feature\" string"),
 ]);
 
 export const FeatureServiceSpec = z.strictObject({
@@ -131,7 +140,7 @@ export const FeatureServiceSpec = z.strictObject({
   ...Meta,
 });
 
-export type DefinitionKind = "entity" | "source" | "pushSource" | "featureView" | "featureService";
+export type DefinitionKind = "entity" | "source" | "pushSource" | "featureView" | "onDemandView" | "featureService";
 
 export function isDefinition(v: unknown, kind?: DefinitionKind): v is { kind: DefinitionKind; name: string; spec: unknown } {
   if (typeof v !== "object" || v === null || !(DEFINITION in v)) return false;

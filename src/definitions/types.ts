@@ -123,6 +123,25 @@ export type FeatureViewDef = {
   owner: string;
 };
 
+/**
+ * Features computed at request time by a TypeScript function of request data and stored
+ * features (the same function online and in historical retrieval). The function itself
+ * lives in the feature file; `source` is its text, so a changed function is a new version.
+ */
+export type OnDemandViewDef = {
+  name: string;
+  kind: "onDemand";
+  request: { name: string; type: ColumnType; nullable: boolean }[];
+  /** Feature views whose features the function reads, by feature name. */
+  inputs: string[];
+  output: { name: string; type: ColumnType; nullable: boolean }[];
+  source: string;
+  version: string;
+  description: string;
+  tags: Record<string, string>;
+  owner: string;
+};
+
 export type FeatureRef = { view: string; feature: string };
 
 export type FeatureServiceDef = {
@@ -138,5 +157,6 @@ export type Definitions = {
   sources: SourceDef[];
   pushSources: PushSourceDef[];
   views: FeatureViewDef[];
+  onDemandViews: OnDemandViewDef[];
   services: FeatureServiceDef[];
 };

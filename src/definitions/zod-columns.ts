@@ -15,13 +15,15 @@ export function zodToColumn(schema: z.ZodType): ColumnReadResult {
     def = defOf(def.innerType!);
   }
   const type = mapType(def, schema);
-  if (!type) return { problem: `zod type "${def.type}" has no column type: use z.string(), z.number(), z.int(), z.bigint(), z.boolean() or z.date()` };
+  if (!type) return { problem: `zod type "${def.type}" has no column type: use z.string(), z.enum([...]), z.number(), z.int(), z.bigint(), z.boolean() or z.date()` };
   return { column: { type, nullable } };
 }
 
 function mapType(def: Def, schema: z.ZodType): ColumnType | undefined {
   switch (def.type) {
     case "string": return "string";
+    // z.enum(["web", "pos"]): text restricted to those values (zod checks them).
+    case "enum": return "string";
     case "boolean": return "bool";
     case "date": return "timestamp";
     case "bigint": return "int64";

@@ -56,7 +56,7 @@ async function readLabels(ctx: OfflineContext, path: string): Promise<string> {
 }
 
 /** Writes the training set to a local path, or to S3 (written locally, then uploaded); its SHA-256. */
-async function writeTrainingSet(duck: Duck, ctx: OfflineContext, out: string): Promise<string> {
+export async function writeTrainingSet(duck: Duck, ctx: OfflineContext, out: string): Promise<string> {
   if (!isS3Url(out)) {
     await duck.run(`COPY __training_set TO ${literal(out)} (FORMAT parquet)`);
     return sha256File(out);

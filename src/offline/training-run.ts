@@ -13,7 +13,8 @@ import { newRunId } from "../materialize/run-id.ts";
 import { isS3Url, parseS3Url } from "../storage/s3-location.ts";
 import { withContentHashes } from "./content-hash.ts";
 import { profileTrainingSet, saveTrainingProfile } from "../monitoring/training-profile.ts";
-import { getHistoricalFeatures, type HistoricalRequest, type HistoricalResult } from "./historical.ts";
+import type { HistoricalRequest, HistoricalResult } from "./historical.ts";
+import { historicalWithOnDemand } from "./on-demand-historical.ts";
 import type { OfflineContext } from "./offline-context.ts";
 import { viewInputFiles } from "./offline-table.ts";
 import {
@@ -46,7 +47,7 @@ export async function trainingSet(duck: Duck, registry: Registry, ctx: OfflineCo
   });
   let result: HistoricalResult;
   try {
-    result = await getHistoricalFeatures(duck, registry, ctx, req);
+    result = await historicalWithOnDemand(duck, registry, ctx, req);
   } catch (err) {
     await record(draft("failed", null, err, [], { path: req.labelsPath }));
     throw err;

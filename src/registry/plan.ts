@@ -6,7 +6,7 @@ import type { Definitions, FeatureViewDef } from "../definitions/types.ts";
 import { canonicalJson, viewVersion } from "./canonical.ts";
 import { ownMaps, type Registry } from "./registry.ts";
 
-export type ChangeKind = "entity" | "source" | "push source" | "feature view" | "feature service";
+export type ChangeKind = "entity" | "source" | "push source" | "feature view" | "on-demand feature view" | "feature service";
 export type Change = {
   kind: ChangeKind;
   name: string;
@@ -70,6 +70,8 @@ export function planChanges(defs: Definitions, registry: Registry): Plan {
   for (const name of Object.keys(reg.views)) {
     if (!defs.views.some((v) => v.name === name)) changes.push({ kind: "feature view", name, action: "remove", fields: [], oldVersion: reg.views[name]!.current });
   }
+  // A function's whole text is its definition: the diff names it, not every line.
+  compare("on-demand feature view", defs.onDemandViews, reg.onDemandViews ?? {}, (o) => ({ ...o, source: `function @${o.version}` }));
   compare("feature service", defs.services, reg.services);
   return { changes, versions };
 }
@@ -82,6 +84,7 @@ export function applyPlan(defs: Definitions, plan: Plan, registry: Registry, now
   reg.sources = Object.fromEntries(defs.sources.map((s) => [s.name, s]));
   reg.pushSources = Object.fromEntries(defs.pushSources.map((s) => [s.name, s]));
   reg.services = Object.fromEntries(defs.services.map((s) => [s.name, s]));
+  reg.onDemandViews = Object.fromEntries(defs.onDemandViews.map((o) => [o.name, o]));
   const views: typeof reg.views = {};
   for (const v of defs.views) {
     const version = plan.versions[v.name]!;

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { NotAppliedError, NotFoundError, LarderError } from "../errors.ts";
-import type { EntityDef, FeatureServiceDef, FeatureViewDef, SourceDef, FeatureRef, PushSourceDef } from "../definitions/types.ts";
+import type { EntityDef, FeatureServiceDef, FeatureViewDef, SourceDef, FeatureRef, PushSourceDef, OnDemandViewDef } from "../definitions/types.ts";
 
 export type ViewVersion = { version: string; definition: FeatureViewDef; appliedAt: string };
 export type ViewEntry = { current: string; definition: FeatureViewDef; versions: ViewVersion[] };
@@ -19,6 +19,8 @@ export type RegistryData = {
   /** Absent in registries written before push sources existed. */
   pushSources?: Record<string, PushSourceDef>;
   views: Record<string, ViewEntry>;
+  /** Absent in registries written before on-demand views existed. */
+  onDemandViews?: Record<string, OnDemandViewDef>;
   services: Record<string, FeatureServiceDef>;
 };
 
@@ -32,6 +34,7 @@ export function ownMaps(data: RegistryData): RegistryData {
   data.sources = own(data.sources);
   data.pushSources = own(data.pushSources);
   data.views = own(data.views);
+  data.onDemandViews = own(data.onDemandViews);
   data.services = own(data.services);
   return data;
 }
@@ -119,10 +122,20 @@ export class Registry {
     return s;
   }
 
+  /** An applied on-demand feature view, or undefined. */
+  onDemandView(name: string): OnDemandViewDef | undefined {
+    return this.data.onDemandViews?.[name];
+  }
+
   /** Checks a "view:feature" reference against the applied definitions. */
   resolveRef(ref: string): FeatureRef {
     const m = /^([^:]+):(.+)$/.exec(ref);
     if (!m) throw new NotFoundError(`"${ref}" is not a feature reference: use "view:feature"`);
+    const odfv = this.onDemandView(m[1]!);
+    if (odfv) {
+      if (!odfv.output.some((c) => c.name === m[2])) throw new NotFoundError(`on-demand feature view "${m[1]}" has no feature "${m[2]}"`);
+      return { view: m[1]!, feature: m[2]! };
+    }
     const view = this.view(m[1]!);
     if (!view.def.features.some((f) => f.name === m[2])) throw new NotFoundError(`feature view "${m[1]}" has no feature "${m[2]}"`);
     return { view: m[1]!, feature: m[2]! };

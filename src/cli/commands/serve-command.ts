@@ -8,6 +8,7 @@ export const serveCommand: Command = {
   usage: "larder serve [--host 127.0.0.1] [--port 6566]",
   options: { host: { type: "string" }, port: { type: "string" } },
   async run(larder) {
+    await larder.loadOnDemandFunctions();
     const server = startServer(larder);
     out(`Larder serving on http://${server.hostname}:${server.port} (Ctrl-C to stop)`);
     const loopback = /^(127\.|::1$|localhost$)/.test(larder.config.host);

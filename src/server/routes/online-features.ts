@@ -2,6 +2,7 @@
 import { z } from "zod";
 import type { Larder } from "../../larder.ts";
 import { getOnlineFeatures, resolveFeatures } from "../../online/online-features.ts";
+import { getFeaturesWithOnDemand } from "../../online/on-demand.ts";
 import { parseInstant } from "../../time.ts";
 import { readJson } from "../read-json.ts";
 import { answerError } from "../error-handler.ts";
@@ -17,11 +18,14 @@ export const OnlineFeaturesBody = z
     entities: z.record(z.string().max(200), z.array(KeyValue)),
     at: z.union([z.string().max(64), z.number()]).optional(),
     fullFeatureNames: z.boolean().optional(),
+    /** Request data for on-demand features: field → one value per entity. */
+    requestData: z.record(z.string().max(200), z.array(z.union([z.string(), z.number(), z.boolean(), z.null()]))).optional(),
   })
   .refine((b) => (b.service === undefined) !== (b.features === undefined), { message: 'give either "service" or "features", not both', path: ["service"] });
 
 export type OnlineFeaturesBody = z.output<typeof OnlineFeaturesBody>;
 
+// requestData is left to zod: the fast path is for plain lookups.
 const FIELDS = new Set(["service", "features", "entities", "at", "fullFeatureNames"]);
 const isString = (v: unknown, min: number, max: number) => typeof v === "string" && v.length >= min && v.length <= max;
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -86,7 +90,7 @@ export function onlineFeaturesHandler(larder: Larder, log: Logger, auth: Auth = 
       const registry = larder.registry();
       const refs = resolveFeatures(registry, body);
       const at = body.at === undefined ? undefined : parseInstant(String(body.at), "at");
-      const result = await getOnlineFeatures(registry, larder.store(), { refs, entities: body.entities, at, fullNames: body.fullFeatureNames }, larder.config.maxEntitiesPerRequest);
+      const result = await getFeaturesWithOnDemand(registry, larder.store(), { refs, entities: body.entities, at, fullNames: body.fullFeatureNames, requestData: body.requestData }, larder.config.maxEntitiesPerRequest);
       countServed(larder, result);
       larder.served.offer(refs, result.features, result.results);
       // Bun's native Response.json: measurably cheaper than hono's c.json for these answers.
