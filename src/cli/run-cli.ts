@@ -15,6 +15,7 @@ import { validateCommand } from "./commands/validate-command.ts";
 import { runsCommand } from "./commands/runs-command.ts";
 import { lineageCommand } from "./commands/lineage-command.ts";
 import { driftCommand } from "./commands/drift-command.ts";
+import { trainCommand } from "./commands/train-command.ts";
 import { materializeCommand } from "./commands/materialize-command.ts";
 import { planCommand } from "./commands/plan-command.ts";
 import { pushCommand } from "./commands/push-command.ts";
@@ -22,7 +23,7 @@ import { serveCommand } from "./commands/serve-command.ts";
 import { versionCommand } from "./commands/version-command.ts";
 import { err, out } from "./print.ts";
 
-const COMMANDS: Command[] = [initCommand, planCommand, applyCommand, validateCommand, materializeCommand, pushCommand, historicalCommand, runsCommand, lineageCommand, driftCommand, serveCommand, demoCommand, versionCommand];
+const COMMANDS: Command[] = [initCommand, planCommand, applyCommand, validateCommand, materializeCommand, pushCommand, historicalCommand, trainCommand, runsCommand, lineageCommand, driftCommand, serveCommand, demoCommand, versionCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import type { Larder } from "../larder.ts";
 import { ForbiddenError, NotFoundError, UnauthorizedError } from "../errors.ts";
 import { uiRoutes } from "./ui/ui-routes.tsx";
+import { scoreRoutes } from "./routes/score-routes.ts";
 import { errorHandler, errorResponse } from "./error-handler.ts";
 import { consoleLogger, type Logger } from "../log.ts";
 import { onlineFeaturesHandler } from "./routes/online-features.ts";
@@ -41,6 +42,7 @@ export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler
   app.route("/v1/runs", runRoutes(larder));
   app.route("/", scheduleRoutes(larder, scheduler, schedulesEnabled));
   app.route("/", monitoringRoutes(larder));
+  app.route("/", scoreRoutes(larder));
   app.route("/", uiRoutes(larder));
   app.route("/", pushRoutes(larder, log));
   app.notFound((c) => errorResponse(new NotFoundError(`no route ${c.req.method} ${new URL(c.req.url).pathname}`)));

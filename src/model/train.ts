@@ -1,0 +1,106 @@
+/**
+ * `larder train`: a model on a point-in-time training set. Builds the set for a feature
+ * service over a label table (a run, with its manifest and profile), splits it by time
+ * (train on the earlier rows, test on the later ones), fits a logistic regression, picks
+ * the threshold with the best F1 on the training rows, and reports test AUC, precision and
+ * recall against a baseline on the raw amount alone. The model file records the service,
+ * the feature versions and the training set's manifest.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { BadRequestError } from "../errors.ts";
+import type { Larder } from "../larder.ts";
+import { ident } from "../offline/duckdb.ts";
+import { auc, precisionRecall } from "./evaluate.ts";
+import { fit, predict, type LogisticModel } from "./logistic.ts";
+
+export type TrainOptions = { service: string; labels: string; label: string; timestampColumn: string; baseline: string; testFraction: number; name: string };
+
+export type Metrics = { rows: number; positives: number; auc: number; precision: number; recall: number; flagged: number };
+
+export type ModelFile = {
+  kind: "logistic";
+  name: string;
+  trainedAt: string;
+  service: string;
+  /** Model inputs, in order: the service's features by name, and their refs. */
+  features: { name: string; ref: string }[];
+  versions: Record<string, string>;
+  trainingSet: { path: string; manifest: string | null; runId: string; cutoff: string };
+  label: string;
+  threshold: number;
+  model: LogisticModel;
+  metrics: { train: Metrics; test: Metrics; baseline: { feature: string; test: Metrics } };
+};
+
+const modelPath = (dataDir: string, name: string) => join(dataDir, "models", `${name}.json`);
+
+const numeric = (v: unknown): number | null => (typeof v === "number" ? v : typeof v === "boolean" ? (v ? 1 : 0) : typeof v === "bigint" ? Number(v) : null);
+
+export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ file: string; model: ModelFile }> {
+  const registry = larder.registry();
+  const refs = registry.service(o.service).features;
+  const out = join(larder.config.dataDir, "models", `${o.name}-training.parquet`);
+  mkdirSync(dirname(out), { recursive: true });
+  const set = await larder.historical({ labelsPath: o.labels, refs, outPath: out, timestampColumn: o.timestampColumn });
+  const names = set.columns.slice(set.columns.length - refs.length);
+  const labelColumns = set.columns.slice(0, set.columns.length - refs.length);
+  for (const c of [o.label, o.baseline]) if (!labelColumns.includes(c)) throw new BadRequestError(`the label table has no column "${c}" (it has ${labelColumns.join(", ")})`);
+  const duck = await larder.duck();
+  const rows = await duck.all(`SELECT epoch_ms(CAST(${ident(o.timestampColumn)} AS TIMESTAMP)) AS __t, ${ident(o.label)} AS __y, ${ident(o.baseline)} AS __b, ${names.map(ident).join(", ")} FROM __training_set ORDER BY __t`);
+  const usable = names.filter((n) => rows.some((r) => numeric(r[n]) !== null));
+  const X = rows.map((r) => usable.map((n) => numeric(r[n])));
+  const y = rows.map((r) => (r.__y === true || r.__y === 1 ? 1 : 0));
+  const t = rows.map((r) => Number(r.__t));
+  // Train on the earlier rows, test on the later ones: no row's future leaks into training.
+  const cutoff = t[Math.floor(t.length * (1 - o.testFraction))]!;
+  const train = t.map((v, i) => (v < cutoff ? i : -1)).filter((i) => i >= 0);
+  const test = t.map((v, i) => (v >= cutoff ? i : -1)).filter((i) => i >= 0);
+  if (!train.some((i) => y[i] === 1) || !test.some((i) => y[i] === 1)) throw new BadRequestError("both the training and the test rows need positive labels: use more data or another --test-fraction");
+  const model = fit(usable, train.map((i) => X[i]!), train.map((i) => y[i]!));
+  const score = (i: number) => predict(model, X[i]!);
+  const trainScores = train.map(score);
+  const threshold = bestF1Threshold(trainScores, train.map((i) => y[i]!));
+  const metrics = (idx: number[], scores: number[]): Metrics => {
+    const labels = idx.map((i) => y[i]!);
+    return { rows: idx.length, positives: labels.filter(Boolean).length, auc: auc(scores, labels), ...precisionRecall(scores, labels, threshold) };
+  };
+  // The baseline: the same method on the raw amount alone.
+  const base = fit([o.baseline], train.map((i) => [numeric(rows[i]!.__b)]), train.map((i) => y[i]!));
+  const baseScores = test.map((i) => predict(base, [numeric(rows[i]!.__b)]));
+  const baseTrain = train.map((i) => predict(base, [numeric(rows[i]!.__b)]));
+  const baseThreshold = bestF1Threshold(baseTrain, train.map((i) => y[i]!));
+  const baseLabels = test.map((i) => y[i]!);
+  const versions: Record<string, string> = {};
+  for (const r of refs) versions[r.view] = registry.onDemandView(r.view)?.version ?? registry.view(r.view).version;
+  const file: ModelFile = {
+    kind: "logistic", name: o.name, trainedAt: new Date().toISOString(), service: o.service,
+    features: usable.map((n) => ({ name: n, ref: `${refs[names.indexOf(n)]!.view}:${refs[names.indexOf(n)]!.feature}` })),
+    versions,
+    trainingSet: { path: out, manifest: set.manifest, runId: set.runId, cutoff: new Date(cutoff).toISOString() },
+    label: o.label, threshold, model,
+    metrics: {
+      train: metrics(train, trainScores),
+      test: metrics(test, test.map(score)),
+      baseline: { feature: o.baseline, test: { rows: test.length, positives: baseLabels.filter(Boolean).length, auc: auc(baseScores, baseLabels), ...precisionRecall(baseScores, baseLabels, baseThreshold) } },
+    },
+  };
+  const path = modelPath(larder.config.dataDir, o.name);
+  writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`);
+  return { file: path, model: file };
+}
+
+/** The score threshold with the best F1 on these rows (candidates: the scores themselves, up to 200 quantiles). */
+function bestF1Threshold(scores: number[], labels: number[]): number {
+  const sorted = [...scores].sort((a, b) => a - b);
+  let best = 0.5, bestF1 = -1;
+  for (let q = 0; q < 200; q++) {
+    const th = sorted[Math.floor((q / 200) * (sorted.length - 1))]!;
+    const { precision, recall } = precisionRecall(scores, labels, th);
+    const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
+    if (f1 > bestF1) [best, bestF1] = [th, f1];
+  }
+  return best;
+}
+
+export { modelPath };
