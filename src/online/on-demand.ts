@@ -41,10 +41,24 @@ export function computeOnDemand(def: OnDemandViewDef, row: Record<string, unknow
   return checked.data as Record<string, unknown>;
 }
 
+const onDemandCache = new WeakMap<Registry, WeakMap<readonly FeatureRef[], OnDemandViewDef[]>>();
+
+/** The on-demand views among refs; remembered per registry and refs list (a service's is the same list each time). */
+function onDemandOf(registry: Registry, refs: readonly FeatureRef[]): OnDemandViewDef[] {
+  let byRefs = onDemandCache.get(registry);
+  if (!byRefs) onDemandCache.set(registry, (byRefs = new WeakMap()));
+  let found = byRefs.get(refs);
+  if (!found) {
+    found = [...new Set(refs.map((r) => r.view))].map((v) => registry.onDemandView(v)).filter((d): d is OnDemandViewDef => d !== undefined);
+    byRefs.set(refs, found);
+  }
+  return found;
+}
+
 export async function getFeaturesWithOnDemand(
   registry: Registry, store: OnlineStore, req: OnlineRequest & { requestData?: RequestData }, maxEntities: number,
 ): Promise<OnlineResponse> {
-  const onDemand = [...new Set(req.refs.map((r) => r.view))].map((v) => registry.onDemandView(v)).filter((d): d is OnDemandViewDef => d !== undefined);
+  const onDemand = onDemandOf(registry, req.refs);
   if (onDemand.length === 0) return getOnlineFeatures(registry, store, req, maxEntities);
   const stored = req.refs.filter((r) => !registry.onDemandView(r.view));
   const needed = [...new Map([...stored, ...onDemand.flatMap((d) => inputRefs(registry, d))].map((r) => [fullName(r), r])).values()];
