@@ -5,6 +5,7 @@
  */
 import { statSync } from "node:fs";
 import { join } from "node:path";
+import { parseDuration } from "./time.ts";
 import type { Config } from "./config/config.ts";
 import { importDefinitionFiles, loadDefinitions, normalizeDefinitions } from "./definitions/load-definitions.ts";
 import type { Definitions } from "./definitions/types.ts";
@@ -194,7 +195,7 @@ export class Larder {
   async #push(req: PushRequest): Promise<{ result: PushResult; validated: ValidatedPush }> {
     const registry = this.registry();
     const validated = validatePush(registry, req, this.config.maxPushRows);
-    this.#pushQueue ??= new PushQueue((batch) => startPushBatch(this.#withDuck, this.registry(), this.store(), this.ctx, batch), this.config.maxPushRows);
+    this.#pushQueue ??= new PushQueue((batch) => startPushBatch(this.#withDuck, this.registry(), this.store(), this.ctx, batch, parseDuration(this.config.dedupeWindow)), this.config.maxPushRows);
     return { result: await this.#pushQueue.submit(validated), validated };
   }
 

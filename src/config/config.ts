@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import { BadRequestError } from "../errors.ts";
 import { parseTokens } from "./tokens.ts";
+import { DURATION_PATTERN } from "../time.ts";
 
 export const ConfigSchema = z.object({
   /** The feature repo: the folder holding features/. */
@@ -25,6 +26,8 @@ export const ConfigSchema = z.object({
   maxEntitiesPerRequest: z.coerce.number().int().positive(),
   maxBodyBytes: z.coerce.number().int().positive(),
   maxPushRows: z.coerce.number().int().positive(),
+  /** How long pushed event ids are remembered for deduplication ("7d"); a redelivery later counts again. */
+  dedupeWindow: z.string().regex(DURATION_PATTERN, 'must be a duration such as "1d" or "7d"'),
   /** A request running longer is answered 503 request_timeout. */
   requestTimeoutMs: z.coerce.number().int().positive(),
   /** `larder serve` consumes push sources' Redis Streams from here when set (redis://…). */
@@ -54,6 +57,7 @@ const ENV: Record<string, keyof Config> = {
   LARDER_MAX_BODY_BYTES: "maxBodyBytes",
   LARDER_MAX_PUSH_ROWS: "maxPushRows",
   LARDER_REQUEST_TIMEOUT_MS: "requestTimeoutMs",
+  LARDER_DEDUPE_WINDOW: "dedupeWindow",
   LARDER_STREAM_REDIS: "streamRedis",
   LARDER_STREAM_CONSUMER: "streamConsumer",
   LARDER_STREAM_TO: "streamTo",
@@ -86,6 +90,7 @@ export function loadConfig(flags: Partial<Record<keyof Config, string | number>>
     maxBodyBytes: 1_048_576,
     maxPushRows: 10_000,
     requestTimeoutMs: 30_000,
+    dedupeWindow: "7d",
     streamRedis: "",
     streamConsumer: hostname(),
     streamTo: "online",

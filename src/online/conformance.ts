@@ -175,6 +175,25 @@ export function describeOnlineStoreConformance(name: string, newLocation: () => 
       await store.close();
     });
 
+    test("ids are remembered for their deduplication window, then forgotten", async () => {
+      const store = await open();
+      const seenNow = async (ids: string[], windowMs?: number) => {
+        let seen: boolean[] = [];
+        await store.update({ keys: [], ids: { namespace: "p", ids, windowMs }, compute: (_, s) => ((seen = s), { records: [], seen: ids }) });
+        return seen;
+      };
+      expect(await seenNow(["a", "b"], 300)).toEqual([false, false]);
+      expect(await seenNow(["a", "c"], 300)).toEqual([true, false]);
+      await Bun.sleep(450);
+      // "a" was seen again at the second update, 450 ms ago: past the window now, like "b".
+      expect(await seenNow(["a", "b", "d"], 300)).toEqual([false, false, false]);
+      // Without a window, an id is remembered for good.
+      expect(await seenNow(["z"])).toEqual([false]);
+      await Bun.sleep(50);
+      expect(await seenNow(["z"])).toEqual([true]);
+      await store.close();
+    });
+
     test("reads return copies: later reads and writes do not change an earlier result", async () => {
       const store = await open();
       await store.commit({ table: "c@1#a", records: [["[1]", record(1)], ["[2]", record(2, 100)]] });

@@ -68,7 +68,11 @@ export type RecordUpdate = {
   /** When a record of a table may be dropped, for stores that expire keys (undefined: never). */
   expireAt?: (table: string, record: OnlineRecord) => EpochMs | undefined;
   /** Event ids (idempotency keys) to check within a namespace, e.g. a push source. */
-  ids?: { namespace: string; ids: string[] };
+  /**
+   * `windowMs`: how long an id is remembered after it was seen (a deduplication window);
+   * afterwards it may be applied again. Without one, ids are remembered for good.
+   */
+  ids?: { namespace: string; ids: string[]; windowMs?: number };
   /** `records` are fresh copies, compute's to change. */
   compute(records: (OnlineRecord | undefined)[], seen: boolean[]): {
     /** New records for the keys (same order; undefined leaves a record as it is). */

@@ -68,7 +68,8 @@ export function validatePush(registry: Registry, req: PushRequest, maxRows: numb
  * DuckDB is done and the store update is under way; `done` then gives each push's result
  * once the update has committed and the segment is published.
  */
-export async function startPushBatch(withDuck: WithDuck, registry: Registry, store: OnlineStore, ctx: OfflineContext, batch: ValidatedPush[]): Promise<{ done: Promise<(PushResult | Error)[]> }> {
+/** `dedupeWindowMs`: how long event ids are remembered (LARDER_DEDUPE_WINDOW). */
+export async function startPushBatch(withDuck: WithDuck, registry: Registry, store: OnlineStore, ctx: OfflineContext, batch: ValidatedPush[], dedupeWindowMs?: number): Promise<{ done: Promise<(PushResult | Error)[]> }> {
   const { pushSource, source, req: { to } } = batch[0]!;
   const rows = batch.flatMap((p) => p.rows);
   const owners = batch.flatMap((p, k) => p.rows.map(() => k));
@@ -85,14 +86,14 @@ export async function startPushBatch(withDuck: WithDuck, registry: Registry, sto
   const checks = pushChecks(source, registry.viewsOfPushSource(pushSource.name), pushSource.name, relation, params, ctx);
   if (checks) {
     const failing = new Set((await withDuck((duck) => failingRowIds(duck, checks, "__i"))).map((i) => owners[i]!));
-    if (failing.size) return refuseFailing(withDuck, registry, store, ctx, batch, failing);
+    if (failing.size) return refuseFailing(withDuck, registry, store, ctx, batch, failing, dedupeWindowMs);
   }
   const online = to !== "offline";
   // Offline and online together or not at all: the segment is written first but
   // published only after the online update commits.
   const { segment, applied } = await withDuck(async (duck) => {
     const segment = to === "online" ? null : await stagePushedSegment(duck, files, pushSource.name, relation, params, source.schema.map((c) => c.name), online);
-    const update = online ? await onlineUpdate(duck, registry, store, pushSource.name, pushSource.eventIdField, rows, relation, params) : null;
+    const update = online ? await onlineUpdate(duck, registry, store, pushSource.name, pushSource.eventIdField, rows, relation, params, dedupeWindowMs) : null;
     const applied = update ? update(owners, results) : Promise.resolve();
     applied.catch(() => {}); // awaited in `done`; never an unhandled rejection meanwhile
     return { segment, applied };
@@ -113,7 +114,7 @@ export async function startPushBatch(withDuck: WithDuck, registry: Registry, sto
 
 /** Refuses the pushes in `failing` with their own reports, and applies the rest as a batch. */
 async function refuseFailing(
-  withDuck: WithDuck, registry: Registry, store: OnlineStore, ctx: OfflineContext, batch: ValidatedPush[], failing: Set<number>,
+  withDuck: WithDuck, registry: Registry, store: OnlineStore, ctx: OfflineContext, batch: ValidatedPush[], failing: Set<number>, dedupeWindowMs?: number,
 ): Promise<{ done: Promise<(PushResult | Error)[]> }> {
   const errors = new Map<number, Error>();
   for (const k of failing) {
@@ -123,7 +124,7 @@ async function refuseFailing(
     errors.set(k, new ExpectationFailedError(failureMessage(`push to "${p.req.source}"`, report), report));
   }
   const rest = batch.filter((_, k) => !errors.has(k));
-  const inner = rest.length ? await startPushBatch(withDuck, registry, store, ctx, rest) : { done: Promise.resolve([]) };
+  const inner = rest.length ? await startPushBatch(withDuck, registry, store, ctx, rest, dedupeWindowMs) : { done: Promise.resolve([]) };
   return {
     done: inner.done.then((results) => {
       let j = 0;
@@ -137,6 +138,7 @@ type ViewBatch = { view: ResolvedView; table: string; pointer?: ServingPointer; 
 /** Computes every view's events with DuckDB; returns the store update that applies them. */
 async function onlineUpdate(
   duck: Duck, registry: Registry, store: OnlineStore, sourceName: string, idField: string | null, rows: Record<string, unknown>[], relation: string, params: string[],
+  dedupeWindowMs?: number,
 ): Promise<((owners: number[], results: PushResult[]) => Promise<void>) | null> {
   const pointers = await store.pointers();
   const views: { view: ResolvedView; table: string; pointer?: ServingPointer }[] = [];
@@ -181,7 +183,7 @@ async function onlineUpdate(
   return (owners, results) => store.update({
     keys: batches.flatMap((b) => b.keys.map((key) => ({ table: b.table, key }))),
     expireAt: (table, record) => expiry.get(table)?.(record),
-    ids: ids && { namespace: sourceName, ids },
+    ids: ids && { namespace: sourceName, ids, windowMs: dedupeWindowMs },
     compute(records, seen) {
       // Rows to skip: ids applied before, and repeats of an id within this batch.
       const skip = new Set<number>();

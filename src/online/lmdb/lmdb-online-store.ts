@@ -20,8 +20,11 @@ const POINTERS = "pointers";
 const POINTERS_VERSION = "pointers:version";
 const TABLE = "table:";
 const NEXT_TABLE_ID = "tables:next";
-/** Seen event ids: `seen:<namespace>\u0001<id>`. */
+/** Seen event ids: `seen:<namespace>\u0001<id>` → when it was seen (ms; 1 in stores written before). */
 const SEEN = "seen:";
+/** The same ids by time, `seenAt:<ms, 15 digits>:<namespace>\u0001<id>`, so expired ones are pruned by a range scan. */
+const SEEN_AT = "seenAt:";
+const PRUNE_EVERY_MS = 60_000;
 /** Layout of the files; a store written by another layout is refused, not misread. */
 const FORMAT_KEY = "format";
 const FORMAT = 2;
@@ -138,15 +141,49 @@ export class LmdbOnlineStore implements OnlineStore {
         return bytes === undefined ? undefined : decodeRecord(bytes);
       });
       const seenKey = (id: string) => `${SEEN}${u.ids!.namespace}${SEP}${id}`;
-      // Presence is all that matters: no need to decode the stored value.
-      const seen = u.ids ? u.ids.ids.map((id) => this.#meta.getBinaryFast(seenKey(id)) !== undefined) : [];
+      const now = Date.now();
+      const window = u.ids?.windowMs;
+      const seen = u.ids
+        ? u.ids.ids.map((id) => {
+          const at = this.#meta.get(seenKey(id)) as number | undefined;
+          // Within the window (or remembered before there were windows: 1).
+          return at !== undefined && (!window || at <= 1 || now - at < window);
+        })
+        : [];
       const out = u.compute(current, seen);
       out.records.forEach((rec, i) => {
         if (rec) void this.#records.put(prefixes[i] + u.keys[i]!.key, encodeUpdate(current[i], rec));
       });
-      for (const id of out.seen) void this.#meta.put(seenKey(id), 1);
+      for (const id of out.seen) {
+        void this.#meta.put(seenKey(id), now);
+        if (window) void this.#meta.put(`${SEEN_AT}${String(now).padStart(15, "0")}:${u.ids!.namespace}${SEP}${id}`, 1);
+      }
       if (out.pointers?.length) this.#putPointers(out.pointers);
     });
+    if (u.ids?.windowMs && Date.now() - this.#prunedAt > PRUNE_EVERY_MS) await this.pruneSeen(u.ids.windowMs);
+  }
+
+  #prunedAt = 0;
+
+  /** Forgets ids seen longer ago than the window (a range scan of the time index, in chunks). */
+  async pruneSeen(windowMs: number, now = Date.now()): Promise<number> {
+    this.#prunedAt = now;
+    const end = `${SEEN_AT}${String(Math.max(0, now - windowMs)).padStart(15, "0")}`;
+    let removed = 0;
+    for (;;) {
+      const keys = [...this.#meta.getKeys({ start: SEEN_AT, end, limit: 10_000 })] as string[];
+      if (keys.length === 0) return removed;
+      await this.#root.transaction(() => {
+        for (const k of keys) {
+          const rest = k.slice(SEEN_AT.length + 16); // "<namespace>\u0001<id>"
+          const at = this.#meta.get(SEEN + rest) as number | undefined;
+          // A newer sighting of the same id keeps it.
+          if (at !== undefined && `${SEEN_AT}${String(at).padStart(15, "0")}:${rest}` === k) void this.#meta.remove(SEEN + rest);
+          void this.#meta.remove(k);
+        }
+      });
+      removed += keys.length;
+    }
   }
 
   async pointers(): Promise<ReadonlyMap<string, ServingPointer>> {

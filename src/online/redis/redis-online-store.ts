@@ -194,7 +194,8 @@ export class RedisOnlineStore implements OnlineStore {
         out.records.forEach((rec, i) => {
           if (rec) queued.push(this.#set(tx, recordKeys[i]!, encodeUpdate(current[i], rec), u.expireAt?.(u.keys[i]!.table, rec)));
         });
-        for (const id of out.seen) queued.push(tx.send("SET", [this.#key("seen", u.ids!.namespace, id), "1"]));
+        const window = u.ids?.windowMs;
+        for (const id of out.seen) queued.push(tx.send("SET", [this.#key("seen", u.ids!.namespace, id), "1", ...(window ? ["PX", String(Math.ceil(window))] : [])]));
         if (pointers) queued.push(...this.#queuePointers(tx, pointers));
         const done = await tx.send("EXEC", []);
         await Promise.all(queued);
