@@ -57,12 +57,15 @@ function isComplete(dir: string, files: EmbeddedFile[]): boolean {
 export function ensureInCache(root: string, key: string, files: EmbeddedFile[], attempt = 0): string {
   const dir = join(root, attempt ? `${key}.${attempt}` : key);
   if (isComplete(dir, files)) return dir;
-  if (existsSync(dir)) {
+  // Complete now? Another process may have renamed its copy into place since the check
+  // above; only a folder that is there and still incomplete is damaged.
+  if (existsSync(dir) && !isComplete(dir, files)) {
     // Damaged (files changed or removed by hand): write a copy beside it, under a name the
     // next start finds again, rather than change files another process may have loaded.
     if (attempt >= 3) throw new LarderError(`the native library cache ${dir} and the copies beside it are damaged: delete ${join(root, key)}*`);
     return ensureInCache(root, key, files, attempt + 1);
   }
+  if (existsSync(dir)) return dir;
   mkdirSync(root, { recursive: true });
   const staging = join(root, `.${key}.${process.pid}.${Math.random().toString(36).slice(2)}`);
   mkdirSync(staging);
