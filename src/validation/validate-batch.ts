@@ -64,40 +64,42 @@ export type ValidateOptions = {
 const targetLabel = (t: CheckTarget) => `${t.kind} "${t.name}"`;
 const referenceName = (t: CheckTarget) => `${t.kind}-${t.name}`;
 
+type RowCheck = { target: CheckTarget; rule: string; column: string | null; severity: Severity; predicate: string; sampleOf: string | null; needsDup: boolean };
+
+/** Every row rule of the targets (the schema's first) as a predicate true for a failing row. */
+function rowChecksOf(targets: CheckTarget[]): RowCheck[] {
+  return targets.flatMap((t) => [
+    ...(t.schema ? [{ target: t, rule: "schema types", column: null, severity: "error" as const, predicate: t.schema.predicate, sampleOf: t.schema.reason, needsDup: false }] : []),
+    ...t.expectations.filter(isRowRule).map((e) => {
+      const column = "column" in e ? e.column : null;
+      return { target: t, rule: describeRule(e), column, severity: e.severity, predicate: rowPredicate(e, t.column), sampleOf: column === null ? null : `CAST(${t.column(column)} AS VARCHAR)`, needsDup: e.rule === "uniqueKeyPerTimestamp" };
+    }),
+  ]);
+}
+
+/** The rows to check, with `__dup` (rows sharing an entity key and time) when a check needs it. */
+const checkedRowsSql = (o: ValidateOptions, checks: RowCheck[]) =>
+  `SELECT *${checks.some((c) => c.needsDup) ? `, count(*) OVER (PARTITION BY ${[...o.keys, o.ts].join(", ")}) AS __dup` : ""} FROM (${o.relation})`;
+
 /** Ids (`idColumn`) of the rows that fail an `error` row rule: cheap, one query, nothing written. */
 export async function failingRowIds(duck: Duck, o: ValidateOptions, idColumn: string): Promise<number[]> {
-  const unique = o.targets.some((t) => t.expectations.some((e) => e.rule === "uniqueKeyPerTimestamp" && e.severity === "error"));
-  const predicates = o.targets.flatMap((t) => [
-    ...(t.schema ? [t.schema.predicate] : []),
-    ...t.expectations.filter((e) => isRowRule(e) && e.severity === "error").map((e) => rowPredicate(e as Parameters<typeof rowPredicate>[0], t.column)),
-  ]);
-  if (predicates.length === 0) return [];
+  const checks = rowChecksOf(o.targets).filter((c) => c.severity === "error");
+  if (checks.length === 0) return [];
   const rows = await duck.allPrepared<{ id: number }>(
-    `SELECT ${idColumn} AS id FROM (SELECT *${unique ? `, count(*) OVER (PARTITION BY ${[...o.keys, o.ts].join(", ")}) AS __dup` : ""} FROM (${o.relation})) WHERE ${predicates.map((p) => `(${p})`).join(" OR ")}`,
+    `SELECT ${idColumn} AS id FROM (${checkedRowsSql(o, checks)}) WHERE ${checks.map((c) => `(${c.predicate})`).join(" OR ")}`,
     o.params ?? [],
   );
   return rows.map((r) => Number(r.id));
 }
 
 export async function validateBatch(duck: Duck, o: ValidateOptions): Promise<ValidationReport> {
-  const unique = o.targets.some((t) => t.expectations.some((e) => e.rule === "uniqueKeyPerTimestamp"));
+  const rowChecks = rowChecksOf(o.targets);
+  const checks: CheckResult[] = [];
   // Bound parameters (pushes) or a window column (uniqueness): computed once into a temp
   // table; otherwise the checks read the rows where they are, through a view (no copy).
-  const select = `SELECT *${unique ? `, count(*) OVER (PARTITION BY ${[...o.keys, o.ts].join(", ")}) AS __dup` : ""} FROM (${o.relation})`;
-  const materialized = unique || (o.params?.length ?? 0) > 0;
-  await duck.run(`CREATE OR REPLACE TEMP ${materialized ? "TABLE" : "VIEW"} __checked AS ${select}`, o.params);
+  const materialized = rowChecks.some((c) => c.needsDup) || (o.params?.length ?? 0) > 0;
+  await duck.run(`CREATE OR REPLACE TEMP ${materialized ? "TABLE" : "VIEW"} __checked AS ${checkedRowsSql(o, rowChecks)}`, o.params);
 
-  type RowCheck = { target: CheckTarget; rule: string; column: string | null; severity: Severity; predicate: string; sampleOf: string | null };
-  const rowChecks: RowCheck[] = [];
-  const checks: CheckResult[] = [];
-  for (const t of o.targets) {
-    if (t.schema) rowChecks.push({ target: t, rule: "schema types", column: null, severity: "error", predicate: t.schema.predicate, sampleOf: t.schema.reason });
-    for (const e of t.expectations) {
-      if (!isRowRule(e)) continue;
-      const column = "column" in e ? e.column : null;
-      rowChecks.push({ target: t, rule: describeRule(e), column, severity: e.severity, predicate: rowPredicate(e, t.column), sampleOf: column === null ? null : `CAST(${t.column(column)} AS VARCHAR)` });
-    }
-  }
   // The row count and every row rule's failures in one scan; failing values, where there
   // are failures, in a second (most batches pass, and never pay for it).
   const [r] = await duck.all(`SELECT ${["count(*) AS __rows", ...rowChecks.map((c, i) => `count(*) FILTER (WHERE ${c.predicate}) AS n${i}`)].join(", ")} FROM __checked`);
@@ -106,19 +108,17 @@ export async function validateBatch(duck: Duck, o: ValidateOptions): Promise<Val
   const [samples] = sampled.length
     ? await duck.all(`SELECT ${sampled.map(({ c, i }) => `list(DISTINCT ${c.sampleOf}) FILTER (WHERE ${c.predicate})[1:5] AS s${i}`).join(", ")} FROM __checked WHERE ${sampled.map(({ c }) => `(${c.predicate})`).join(" OR ")}`)
     : [{}];
-  {
-    rowChecks.forEach((c, i) => {
-      const failing = Number(r![`n${i}`] ?? 0);
-      const sample = ((samples![`s${i}`] as unknown[] | null | undefined) ?? []).slice(0, 5);
-      const where = c.column === null ? "" : ` ${c.target.columnLabel(c.column)}`;
-      checks.push({
-        target: targetLabel(c.target), rule: c.rule, column: c.column, severity: c.severity, passed: failing === 0, failingRows: failing, observed: null, sample,
-        message: failing === 0
-          ? `${targetLabel(c.target)}${where}: ${c.rule} passed`
-          : `${targetLabel(c.target)}${where}: ${c.rule} failed for ${failing} of ${rows} rows${sample.length ? ` (${c.column === null ? "" : "values: "}${sample.map((v) => JSON.stringify(v)).join(", ")}${failing > sample.length ? ", …" : ""})` : ""}`,
-      });
+  rowChecks.forEach((c, i) => {
+    const failing = Number(r![`n${i}`] ?? 0);
+    const sample = ((samples![`s${i}`] as unknown[] | null | undefined) ?? []).slice(0, 5);
+    const where = c.column === null ? "" : ` ${c.target.columnLabel(c.column)}`;
+    checks.push({
+      target: targetLabel(c.target), rule: c.rule, column: c.column, severity: c.severity, passed: failing === 0, failingRows: failing, observed: null, sample,
+      message: failing === 0
+        ? `${targetLabel(c.target)}${where}: ${c.rule} passed`
+        : `${targetLabel(c.target)}${where}: ${c.rule} failed for ${failing} of ${rows} rows${sample.length ? ` (${c.column === null ? "" : "values: "}${sample.map((v) => JSON.stringify(v)).join(", ")}${failing > sample.length ? ", …" : ""})` : ""}`,
     });
-  }
+  });
 
   if (o.batchRules) {
     const batch = o.targets.flatMap((t) => t.expectations.filter((e): e is BatchRule => !isRowRule(e)).map((e) => ({ t, e })));
