@@ -27,6 +27,7 @@ import { Storage } from "./storage/storage.ts";
 import { ExpectationFailedError, LarderError } from "./errors.ts";
 import { RunLog, type RunDraft } from "./registry/runs.ts";
 import { LarderMetrics } from "./monitoring/larder-metrics.ts";
+import { perScrape } from "./monitoring/metrics.ts";
 import { viewFreshness } from "./monitoring/freshness.ts";
 import { driftReport } from "./monitoring/drift.ts";
 import { ServedSample } from "./monitoring/served-sample.ts";
@@ -41,20 +42,23 @@ export class Larder {
   #duck?: Promise<Duck>;
   /** Pushes: their own DuckDB, so a scheduled run never holds them up or shares temp tables. */
   #pushDuck?: Promise<Duck>;
-  #batchQueue: Promise<unknown> = Promise.resolve();
+  readonly #batchQueue = serialQueue();
   #store?: OnlineStore;
   #registry?: { registry: Registry; mtimeMs: number; checkedAt: number };
-  #duckQueue: Promise<unknown> = Promise.resolve();
+  readonly #pushDuckQueue = serialQueue();
   #pushQueue?: PushQueue;
 
   constructor(readonly config: Config) {
-    // Freshness as gauges, read when scraped.
+    // Freshness and drift as gauges, read when scraped: one computation each per scrape,
+    // shared by the gauges that read it.
+    const freshness = perScrape(() => this.freshness());
+    const driftNow = perScrape(() => this.drift());
     const fresh = (pick: (f: Awaited<ReturnType<Larder["freshness"]>>[number]) => number | null) => async () =>
-      (await this.freshness()).flatMap((f) => (pick(f) === null ? [] : [{ labels: { view: f.view }, value: pick(f)! }]));
+      (await freshness()).flatMap((f) => (pick(f) === null ? [] : [{ labels: { view: f.view }, value: pick(f)! }]));
     this.metrics.gauge("larder_view_event_age_seconds", "Seconds since the newest event served, per view.", fresh((f) => f.ageSeconds));
     this.metrics.gauge("larder_view_watermark_lag_seconds", "Seconds since the point up to which a view's served data is complete.", fresh((f) => (f.served ? (Date.now() - Date.parse(f.served.watermark)) / 1000 : null)));
     const drift = (pick: "psi" | "ks") => async () =>
-      (await this.drift()).flatMap((d) => (d[pick] === null ? [] : [{ labels: { view: d.view, feature: d.feature }, value: d[pick]! }]));
+      (await driftNow()).flatMap((d) => (d[pick] === null ? [] : [{ labels: { view: d.view, feature: d.feature }, value: d[pick]! }]));
     this.metrics.gauge("larder_feature_drift_psi", "PSI of a feature's served values against its reference (GET /v1/drift).", drift("psi"));
     this.metrics.gauge("larder_feature_drift_ks", "KS statistic of a feature's served values against its reference.", drift("ks"));
     this.metrics.gauge("larder_view_schedule_lag_seconds", "Seconds a scheduled view's due run is overdue (0 when up to date).", fresh((f) => f.schedule?.lagSeconds ?? null));
@@ -78,9 +82,7 @@ export class Larder {
 
   /** Runs batch jobs one at a time, in call order: they share the batch DuckDB's temp tables. */
   #batch<T>(fn: (duck: Duck) => Promise<T>): Promise<T> {
-    const run = this.#batchQueue.then(async () => fn(await this.duck()));
-    this.#batchQueue = run.catch(() => {});
-    return run;
+    return this.#batchQueue(async () => fn(await this.duck()));
   }
 
   store(): OnlineStore {
@@ -200,11 +202,7 @@ export class Larder {
   }
 
   /** The pushes' DuckDB connection for one caller at a time, in call order (see WithDuck). */
-  readonly #withDuck: WithDuck = (fn) => {
-    const run = this.#duckQueue.then(async () => fn(await (this.#pushDuck ??= Duck.open())));
-    this.#duckQueue = run.catch(() => {});
-    return run;
-  };
+  readonly #withDuck: WithDuck = (fn) => this.#pushDuckQueue(async () => fn(await (this.#pushDuck ??= Duck.open())));
 
   /** Every view's (or the named views') expectations over its input now; writes nothing. */
   async validate(opts: { views?: string[]; start?: number; end?: number; saveReference?: boolean } = {}): Promise<ViewValidation[]> {
@@ -254,4 +252,14 @@ export class Larder {
     this.#duck = undefined;
     this.#pushDuck = undefined;
   }
+}
+
+/** Runs the functions given to it one at a time, in call order; a failure does not stop the next. */
+function serialQueue() {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn);
+    tail = run.catch(() => {});
+    return run;
+  };
 }

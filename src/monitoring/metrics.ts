@@ -86,3 +86,15 @@ export class MetricsRegistry {
     return `${parts.filter(Boolean).join("\n")}\n`;
   }
 }
+
+/**
+ * `fn` shared by the gauges of one scrape: callers while a computation is in flight get
+ * its result (render reads every gauge at once); a later scrape computes anew.
+ */
+export function perScrape<T>(fn: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  return () => {
+    if (!inFlight) inFlight = fn().finally(() => (inFlight = undefined));
+    return inFlight;
+  };
+}
