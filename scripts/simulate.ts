@@ -13,7 +13,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { Duck, literal } from "../src/offline/duckdb.ts";
 import { auc } from "../src/model/evaluate.ts";
-import { predict } from "../src/model/logistic.ts";
+import { modelInput, predict } from "../src/model/logistic.ts";
 import type { ModelFile } from "../src/model/train.ts";
 import { MAIN, pushRepo, serveRepo } from "./bench/push-repo.ts";
 
@@ -42,7 +42,7 @@ const replay = await duck.all<{ transaction_id: string; user_id: number; merchan
 // The offline probability of each test transaction, from the training set the model was tested on.
 const offline = new Map(
   (await duck.all(`SELECT * FROM read_parquet(${literal(model.trainingSet.path)}) WHERE event_timestamp >= make_timestamp(${cutoff} * 1000)`))
-    .map((r) => [r.transaction_id as string, predict(model.model, model.features.map((f) => (typeof r[f.name] === "boolean" ? (r[f.name] ? 1 : 0) : (r[f.name] as number | null))))]),
+    .map((r) => [r.transaction_id as string, predict(model.model, model.features.map((f) => modelInput(r[f.name])))]),
 );
 duck.close();
 

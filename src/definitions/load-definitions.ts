@@ -13,7 +13,7 @@ import { defaultHop } from "../windows/window-math.ts";
 import { DatabaseSourceSpec, ExpectationSpec, EntitySpec, FeatureServiceSpec, FeatureViewSpec, FileSourceSpec, OnDemandViewSpec, PushSourceSpec, isDefinition, type DefinitionKind } from "./specs.ts";
 import { rememberOnDemand } from "./on-demand-functions.ts";
 import { hashOf } from "../registry/canonical.ts";
-import type { Definitions, EntityDef, ExpectationDef, FeatureDef, FeatureViewDef, FeatureServiceDef, OnDemandViewDef, SourceDef } from "./types.ts";
+import type { ColumnDef, Definitions, EntityDef, ExpectationDef, FeatureDef, FeatureViewDef, FeatureServiceDef, OnDemandViewDef, SourceDef } from "./types.ts";
 import { formatOf } from "../offline/source-sql.ts";
 import { zodToColumn } from "./zod-columns.ts";
 import { registerLarderModules } from "./module-plugin.ts";
@@ -117,12 +117,7 @@ function normalizeEntity(s: z.output<typeof EntitySpec>): EntityDef {
 }
 
 function normalizeSource(s: z.output<typeof FileSourceSpec> | z.output<typeof DatabaseSourceSpec>, fail: (m: string) => void): SourceDef | undefined {
-  const schema: SourceDef["schema"] = [];
-  for (const [name, zt] of Object.entries(s.schema.shape)) {
-    const r = zodToColumn(zt as z.ZodType);
-    if (r.problem) fail(`✖ ${r.problem}\n  → at schema.${name}`);
-    else schema.push({ name, ...r.column! });
-  }
+  const schema = columnsOf(s.schema, "schema", fail);
   const ts = schema.find((c) => c.name === s.timestampField);
   if (!ts) fail(`✖ timestampField "${s.timestampField}" is not in the schema\n  → at timestampField`);
   else if (ts.type !== "timestamp" && ts.type !== "string") fail(`✖ timestampField "${s.timestampField}" must be z.date() or an ISO-8601 z.string()\n  → at timestampField`);
@@ -177,8 +172,9 @@ function normalizeView(s: z.output<typeof FeatureViewSpec>, fail: (m: string) =>
   };
 }
 
-function columnsOf(schema: z.ZodObject, path: string, fail: (m: string) => void): OnDemandViewDef["request"] {
-  const out: OnDemandViewDef["request"] = [];
+/** A zod object schema's fields as columns; a field with no column type is reported at `path.field`. */
+function columnsOf(schema: z.ZodObject, path: string, fail: (m: string) => void): ColumnDef[] {
+  const out: ColumnDef[] = [];
   for (const [name, zt] of Object.entries(schema.shape)) {
     const r = zodToColumn(zt as z.ZodType);
     if (r.problem) fail(`✖ ${r.problem}\n  → at ${path}.${name}`);

@@ -6,6 +6,8 @@ import type { Aggregation } from "../windows/tile-stats.ts";
 
 export type KeyType = "int64" | "string";
 export type ColumnType = "int64" | "float64" | "string" | "bool" | "timestamp";
+/** A column as a zod schema declares it (sources' schemas, on-demand request and output). */
+export type ColumnDef = { name: string; type: ColumnType; nullable: boolean };
 
 /**
  * A check on the data a batch brings (see validation/). Row rules name failing rows;
@@ -40,7 +42,7 @@ export type SourceFormat = "csv" | "parquet" | "json";
 type SourceCommon = {
   name: string;
   timestampField: string;
-  schema: { name: string; type: ColumnType; nullable: boolean }[];
+  schema: ColumnDef[];
   expectations: ExpectationDef[];
   description: string;
   tags: Record<string, string>;
@@ -131,10 +133,10 @@ export type FeatureViewDef = {
 export type OnDemandViewDef = {
   name: string;
   kind: "onDemand";
-  request: { name: string; type: ColumnType; nullable: boolean }[];
+  request: ColumnDef[];
   /** Feature views whose features the function reads, by feature name. */
   inputs: string[];
-  output: { name: string; type: ColumnType; nullable: boolean }[];
+  output: ColumnDef[];
   source: string;
   version: string;
   description: string;

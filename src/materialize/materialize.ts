@@ -56,6 +56,8 @@ export type ViewMaterialization = {
   profile?: string | null;
   /** The newest event this run read (ms), if any. */
   newestEvent?: number | null;
+  /** The run recorded for it (none when there was nothing new to read). */
+  runId?: string;
 };
 
 const DEFAULT_CHUNK = 5_000;
@@ -84,6 +86,7 @@ export async function materialize(
       table = await ensureOfflineTable(duck, v, ctx);
       const result = await materializeView(duck, v, store, table, { runId, pointer, incremental, from, end, began, opts });
       result.profile = await profileServed(duck, registry, store, ctx, v, table, runId, end, opts.profileSample ?? PROFILE_SAMPLE);
+      result.runId = runId;
       results.push(result);
       await opts.record?.(await materializeRun({ runId, startedAt, began, v, table, from, end, result, error: null }));
     } catch (err) {

@@ -8,6 +8,10 @@ export type LogisticModel = { features: string[]; means: number[]; scales: numbe
 
 export type Matrix = (number | null)[][];
 
+/** A feature value as a model input: numbers as they are, booleans as 1 and 0, anything else missing. */
+export const modelInput = (v: unknown): number | null =>
+  typeof v === "number" ? v : typeof v === "boolean" ? (v ? 1 : 0) : typeof v === "bigint" ? Number(v) : null;
+
 /** A row of raw values as the model's standardized inputs. */
 export function standardize(m: Pick<LogisticModel, "means" | "scales">, row: readonly (number | null)[]): number[] {
   return row.map((v, j) => (v === null || !Number.isFinite(v) ? 0 : (v - m.means[j]!) / m.scales[j]!));

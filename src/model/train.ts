@@ -12,7 +12,7 @@ import { BadRequestError } from "../errors.ts";
 import type { Larder } from "../larder.ts";
 import { ident } from "../offline/duckdb.ts";
 import { auc, precisionRecall } from "./evaluate.ts";
-import { fit, predict, type LogisticModel } from "./logistic.ts";
+import { fit, modelInput, predict, type LogisticModel } from "./logistic.ts";
 
 export type TrainOptions = { service: string; labels: string; label: string; timestampColumn: string; baseline: string; testFraction: number; name: string };
 
@@ -35,8 +35,6 @@ export type ModelFile = {
 
 const modelPath = (dataDir: string, name: string) => join(dataDir, "models", `${name}.json`);
 
-const numeric = (v: unknown): number | null => (typeof v === "number" ? v : typeof v === "boolean" ? (v ? 1 : 0) : typeof v === "bigint" ? Number(v) : null);
-
 export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ file: string; model: ModelFile }> {
   const registry = larder.registry();
   const refs = registry.service(o.service).features;
@@ -48,8 +46,8 @@ export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ fil
   for (const c of [o.label, o.baseline]) if (!labelColumns.includes(c)) throw new BadRequestError(`the label table has no column "${c}" (it has ${labelColumns.join(", ")})`);
   const duck = await larder.duck();
   const rows = await duck.all(`SELECT epoch_ms(CAST(${ident(o.timestampColumn)} AS TIMESTAMP)) AS __t, ${ident(o.label)} AS __y, ${ident(o.baseline)} AS __b, ${names.map(ident).join(", ")} FROM __training_set ORDER BY __t`);
-  const usable = names.filter((n) => rows.some((r) => numeric(r[n]) !== null));
-  const X = rows.map((r) => usable.map((n) => numeric(r[n])));
+  const usable = names.filter((n) => rows.some((r) => modelInput(r[n]) !== null));
+  const X = rows.map((r) => usable.map((n) => modelInput(r[n])));
   const y = rows.map((r) => (r.__y === true || r.__y === 1 ? 1 : 0));
   const t = rows.map((r) => Number(r.__t));
   // Train on the earlier rows, test on the later ones: no row's future leaks into training.
@@ -66,9 +64,9 @@ export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ fil
     return { rows: idx.length, positives: labels.filter(Boolean).length, auc: auc(scores, labels), ...precisionRecall(scores, labels, threshold) };
   };
   // The baseline: the same method on the raw amount alone.
-  const base = fit([o.baseline], train.map((i) => [numeric(rows[i]!.__b)]), train.map((i) => y[i]!));
-  const baseScores = test.map((i) => predict(base, [numeric(rows[i]!.__b)]));
-  const baseTrain = train.map((i) => predict(base, [numeric(rows[i]!.__b)]));
+  const base = fit([o.baseline], train.map((i) => [modelInput(rows[i]!.__b)]), train.map((i) => y[i]!));
+  const baseScores = test.map((i) => predict(base, [modelInput(rows[i]!.__b)]));
+  const baseTrain = train.map((i) => predict(base, [modelInput(rows[i]!.__b)]));
   const baseThreshold = bestF1Threshold(baseTrain, train.map((i) => y[i]!));
   const baseLabels = test.map((i) => y[i]!);
   const versions: Record<string, string> = {};

@@ -4,22 +4,18 @@
  * row's request columns and input features go through the same function as online
  * (online/on-demand.ts), and the set is rebuilt with the requested columns, in order.
  */
-import type { FeatureRef, OnDemandViewDef } from "../definitions/types.ts";
 import { DUCKDB_TYPE } from "../definitions/zod-columns.ts";
 import { BadRequestError } from "../errors.ts";
-import { computeOnDemand, inputRefs } from "../online/on-demand.ts";
+import { computeOnDemand, fullName, inputRefs, onDemandOf, storedRefs } from "../online/on-demand.ts";
 import type { Registry } from "../registry/registry.ts";
 import { type Duck, ident, literal } from "./duckdb.ts";
 import { getHistoricalFeatures, writeTrainingSet, type HistoricalRequest, type HistoricalResult } from "./historical.ts";
 import type { OfflineContext } from "./offline-context.ts";
 
-const fullName = (r: FeatureRef) => `${r.view}__${r.feature}`;
-
 export async function historicalWithOnDemand(duck: Duck, registry: Registry, ctx: OfflineContext, req: HistoricalRequest): Promise<HistoricalResult> {
-  const onDemand = [...new Set(req.refs.map((r) => r.view))].map((v) => registry.onDemandView(v)).filter((d): d is OnDemandViewDef => d !== undefined);
+  const onDemand = onDemandOf(registry, req.refs);
   if (onDemand.length === 0) return getHistoricalFeatures(duck, registry, ctx, req);
-  const stored = req.refs.filter((r) => !registry.onDemandView(r.view));
-  const needed = [...new Map([...stored, ...onDemand.flatMap((d) => inputRefs(registry, d))].map((r) => [fullName(r), r])).values()];
+  const { needed } = storedRefs(registry, req.refs, onDemand);
   if (needed.length === 0) throw new BadRequestError("on-demand features over request data alone: ask for at least one stored feature beside them");
   const inner = await getHistoricalFeatures(duck, registry, ctx, { ...req, refs: needed, fullNames: true, outPath: undefined });
   const labelColumns = inner.columns.slice(0, inner.columns.length - needed.length);

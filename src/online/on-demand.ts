@@ -14,7 +14,8 @@ import type { OnlineStore } from "./online-store.ts";
 
 export type RequestData = Record<string, readonly unknown[]>;
 
-const fullName = (r: FeatureRef) => `${r.view}__${r.feature}`;
+/** A feature's column name when several views' features sit side by side. */
+export const fullName = (r: FeatureRef) => `${r.view}__${r.feature}`;
 
 /** The stored features an on-demand view's function reads: every feature of its inputs. */
 export function inputRefs(registry: Registry, def: OnDemandViewDef): FeatureRef[] {
@@ -44,7 +45,7 @@ export function computeOnDemand(def: OnDemandViewDef, row: Record<string, unknow
 const onDemandCache = new WeakMap<Registry, WeakMap<readonly FeatureRef[], OnDemandViewDef[]>>();
 
 /** The on-demand views among refs; remembered per registry and refs list (a service's is the same list each time). */
-function onDemandOf(registry: Registry, refs: readonly FeatureRef[]): OnDemandViewDef[] {
+export function onDemandOf(registry: Registry, refs: readonly FeatureRef[]): OnDemandViewDef[] {
   let byRefs = onDemandCache.get(registry);
   if (!byRefs) onDemandCache.set(registry, (byRefs = new WeakMap()));
   let found = byRefs.get(refs);
@@ -55,13 +56,18 @@ function onDemandOf(registry: Registry, refs: readonly FeatureRef[]): OnDemandVi
   return found;
 }
 
+/** The stored features asked for, and those to retrieve: them and every on-demand input, once each. */
+export function storedRefs(registry: Registry, refs: readonly FeatureRef[], onDemand: OnDemandViewDef[]): { stored: FeatureRef[]; needed: FeatureRef[] } {
+  const stored = refs.filter((r) => !registry.onDemandView(r.view));
+  return { stored, needed: [...new Map([...stored, ...onDemand.flatMap((d) => inputRefs(registry, d))].map((r) => [fullName(r), r])).values()] };
+}
+
 export async function getFeaturesWithOnDemand(
   registry: Registry, store: OnlineStore, req: OnlineRequest & { requestData?: RequestData }, maxEntities: number,
 ): Promise<OnlineResponse> {
   const onDemand = onDemandOf(registry, req.refs);
   if (onDemand.length === 0) return getOnlineFeatures(registry, store, req, maxEntities);
-  const stored = req.refs.filter((r) => !registry.onDemandView(r.view));
-  const needed = [...new Map([...stored, ...onDemand.flatMap((d) => inputRefs(registry, d))].map((r) => [fullName(r), r])).values()];
+  const { stored, needed } = storedRefs(registry, req.refs, onDemand);
   const inner = needed.length
     ? await getOnlineFeatures(registry, store, { ...req, refs: needed, fullNames: true }, maxEntities)
     : await emptyLookup(req, maxEntities);

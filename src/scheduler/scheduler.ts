@@ -119,8 +119,7 @@ export class Scheduler {
       try {
         const [result] = await this.larder.materialize({ views: [view], incremental: !opts.full, via });
         if (result) this.log({ level: "info", event: "schedule.ran", view, via, events: result.events, seconds: Math.round(result.seconds * 1000) / 1000 });
-        const [rec] = await this.larder.runs.list({ kind: "materialize", view, limit: 1 });
-        this.#last.set(view, { runId: rec?.id ?? null, at, status: "succeeded", via, error: null });
+        this.#last.set(view, { runId: result?.runId ?? null, at, status: "succeeded", via, error: null });
         return result ?? null;
       } catch (err) {
         const [rec] = await this.larder.runs.list({ kind: "materialize", view, limit: 1 }).catch(() => []);

@@ -10,7 +10,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { BadRequestError, NotAppliedError, NotFoundError } from "../../errors.ts";
 import type { Larder } from "../../larder.ts";
-import { predict } from "../../model/logistic.ts";
+import { modelInput, predict } from "../../model/logistic.ts";
 import { modelPath, type ModelFile } from "../../model/train.ts";
 import { getFeaturesWithOnDemand } from "../../online/on-demand.ts";
 import { parseInstant } from "../../time.ts";
@@ -31,8 +31,6 @@ function loadModel(dataDir: string, name: string): ModelFile {
   cache.set(path, { mtimeMs, model });
   return model;
 }
-
-const numeric = (v: unknown): number | null => (typeof v === "number" ? v : typeof v === "boolean" ? (v ? 1 : 0) : null);
 
 export function scoreRoutes(larder: Larder) {
   return new Hono().post("/v1/score/:model", async (c) => {
@@ -59,7 +57,7 @@ export function scoreRoutes(larder: Larder) {
     for (const k of keys) if (!(k in entities)) throw new BadRequestError(`"${k}" is required (a join key of the features model "${model.name}" uses)`, "invalid_body");
     const result = await getFeaturesWithOnDemand(registry, larder.store(), { refs, entities, at, requestData }, 1);
     const values = result.results[0]!.values;
-    const probability = predict(model.model, model.features.map((f) => numeric(values[f.name])));
+    const probability = predict(model.model, model.features.map((f) => modelInput(values[f.name])));
     return c.json({
       model: model.name, trainedAt: model.trainedAt, at: result.at, probability, flagged: probability >= model.threshold, threshold: model.threshold,
       features: Object.fromEntries(model.features.map((f) => [f.name, values[f.name] ?? null])),
