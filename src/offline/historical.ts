@@ -15,6 +15,7 @@ import { sweepView, type SweepFeature } from "./point-in-time-sweep.ts";
 import { viewLayout } from "../windows/view-layout.ts";
 import { isS3Url, parseS3Url } from "../storage/s3-location.ts";
 import type { OfflineContext } from "./offline-context.ts";
+import type { StoredFile } from "../storage/storage.ts";
 import { sha256File } from "./content-hash.ts";
 
 export type HistoricalRequest = {
@@ -34,6 +35,8 @@ export type HistoricalResult = {
   views: { view: string; version: string; table: OfflineTable }[];
   /** SHA-256 of the Parquet file written, when `outPath` was given. */
   outputSha256?: string;
+  /** The label table as it was read (what identifies its content). */
+  labels: StoredFile;
 };
 
 export const DEFAULT_TIMESTAMP_COLUMN = "event_timestamp";
@@ -47,12 +50,12 @@ function expressionType(v: ResolvedView, name: string): string {
 }
 
 /** The label table (a local file, or an s3:// object read through the cache) as DuckDB's reader. */
-async function readLabels(ctx: OfflineContext, path: string): Promise<string> {
+async function readLabels(ctx: OfflineContext, path: string): Promise<{ sql: string; file: StoredFile }> {
   const format = formatOf(path);
   if (!format) throw new BadRequestError(`label table ${path}: use a .csv, .parquet or .json file`);
   const [file] = await ctx.storage.match(path);
   if (!file || /[*?[{]/.test(path)) throw new BadRequestError(`label table ${path} does not exist${/[*?[{]/.test(path) ? " (name one file, not a glob)" : ""}`);
-  return readFileSql(format, await ctx.storage.readable(file));
+  return { sql: readFileSql(format, await ctx.storage.readable(file)), file };
 }
 
 /** Writes the training set to a local path, or to S3 (written locally, then uploaded); its SHA-256. */
@@ -78,7 +81,8 @@ export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx:
   if (req.refs.length === 0) throw new BadRequestError("no features requested");
   const tsColumn = req.timestampColumn ?? DEFAULT_TIMESTAMP_COLUMN;
   // One read of the file; the table's rowid is the file order (insertion order is kept).
-  await duck.run(`CREATE OR REPLACE TEMP TABLE __labels_in AS SELECT * FROM ${await readLabels(ctx, req.labelsPath)}`);
+  const labels = await readLabels(ctx, req.labelsPath);
+  await duck.run(`CREATE OR REPLACE TEMP TABLE __labels_in AS SELECT * FROM ${labels.sql}`);
   const labelColumns = (await duck.describe("SELECT * FROM __labels_in")).map((c) => c.name);
   if (!labelColumns.includes(tsColumn)) {
     throw new BadRequestError(`label table has no timestamp column "${tsColumn}" (it has ${labelColumns.join(", ")}); name one with --timestamp-column`);
@@ -116,7 +120,7 @@ export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx:
   await duck.run(`CREATE OR REPLACE TEMP TABLE __training_set AS ${select}`);
   const outputSha256 = req.outPath ? await writeTrainingSet(duck, ctx, req.outPath) : undefined;
   const [count] = await duck.all<{ n: number }>("SELECT count(*) AS n FROM __training_set");
-  return { rows: count!.n, columns: [...labelColumns, ...names], views, outputSha256 };
+  return { rows: count!.n, columns: [...labelColumns, ...names], views, outputSha256, labels: labels.file };
 }
 
 /**

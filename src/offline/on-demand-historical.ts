@@ -46,7 +46,7 @@ export async function historicalWithOnDemand(duck: Duck, registry: Registry, ctx
   await duck.run(`CREATE OR REPLACE TEMP TABLE __training_set AS SELECT ${select.join(", ")} FROM __training_set POSITIONAL JOIN __on_demand`);
   await duck.run("DROP TABLE __on_demand");
   const outputSha256 = req.outPath ? await writeTrainingSet(duck, ctx, req.outPath) : undefined;
-  return { rows: inner.rows, columns: [...labelColumns, ...names], views: inner.views, outputSha256 };
+  return { rows: inner.rows, columns: [...labelColumns, ...names], views: inner.views, outputSha256, labels: inner.labels };
 }
 
 /** DuckDB values as a zod schema of request data expects them (times as ms, big ints as numbers). */

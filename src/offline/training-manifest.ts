@@ -41,16 +41,10 @@ export class ManifestMismatchError extends LarderError {
 
 export const manifestPath = (out: string) => `${out}.manifest.json`;
 
-export async function labelFile(ctx: OfflineContext, path: string): Promise<StoredFile> {
-  const [file] = await ctx.storage.match(path);
-  return file!;
-}
-
 export async function buildManifest(
-  ctx: OfflineContext, runId: string, req: { refs: FeatureRef[]; timestampColumn?: string; fullNames?: boolean; labelsPath: string; outPath: string }, result: HistoricalResult,
+  runId: string, req: { refs: FeatureRef[]; timestampColumn?: string; fullNames?: boolean; labelsPath: string; outPath: string }, result: HistoricalResult,
 ): Promise<TrainingManifest> {
-  const labels = await labelFile(ctx, req.labelsPath);
-  const [hashed] = await withContentHashes([labels]);
+  const [hashed] = await withContentHashes([result.labels]);
   return {
     format: 1,
     windowSemantics: WINDOW_SEMANTICS_VERSION,

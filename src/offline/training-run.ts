@@ -18,7 +18,7 @@ import { historicalWithOnDemand } from "./on-demand-historical.ts";
 import type { OfflineContext } from "./offline-context.ts";
 import { viewInputFiles } from "./offline-table.ts";
 import {
-  ManifestMismatchError, WINDOW_SEMANTICS_VERSION, buildManifest, checkLabels, checkSources, labelFile, writeManifest, type TrainingManifest,
+  ManifestMismatchError, WINDOW_SEMANTICS_VERSION, buildManifest, checkLabels, checkSources, writeManifest, type TrainingManifest,
 } from "./training-manifest.ts";
 
 export type TrainingResult = HistoricalResult & { runId: string; manifest: string | null };
@@ -52,13 +52,13 @@ export async function trainingSet(duck: Duck, registry: Registry, ctx: OfflineCo
     await record(draft("failed", null, err, [], { path: req.labelsPath }));
     throw err;
   }
-  const manifest = req.outPath ? await buildManifest(ctx, runId, { ...req, outPath: req.outPath }, result) : null;
+  const manifest = req.outPath ? await buildManifest(runId, { ...req, outPath: req.outPath }, result) : null;
   // A saved training set's profile: the reference drift is measured against (monitoring/).
   if (manifest) {
     const featureColumns = result.columns.slice(result.columns.length - req.refs.length).map((column, i) => ({ column, ref: req.refs[i]! }));
     manifest.profile = await saveTrainingProfile(ctx.files, await profileTrainingSet(duck, "__training_set", featureColumns, runId));
   }
-  const labels = manifest?.labels ?? (await withContentHashes([await labelFile(ctx, req.labelsPath)]))[0];
+  const labels = manifest?.labels ?? (await withContentHashes([result.labels]))[0];
   const sources = manifest
     ? manifest.views.map((v) => ({ source: registry.view(v.view).source.name, files: v.fingerprint.files, rows: v.rows }))
     : await Promise.all(result.views.map(async (v) => ({ source: registry.view(v.view).source.name, files: await withContentHashes(v.table.fingerprint.files), rows: v.table.rows })));

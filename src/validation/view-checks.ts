@@ -4,7 +4,7 @@
  * (computed as `__f_<name>`, so a feature named like a column is told apart).
  */
 import type { DuckDBValue } from "@duckdb/node-api";
-import type { SourceDef } from "../definitions/types.ts";
+import type { ExpectationDef, SourceDef } from "../definitions/types.ts";
 import type { ResolvedView } from "../registry/registry.ts";
 import { isRowRule } from "./rule-sql.ts";
 import { ident } from "../offline/duckdb.ts";
@@ -57,7 +57,7 @@ export function viewBatchChecks(v: ResolvedView, ctx: OfflineContext): ValidateO
  * Null when there are none: most pushes need no DuckDB round trip for this.
  */
 export function pushChecks(source: SourceDef, views: ResolvedView[], pushSource: string, relation: string, params: DuckDBValue[], ctx: OfflineContext): ValidateOptions | null {
-  const hasRowRules = (list: { rule: string }[] | undefined) => (list ?? []).some((e) => isRowRule(e as never));
+  const hasRowRules = (list: ExpectationDef[] | undefined) => (list ?? []).some(isRowRule);
   if (!hasRowRules(source.expectations) && !views.some((v) => hasRowRules(v.def.expectations))) return null;
   const targets: CheckTarget[] = [sourceTarget(source, false)];
   const computed: string[] = [];
