@@ -62,8 +62,8 @@ export const LineageGraph: FC<{ sources: string[]; view: string; services: strin
   return (
     <svg class="chart" width={w} height={h} viewBox={`0 0 ${w} ${h}`} role="img" aria-label={`lineage of ${view}`}>
       <title>{`lineage of ${view}`}</title>
-      {sources.map((s, i) => <line x1={cx[0]! + bw} y1={y(i, sources.length) + bh / 2} x2={cx[1]} y2={mid} class="edge" />)}
-      {services.map((s, i) => <line x1={cx[1]! + bw} y1={mid} x2={cx[2]} y2={y(i, services.length) + bh / 2} class="edge" />)}
+      {sources.map((_, i) => <line x1={cx[0]! + bw} y1={y(i, sources.length) + bh / 2} x2={cx[1]} y2={mid} class="edge" />)}
+      {services.map((_, i) => <line x1={cx[1]! + bw} y1={mid} x2={cx[2]} y2={y(i, services.length) + bh / 2} class="edge" />)}
       {sources.map((s, i) => box(cx[0]!, y(i, sources.length), s, "source"))}
       {box(cx[1]!, y(0, 1), view, "view")}
       {services.map((s, i) => box(cx[2]!, y(i, services.length), s, "service"))}
