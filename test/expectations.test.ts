@@ -152,6 +152,11 @@ describe("expectations", () => {
     expect(await lookup(r)).toEqual(before);
     expect(existsSync(join(r.dir, "data", "pushed"))).toBe(false);
     expect(readdirSync(join(r.dir, "data", "quarantine", "tx_push"))).toHaveLength(1);
+    // Offline only, the expectations are a query of their own (online, they ride on the views' query).
+    const offline = await app.request("/v1/push", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ source: "tx_push", rows: [row(42, { amount: -1 })], to: "offline" }) });
+    expect(offline.status).toBe(422);
+    expect(existsSync(join(r.dir, "data", "pushed"))).toBe(false);
+    expect(readdirSync(join(r.dir, "data", "quarantine", "tx_push"))).toHaveLength(2);
     // Feast's endpoint says the same with its status code.
     const feast = await app.request("/push", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ push_source_name: "tx_push", df: { user_id: [1], ts: [new Date(T + 43 * HOUR).toISOString()], amount: [5], balance: [0.1], channel: ["tv"], event_id: ["e43"] } }) });
     expect(feast.status).toBe(422);

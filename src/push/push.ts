@@ -18,7 +18,7 @@ import { viewColumnsSql } from "../offline/offline-table.ts";
 import { stagePushedSegment } from "../offline/pushed-segments.ts";
 import type { OfflineContext } from "../offline/offline-context.ts";
 import { ExpectationFailedError } from "../errors.ts";
-import { failingRowIds, failureMessage, validateBatch } from "../validation/validate-batch.ts";
+import { failingRowIds, failingRowSql, failureMessage, validateBatch } from "../validation/validate-batch.ts";
 import { pushChecks } from "../validation/view-checks.ts";
 import { encodeEntityKey } from "../online/entity-key.ts";
 import { plainValue } from "../online/plain-value.ts";
@@ -81,23 +81,26 @@ export async function startPushBatch(withDuck: WithDuck, registry: Registry, sto
   const relation = jsonRowsSql(source);
   const params = [JSON.stringify(rows.map((r, i) => ({ ...r, __i: i })))];
 
-  // Expectations, for the whole batch in one query; a push with a failing row is refused
-  // alone (judged by itself, for its message and quarantine) and the others go on.
+  // Expectations, for the whole batch: columns of the views' query when the push goes
+  // online (one DuckDB round trip, not two), a query of their own otherwise. A push with a
+  // failing row is refused alone (judged by itself, for its message and quarantine) and
+  // the others go on.
   const checks = pushChecks(source, registry.viewsOfPushSource(pushSource.name), pushSource.name, relation, params, ctx);
-  if (checks) {
-    const failing = new Set((await withDuck((duck) => failingRowIds(duck, checks, "__i"))).map((i) => owners[i]!));
-    if (failing.size) return refuseFailing(withDuck, registry, store, ctx, batch, failing, dedupeWindowMs);
-  }
+  const failingSql = checks && failingRowSql(checks);
   const online = to !== "offline";
   // Offline and online together or not at all: the segment is written first but
   // published only after the online update commits.
-  const { segment, applied } = await withDuck(async (duck) => {
+  const outcome = await withDuck(async (duck) => {
+    const update = online ? await onlineUpdate(duck, registry, store, pushSource.name, pushSource.eventIdField, rows, relation, params, failingSql, dedupeWindowMs) : null;
+    const failing = update ? update.failing : failingSql ? await failingRowIds(duck, checks!, "__i") : [];
+    if (failing.length) return { refused: true as const, failing };
     const segment = to === "online" ? null : await stagePushedSegment(duck, files, pushSource.name, relation, params, source.schema.map((c) => c.name), online);
-    const update = online ? await onlineUpdate(duck, registry, store, pushSource.name, pushSource.eventIdField, rows, relation, params, dedupeWindowMs) : null;
-    const applied = update ? update(owners, results) : Promise.resolve();
+    const applied = update ? update.apply(owners, results) : Promise.resolve();
     applied.catch(() => {}); // awaited in `done`; never an unhandled rejection meanwhile
-    return { segment, applied };
+    return { refused: false as const, segment, applied };
   });
+  if (outcome.refused) return refuseFailing(withDuck, registry, store, ctx, batch, new Set(outcome.failing.map((i) => owners[i]!)), dedupeWindowMs);
+  const { segment, applied } = outcome;
   for (const r of results) r.segment = segment?.path ?? null;
   const done = (async () => {
     try {
@@ -135,11 +138,21 @@ async function refuseFailing(
 
 type ViewBatch = { view: ResolvedView; table: string; pointer?: ServingPointer; keys: string[]; events: { row: number; event: StreamEvent }[][] };
 
-/** Computes every view's events with DuckDB; returns the store update that applies them. */
+type OnlineUpdate = {
+  /** Rows (`__i`) failing an expectation: when there are any, nothing is to be applied. */
+  failing: number[];
+  apply(owners: number[], results: PushResult[]): Promise<void>;
+};
+
+/**
+ * Computes every view's events with DuckDB, and which rows fail the expectations
+ * (`failingSql`, read from the same rows); returns the store update that applies them,
+ * or null when no view over the source is online.
+ */
 async function onlineUpdate(
   duck: Duck, registry: Registry, store: OnlineStore, sourceName: string, idField: string | null, rows: Record<string, unknown>[], relation: string, params: string[],
-  dedupeWindowMs?: number,
-): Promise<((owners: number[], results: PushResult[]) => Promise<void>) | null> {
+  failingSql: { relation: string; predicate: string } | null, dedupeWindowMs?: number,
+): Promise<OnlineUpdate | null> {
   const pointers = await store.pointers();
   const views: { view: ResolvedView; table: string; pointer?: ServingPointer }[] = [];
   for (const current of registry.viewsOfPushSource(sourceName)) {
@@ -154,10 +167,17 @@ async function onlineUpdate(
   if (views.length === 0) return null;
   // Every view's columns in one query: a DuckDB round trip costs more than the columns.
   const ts = ident(views[0]!.view.source.timestampField);
-  const found = await duck.allPrepared(
-    `SELECT epoch_ms(${ts}) AS __ts, __i AS __seq, ${views.map((v, j) => viewColumnsSql(v.view, `v${j}_`)).join(", ")} FROM (${relation}) ORDER BY __ts, __seq`,
+  // The rows the expectations read carry every column of the source (and a few more).
+  const failingColumn = failingSql ? `coalesce(${failingSql.predicate}, false) AS __failing, ` : "";
+  const found = await duck.allPrepared<{ __ts: number; __seq: number } & Record<string, unknown>>(
+    `SELECT epoch_ms(${ts}) AS __ts, __i AS __seq, ${failingColumn}${views.map((v, j) => viewColumnsSql(v.view, `v${j}_`)).join(", ")} FROM (${failingSql?.relation ?? relation})`,
     params,
   );
+  // In event time, then arrival order: sorted here, as a sort in the query costs a push
+  // about a third of its DuckDB time.
+  found.sort((a, b) => a.__ts - b.__ts || a.__seq - b.__seq);
+  const failing = failingSql ? found.filter((r) => r.__failing === true).map((r) => Number(r.__seq)) : [];
+  if (failing.length) return { failing, apply: () => Promise.resolve() };
   const batches: ViewBatch[] = views.map(({ view, table, pointer }, j) => {
     const layout = viewLayout(view.def);
     const keyCols = view.entity.joinKeys.map((_, i) => `v${j}_k${i}`);
@@ -180,7 +200,7 @@ async function onlineUpdate(
   });
   const ids = idField ? rows.map((r) => String(r[idField])) : undefined;
   const expiry = new Map(batches.map((b) => [b.table, recordExpiry(b.view.def)]));
-  return (owners, results) => store.update({
+  return { failing, apply: (owners, results) => store.update({
     keys: batches.flatMap((b) => b.keys.map((key) => ({ table: b.table, key }))),
     expireAt: (table, record) => expiry.get(table)?.(record),
     ids: ids && { namespace: sourceName, ids, windowMs: dedupeWindowMs },
@@ -211,5 +231,5 @@ async function onlineUpdate(
       }
       return { records: out, seen: [...fresh], pointers: batches.flatMap((b) => (b.pointer ? [b.pointer] : [])) };
     },
-  });
+  }) };
 }
