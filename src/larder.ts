@@ -202,7 +202,7 @@ export class Larder {
   }
 
   /** The pushes' DuckDB connection for one caller at a time, in call order (see WithDuck). */
-  readonly #withDuck: WithDuck = (fn) => this.#pushDuckQueue(async () => fn(await (this.#pushDuck ??= Duck.open(":memory:", { threads: Number(process.env.PT_THREADS ?? 1) }))));
+  readonly #withDuck: WithDuck = (fn) => this.#pushDuckQueue(async () => fn(await (this.#pushDuck ??= Duck.open(":memory:", { threads: 1 }))));
 
   /** Every view's (or the named views') expectations over its input now; writes nothing. */
   async validate(opts: { views?: string[]; start?: number; end?: number; saveReference?: boolean } = {}): Promise<ViewValidation[]> {
