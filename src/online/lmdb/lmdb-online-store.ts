@@ -9,7 +9,7 @@ import { mkdirSync } from "node:fs";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { OnlineStoreError } from "../../errors.ts";
 import type { Commit, LentRecord, OnlineRecord, OnlineStore, RecordUpdate, ServingPointer } from "../online-store.ts";
-import { decodeRecord, encodeRecord, encodeUpdate, lendRecord, newLentRecord } from "../record-codec.ts";
+import { DecodeArena, decodeRecord, encodeRecord, encodeUpdate, lendRecord, newLentRecord } from "../record-codec.ts";
 
 export type LmdbConfig = { path: string };
 
@@ -124,6 +124,9 @@ export class LmdbOnlineStore implements OnlineStore {
     });
   }
 
+  /** Where update() decodes the records it rewrites. */
+  readonly #arena = new DecodeArena();
+
   async update(u: RecordUpdate): Promise<void> {
     // One write transaction: LMDB serializes writers across processes, so the records read
     // here are the committed ones and nothing can change them until commit. lmdb-js runs
@@ -135,10 +138,13 @@ export class LmdbOnlineStore implements OnlineStore {
         if (p === undefined) byTable.set(k.table, (p = this.#ensurePrefix(k.table)));
         return p;
       });
+      // Callbacks run one at a time, and this one's writes copy their bytes before it
+      // returns: the arena's records are not needed after it.
+      this.#arena.reset();
       const current = u.keys.map((k, i) => {
         // The shared read buffer, copied once by decodeRecord.
         const bytes = this.#records.getBinaryFast(prefixes[i] + k.key);
-        return bytes === undefined ? undefined : decodeRecord(bytes);
+        return bytes === undefined ? undefined : decodeRecord(bytes, this.#arena);
       });
       const seenKey = (id: string) => `${SEEN}${u.ids!.namespace}${SEP}${id}`;
       const now = Date.now();
