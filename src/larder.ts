@@ -181,14 +181,14 @@ export class Larder {
       this.#pushRuns.applied(result, times);
       const newest = Math.max(...times);
       for (const v of result.views) if (!(this.newestPushed.get(v.view)! >= newest)) this.newestPushed.set(v.view, newest);
-      this.metrics.pushEvents.inc({ source: req.source, outcome: "applied" }, result.rows - result.duplicates);
-      if (result.duplicates) this.metrics.pushEvents.inc({ source: req.source, outcome: "duplicate" }, result.duplicates);
+      this.metrics.pushed(req.source, "applied", result.rows - result.duplicates);
+      if (result.duplicates) this.metrics.pushed(req.source, "duplicate", result.duplicates);
       return result;
     } catch (err) {
       if (err instanceof LarderError && err.status < 500) {
         const quarantine = err instanceof ExpectationFailedError ? (err.report as ValidationReport).quarantine : null;
         this.#pushRuns.rejected(req.source, err.message, quarantine);
-        this.metrics.pushEvents.inc({ source: req.source.slice(0, 100), outcome: "refused" }, Array.isArray(req.rows) ? req.rows.length : 0);
+        this.metrics.pushed(req.source.slice(0, 100), "refused", Array.isArray(req.rows) ? req.rows.length : 0);
       }
       throw err;
     }

@@ -42,6 +42,20 @@ export class LarderMetrics {
     this.latency.observe(labels.route, seconds);
   }
 
+  readonly #pushLabels = new Map<string, Record<string, string>>();
+
+  /** Pushed events of a push source by outcome; the labels objects kept, as for requests. */
+  pushed(source: string, outcome: "applied" | "duplicate" | "refused", events: number): void {
+    const key = `${outcome} ${source}`;
+    let labels = this.#pushLabels.get(key);
+    if (!labels) {
+      labels = { source, outcome };
+      // Refused pushes may name anything: do not let them grow the cache without bound.
+      if (this.#pushLabels.size < 1000) this.#pushLabels.set(key, labels);
+    }
+    this.pushEvents.inc(labels, events);
+  }
+
   gauge(name: string, help: string, read: ConstructorParameters<typeof Gauge>[2]): void {
     this.registry.add(new Gauge(name, help, read));
   }

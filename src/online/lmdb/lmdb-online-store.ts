@@ -160,9 +160,10 @@ export class LmdbOnlineStore implements OnlineStore {
       out.records.forEach((rec, i) => {
         if (rec) void this.#records.put(prefixes[i] + u.keys[i]!.key, encodeUpdate(current[i], rec));
       });
+      const seenAt = window ? `${SEEN_AT}${String(now).padStart(15, "0")}:${u.ids!.namespace}${SEP}` : "";
       for (const id of out.seen) {
         void this.#meta.put(seenKey(id), now);
-        if (window) void this.#meta.put(`${SEEN_AT}${String(now).padStart(15, "0")}:${u.ids!.namespace}${SEP}${id}`, 1);
+        if (window) void this.#meta.put(seenAt + id, 1);
       }
       if (out.pointers?.length) this.#putPointers(out.pointers);
     });
