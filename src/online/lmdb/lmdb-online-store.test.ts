@@ -43,3 +43,28 @@ test("ids past their window are pruned from disk, not only ignored; one seen aga
   await store.close();
   rmSync(path, { recursive: true, force: true });
 });
+
+test("one index key per update lists its ids; index keys of one id each, from stores written before, are pruned too", async () => {
+  const path = mkdtempSync(join(tmpdir(), "larder-lmdb-seen-"));
+  let store = new LmdbOnlineStore({ path });
+  await store.update({ keys: [], ids: { namespace: "p", ids: ["a", "b"], windowMs: 60_000 }, compute: () => ({ records: [], seen: ["a", "b"] }) });
+  await store.close();
+  // The index as it is now, and an id remembered the way earlier versions did.
+  const root = open({ path, compression: false, maxDbs: 4 });
+  const meta = root.openDB<unknown, string>({ name: "meta" });
+  const index = [...meta.getRange({ start: "seenAt:", end: "seenAt;" })];
+  expect(index).toHaveLength(1);
+  expect(index[0]!.key).toMatch(/^seenAt:\d{15}:p\u0001#\d+\.\d+$/);
+  expect(index[0]!.value).toEqual(["a", "b"]);
+  const then = Date.now() - 1000;
+  await meta.put("seen:p\u0001old", then);
+  await meta.put(`seenAt:${String(then).padStart(15, "0")}:p\u0001old`, 1);
+  await root.close();
+  store = new LmdbOnlineStore({ path });
+  expect(await store.pruneSeen(60_000, Date.now() + 60_000)).toBe(3);
+  let seen: boolean[] = [];
+  await store.update({ keys: [], ids: { namespace: "p", ids: ["a", "b", "old"] }, compute: (_, s) => ((seen = s), { records: [], seen: [] }) });
+  expect(seen).toEqual([false, false, false]);
+  await store.close();
+  rmSync(path, { recursive: true, force: true });
+});

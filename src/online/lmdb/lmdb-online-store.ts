@@ -22,7 +22,11 @@ const TABLE = "table:";
 const NEXT_TABLE_ID = "tables:next";
 /** Seen event ids: `seen:<namespace>\u0001<id>` → when it was seen (ms; 1 in stores written before). */
 const SEEN = "seen:";
-/** The same ids by time, `seenAt:<ms, 15 digits>:<namespace>\u0001<id>`, so expired ones are pruned by a range scan. */
+/**
+ * The same ids by time, so expired ones are pruned by a range scan: one key per update,
+ * `seenAt:<ms, 15 digits>:<namespace>\u0001#<pid>.<n>` → its ids (one write per update,
+ * not one more per id). Stores written before hold one key per id, `…:<namespace>\u0001<id>` → 1.
+ */
 const SEEN_AT = "seenAt:";
 const PRUNE_EVERY_MS = 60_000;
 /** Layout of the files; a store written by another layout is refused, not misread. */
@@ -160,36 +164,40 @@ export class LmdbOnlineStore implements OnlineStore {
       out.records.forEach((rec, i) => {
         if (rec) void this.#records.put(prefixes[i] + u.keys[i]!.key, encodeUpdate(current[i], rec));
       });
-      const seenAt = window ? `${SEEN_AT}${String(now).padStart(15, "0")}:${u.ids!.namespace}${SEP}` : "";
-      for (const id of out.seen) {
-        void this.#meta.put(seenKey(id), now);
-        if (window) void this.#meta.put(seenAt + id, 1);
-      }
+      for (const id of out.seen) void this.#meta.put(seenKey(id), now);
+      if (window && out.seen.length) void this.#meta.put(`${SEEN_AT}${String(now).padStart(15, "0")}:${u.ids!.namespace}${SEP}#${process.pid}.${this.#seenBatches++}`, out.seen);
       if (out.pointers?.length) this.#putPointers(out.pointers);
     });
     if (u.ids?.windowMs && Date.now() - this.#prunedAt > PRUNE_EVERY_MS) await this.pruneSeen(u.ids.windowMs);
   }
 
   #prunedAt = 0;
+  #seenBatches = 0;
 
-  /** Forgets ids seen longer ago than the window (a range scan of the time index, in chunks). */
+  /** Forgets ids seen longer ago than the window (a range scan of the time index, in chunks); returns how many. */
   async pruneSeen(windowMs: number, now = Date.now()): Promise<number> {
     this.#prunedAt = now;
     const end = `${SEEN_AT}${String(Math.max(0, now - windowMs)).padStart(15, "0")}`;
     let removed = 0;
     for (;;) {
-      const keys = [...this.#meta.getKeys({ start: SEEN_AT, end, limit: 10_000 })] as string[];
+      const keys = [...this.#meta.getKeys({ start: SEEN_AT, end, limit: 1_000 })] as string[];
       if (keys.length === 0) return removed;
       await this.#root.transaction(() => {
         for (const k of keys) {
-          const rest = k.slice(SEEN_AT.length + 16); // "<namespace>\u0001<id>"
-          const at = this.#meta.get(SEEN + rest) as number | undefined;
-          // A newer sighting of the same id keeps it.
-          if (at !== undefined && `${SEEN_AT}${String(at).padStart(15, "0")}:${rest}` === k) void this.#meta.remove(SEEN + rest);
+          const time = k.slice(SEEN_AT.length, SEEN_AT.length + 15);
+          const rest = k.slice(SEEN_AT.length + 16); // "<namespace>\u0001#<batch>", or "<namespace>\u0001<id>"
+          const value = this.#meta.get(k);
+          const namespace = rest.slice(0, rest.indexOf(SEP) + 1);
+          const ids = Array.isArray(value) ? (value as string[]).map((id) => namespace + id) : [rest];
+          for (const id of ids) {
+            const at = this.#meta.get(SEEN + id) as number | undefined;
+            // A newer sighting of the same id keeps it.
+            if (at !== undefined && String(at).padStart(15, "0") === time) void this.#meta.remove(SEEN + id);
+          }
           void this.#meta.remove(k);
+          removed += ids.length;
         }
       });
-      removed += keys.length;
     }
   }
 
