@@ -133,11 +133,14 @@ export function encodeUpdate(decoded: OnlineRecord | undefined, next: OnlineReco
 /** A record as views into `bytes` (decodeRecord's private, 8-byte aligned copy). */
 function viewRecord(bytes: Uint8Array): OnlineRecord {
   const lent = lendRecord(bytes, newLentRecord());
+  // Views made on the buffer directly: subarray() looks up a species constructor each time.
+  const { buffer, byteOffset } = lent.data;
+  const range = (start: number, end: number) => new Float64Array(buffer, byteOffset + 8 * start, end - start);
   return {
     ts: lent.ts,
     values: lent.values,
-    lifetime: lent.data.subarray(lent.lifetimeStart, lent.lifetimeEnd),
-    series: lent.seriesStart.map((start, i) => lent.data.subarray(start, lent.seriesEnd[i])),
+    lifetime: range(lent.lifetimeStart, lent.lifetimeEnd),
+    series: lent.seriesStart.map((start, i) => range(start, lent.seriesEnd[i]!)),
   };
 }
 

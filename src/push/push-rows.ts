@@ -28,28 +28,27 @@ export function validateRows(source: SourceDef, pushSource: string, rows: unknow
   const out: PushedRow[] = new Array(rows.length);
   for (let i = 0; i < rows.length && problems.length < MAX_REPORTED; i++) {
     const row = rows[i];
-    const at = `row ${i}`;
+    // Messages are built only for problems: this runs for every field of every pushed row.
     if (typeof row !== "object" || row === null || Array.isArray(row)) {
-      problems.push(`${at}: must be an object of column → value, got ${Array.isArray(row) ? "a list" : describe(row)}`);
+      problems.push(`row ${i}: must be an object of column → value, got ${Array.isArray(row) ? "a list" : describe(row)}`);
       continue;
     }
     const fields = row as Record<string, unknown>;
-    for (const name of Object.keys(fields)) {
-      if (!columns.has(name)) problems.push(`${at}: unknown field "${clip(name)}" (push source "${pushSource}" has ${[...columns.keys()].join(", ")})`);
+    for (const name in fields) {
+      if (!columns.has(name)) problems.push(`row ${i}: unknown field "${clip(name)}" (push source "${pushSource}" has ${[...columns.keys()].join(", ")})`);
     }
     const normalized: PushedRow = {};
     for (const col of source.schema) {
       const value = fields[col.name];
-      const where = `${at}, field "${col.name}"`;
-      const required = !col.nullable || col.name === source.timestampField || col.name === eventIdField;
       if (value === undefined || value === null) {
-        if (required) problems.push(`${where}: is missing${value === null ? " (null)" : ""}; it is required`);
+        const required = !col.nullable || col.name === source.timestampField || col.name === eventIdField;
+        if (required) problems.push(`row ${i}, field "${col.name}": is missing${value === null ? " (null)" : ""}; it is required`);
         normalized[col.name] = null;
         continue;
       }
       const type = col.name === source.timestampField ? "timestamp" : col.type;
       const v = normalize(type, value);
-      if (v === undefined) problems.push(`${where}: expected ${EXPECTED[type]}, got ${describe(value)}`);
+      if (v === undefined) problems.push(`row ${i}, field "${col.name}": expected ${EXPECTED[type]}, got ${describe(value)}`);
       else normalized[col.name] = v;
     }
     out[i] = normalized;
