@@ -168,8 +168,7 @@ export class Larder {
 
   /** `via`: what started it, for the run history (default: this instance's `via`). */
   async materialize(opts: MaterializeOptions & { via?: string } = {}) {
-    const record = async (run: RunDraft) => void (await this.runs.record(run, opts.via ?? this.via));
-    return this.#batch((duck) => materialize(duck, this.registry(), this.store(), this.ctx, { ...opts, record }));
+    return this.#batch((duck) => materialize(duck, this.registry(), this.store(), this.ctx, { ...opts, record: this.#recorder(opts.via) }));
   }
 
   /** A push: validated now, then applied in arrival order, coalesced with pushes waiting beside it. */
@@ -232,16 +231,19 @@ export class Larder {
   /** A training set, recorded as a run, with a manifest beside it when written to `outPath`. */
   async historical(req: HistoricalRequest): Promise<TrainingResult> {
     await this.loadOnDemandFunctions();
-    return this.#batch((duck) => trainingSet(duck, this.registry(), this.ctx, req, this.#recordRun));
+    return this.#batch((duck) => trainingSet(duck, this.registry(), this.ctx, req, this.#recorder()));
   }
 
   /** Rebuilds a training set from its manifest (see offline/training-run.ts). */
   async rebuildTrainingSet(manifest: string, out?: string) {
     await this.loadOnDemandFunctions();
-    return this.#batch((duck) => rebuildFromManifest(duck, this.registry(), this.ctx, manifest, out, this.#recordRun));
+    return this.#batch((duck) => rebuildFromManifest(duck, this.registry(), this.ctx, manifest, out, this.#recorder()));
   }
 
-  readonly #recordRun = async (run: RunDraft) => void (await this.runs.record(run, this.via));
+  /** Records runs in the history as started by `via` (default: this instance's). */
+  #recorder(via?: string): (run: RunDraft) => Promise<void> {
+    return async (run) => void (await this.runs.record(run, via ?? this.via));
+  }
 
   async close(): Promise<void> {
     await this.#pushRuns?.flush().catch(() => {});

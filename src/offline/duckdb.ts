@@ -2,7 +2,7 @@
  * The one way Larder opens DuckDB: native, in-process, never reaching the network
  * (extension auto-install and auto-load off, decision 0001), times in UTC.
  */
-import { DOUBLE, DuckDBDataChunk, DuckDBInstance, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from "@duckdb/node-api";
+import { DOUBLE, DuckDBDataChunk, DuckDBInstance, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBMaterializedResult, type DuckDBPreparedStatement, type DuckDBValue } from "@duckdb/node-api";
 import { OfflineError } from "../errors.ts";
 
 export type Row = Record<string, unknown>;
@@ -40,8 +40,7 @@ export class Duck {
   /** Rows as plain JS objects (BIGINT → number when safe, timestamps → Date). */
   async all<T extends Row = Row>(sql: string, params?: DuckDBValue[]): Promise<T[]> {
     try {
-      const reader = await this.conn.runAndReadAll(sql, params);
-      return reader.getRowObjectsJS().map(toPlain) as T[];
+      return rowsOf(await this.conn.run(sql, params)) as T[];
     } catch (err) {
       throw new OfflineError(cleanMessage(err), { cause: err });
     }
@@ -59,19 +58,7 @@ export class Duck {
         this.prepared.set(sql, (stmt = await this.conn.prepare(sql)));
       }
       stmt.bind(params);
-      // Materialized, its chunks read synchronously: one native round trip per query
-      // rather than one more per chunk (and one for the end), which small queries feel.
-      const result = await stmt.run();
-      const names = result.deduplicatedColumnNames();
-      const rows: Row[] = [];
-      for (let i = 0; i < result.chunkCount; i++) {
-        for (const values of result.getChunk(i).convertRows(JSDuckDBValueConverter)) {
-          const row: Row = {};
-          for (let c = 0; c < names.length; c++) row[names[c]!] = plain(values[c]);
-          rows.push(row);
-        }
-      }
-      return rows as T[];
+      return rowsOf(await stmt.run()) as T[];
     } catch (err) {
       throw new OfflineError(cleanMessage(err), { cause: err });
     }
@@ -160,15 +147,26 @@ function fillDoubles(chunk: DuckDBDataChunk, column: number, values: Float64Arra
   chunk.setColumnValues(column, Array.from(values, (v) => (Number.isNaN(v) ? null : v)));
 }
 
-/** BIGINT → number when it is exactly one. */
+/**
+ * A materialized result's rows as plain objects (BIGINT → number when it is exactly one).
+ * Its chunks are read synchronously: one native round trip per query rather than one more
+ * per chunk (and one for the end), which small queries feel.
+ */
+function rowsOf(result: DuckDBMaterializedResult): Row[] {
+  const names = result.deduplicatedColumnNames();
+  const rows: Row[] = [];
+  for (let i = 0; i < result.chunkCount; i++) {
+    for (const values of result.getChunk(i).convertRows(JSDuckDBValueConverter)) {
+      const row: Row = {};
+      for (let c = 0; c < names.length; c++) row[names[c]!] = plain(values[c]);
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
 const plain = (v: unknown): unknown => (typeof v === "bigint" && v <= MAX_SAFE && v >= MIN_SAFE ? Number(v) : v);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER), MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
-
-function toPlain(row: Record<string, unknown>): Row {
-  const out: Row = {};
-  for (const k in row) out[k] = plain(row[k]);
-  return out;
-}
 
 /** DuckDB messages start with the error class ("Binder Error: ..."); keep the useful part. */
 function cleanMessage(err: unknown): string {

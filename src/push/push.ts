@@ -18,7 +18,7 @@ import { viewColumnsSql } from "../offline/offline-table.ts";
 import { stagePushedSegment } from "../offline/pushed-segments.ts";
 import type { OfflineContext } from "../offline/offline-context.ts";
 import { ExpectationFailedError } from "../errors.ts";
-import { failingRowIds, failingRowSql, failureMessage, validateBatch } from "../validation/validate-batch.ts";
+import { failingRowIds, failingRowSql, failureMessage, validateBatch, type FailingRowSql } from "../validation/validate-batch.ts";
 import { pushChecks } from "../validation/view-checks.ts";
 import { encodeEntityKey } from "../online/entity-key.ts";
 import { plainValue } from "../online/plain-value.ts";
@@ -92,7 +92,7 @@ export async function startPushBatch(withDuck: WithDuck, registry: Registry, sto
   // published only after the online update commits.
   const outcome = await withDuck(async (duck) => {
     const update = online ? await onlineUpdate(duck, registry, store, pushSource.name, pushSource.eventIdField, rows, relation, params, failingSql, dedupeWindowMs) : null;
-    const failing = update ? update.failing : failingSql ? await failingRowIds(duck, checks!, "__i") : [];
+    const failing = update ? update.failing : failingSql ? await failingRowIds(duck, failingSql, params, "__i") : [];
     if (failing.length) return { refused: true as const, failing };
     const segment = to === "online" ? null : await stagePushedSegment(duck, files, pushSource.name, relation, params, source.schema.map((c) => c.name), online);
     const applied = update ? update.apply(owners, results) : Promise.resolve();
@@ -151,7 +151,7 @@ type OnlineUpdate = {
  */
 async function onlineUpdate(
   duck: Duck, registry: Registry, store: OnlineStore, sourceName: string, idField: string | null, rows: Record<string, unknown>[], relation: string, params: string[],
-  failingSql: { relation: string; predicate: string } | null, dedupeWindowMs?: number,
+  failingSql: FailingRowSql | null, dedupeWindowMs?: number,
 ): Promise<OnlineUpdate | null> {
   const pointers = await store.pointers();
   const views: { view: ResolvedView; table: string; pointer?: ServingPointer }[] = [];

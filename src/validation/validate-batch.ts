@@ -81,22 +81,22 @@ function rowChecksOf(targets: CheckTarget[]): RowCheck[] {
 const checkedRowsSql = (o: ValidateOptions, checks: RowCheck[]) =>
   `SELECT *${checks.some((c) => c.needsDup) ? `, count(*) OVER (PARTITION BY ${[...o.keys, o.ts].join(", ")}) AS __dup` : ""} FROM (${o.relation})`;
 
+export type FailingRowSql = { relation: string; predicate: string };
+
 /**
  * The test behind failingRowIds as SQL, for a query that reads other columns too (a push
  * reads its views' columns in the same query): the rows, with every column the rules need,
  * and a predicate true for a row failing an `error` row rule. Null when there is no such rule.
  */
-export function failingRowSql(o: ValidateOptions): { relation: string; predicate: string } | null {
+export function failingRowSql(o: ValidateOptions): FailingRowSql | null {
   const checks = rowChecksOf(o.targets).filter((c) => c.severity === "error");
   if (checks.length === 0) return null;
   return { relation: checkedRowsSql(o, checks), predicate: checks.map((c) => `(${c.predicate})`).join(" OR ") };
 }
 
-/** Ids (`idColumn`) of the rows that fail an `error` row rule: cheap, one query, nothing written. */
-export async function failingRowIds(duck: Duck, o: ValidateOptions, idColumn: string): Promise<number[]> {
-  const failing = failingRowSql(o);
-  if (!failing) return [];
-  const rows = await duck.allPrepared<{ id: number }>(`SELECT ${idColumn} AS id FROM (${failing.relation}) WHERE ${failing.predicate}`, o.params ?? []);
+/** Ids (`idColumn`) of the rows that fail (failingRowSql): cheap, one query, nothing written. */
+export async function failingRowIds(duck: Duck, failing: FailingRowSql, params: DuckDBValue[], idColumn: string): Promise<number[]> {
+  const rows = await duck.allPrepared<{ id: number }>(`SELECT ${idColumn} AS id FROM (${failing.relation}) WHERE ${failing.predicate}`, params);
   return rows.map((r) => Number(r.id));
 }
 

@@ -28,6 +28,8 @@ const SEEN = "seen:";
  * not one more per id). Stores written before hold one key per id, `…:<namespace>\u0001<id>` → 1.
  */
 const SEEN_AT = "seenAt:";
+/** A time in the index's keys: ms, 15 digits, so keys sort by time. */
+const seenTime = (ms: number) => String(ms).padStart(15, "0");
 const PRUNE_EVERY_MS = 60_000;
 /** Layout of the files; a store written by another layout is refused, not misread. */
 const FORMAT_KEY = "format";
@@ -165,7 +167,7 @@ export class LmdbOnlineStore implements OnlineStore {
         if (rec) void this.#records.put(prefixes[i] + u.keys[i]!.key, encodeUpdate(current[i], rec));
       });
       for (const id of out.seen) void this.#meta.put(seenKey(id), now);
-      if (window && out.seen.length) void this.#meta.put(`${SEEN_AT}${String(now).padStart(15, "0")}:${u.ids!.namespace}${SEP}#${process.pid}.${this.#seenBatches++}`, out.seen);
+      if (window && out.seen.length) void this.#meta.put(`${SEEN_AT}${seenTime(now)}:${u.ids!.namespace}${SEP}#${process.pid}.${this.#seenBatches++}`, out.seen);
       if (out.pointers?.length) this.#putPointers(out.pointers);
     });
     if (u.ids?.windowMs && Date.now() - this.#prunedAt > PRUNE_EVERY_MS) await this.pruneSeen(u.ids.windowMs);
@@ -177,7 +179,7 @@ export class LmdbOnlineStore implements OnlineStore {
   /** Forgets ids seen longer ago than the window (a range scan of the time index, in chunks); returns how many. */
   async pruneSeen(windowMs: number, now = Date.now()): Promise<number> {
     this.#prunedAt = now;
-    const end = `${SEEN_AT}${String(Math.max(0, now - windowMs)).padStart(15, "0")}`;
+    const end = SEEN_AT + seenTime(Math.max(0, now - windowMs));
     let removed = 0;
     for (;;) {
       const keys = [...this.#meta.getKeys({ start: SEEN_AT, end, limit: 1_000 })] as string[];
@@ -192,7 +194,7 @@ export class LmdbOnlineStore implements OnlineStore {
           for (const id of ids) {
             const at = this.#meta.get(SEEN + id) as number | undefined;
             // A newer sighting of the same id keeps it.
-            if (at !== undefined && String(at).padStart(15, "0") === time) void this.#meta.remove(SEEN + id);
+            if (at !== undefined && seenTime(at) === time) void this.#meta.remove(SEEN + id);
           }
           void this.#meta.remove(k);
           removed += ids.length;
