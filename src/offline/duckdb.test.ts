@@ -28,3 +28,19 @@ test("bulk DOUBLE columns round-trip across many chunks, NULL ⇄ NaN", async ()
   expect(Array.from(ra!)).toEqual(Array.from(a)); // as arrays: NaN equals NaN there
   expect(Array.from(rb!)).toEqual(Array.from(b));
 });
+
+test("columnsPrepared gives allPrepared's values by column, across chunks, for every kind of column", async () => {
+  const sql = `SELECT i AS big, i::INTEGER AS int, i / 4 AS dbl, CASE WHEN i % 5 = 0 THEN NULL ELSE i * 0.5 END AS maybe,
+      'k' || i AS str, i % 2 = 0 AS even, 9007199254740993 + i AS huge, TIMESTAMP '2026-01-01' + to_seconds(i) AS at
+    FROM range($1::BIGINT) t(i)`;
+  const n = 3000; // two chunks
+  const rows = await duck.allPrepared(sql, [n]);
+  const { rows: count, columns } = await duck.columnsPrepared(sql, [n]);
+  expect(count).toBe(n);
+  expect(Object.keys(columns)).toEqual(["big", "int", "dbl", "maybe", "str", "even", "huge", "at"]);
+  for (const name of Object.keys(columns)) expect(columns[name]).toEqual(rows.map((r) => r[name]));
+  expect(columns.big![2047]).toBe(2047);
+  expect(columns.maybe![5]).toBeNull();
+  expect(columns.huge![0]).toBe(9007199254740993n); // not a safe number: kept as bigint
+  expect(columns.at![1]).toEqual(new Date(Date.UTC(2026, 0, 1, 0, 0, 1)));
+});

@@ -2,7 +2,7 @@
  * The one way Larder opens DuckDB: native, in-process, never reaching the network
  * (extension auto-install and auto-load off, decision 0001), times in UTC.
  */
-import { DOUBLE, DuckDBDataChunk, DuckDBInstance, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBMaterializedResult, type DuckDBPreparedStatement, type DuckDBValue } from "@duckdb/node-api";
+import { DOUBLE, DuckDBBigIntVector, DuckDBDataChunk, DuckDBDoubleVector, DuckDBInstance, DuckDBIntegerVector, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBMaterializedResult, type DuckDBPreparedStatement, type DuckDBValue } from "@duckdb/node-api";
 import { OfflineError } from "../errors.ts";
 
 export type Row = Record<string, unknown>;
@@ -51,6 +51,19 @@ export class Duck {
    * again with new parameters (pushes), planning is most of the cost.
    */
   async allPrepared<T extends Row = Row>(sql: string, params: DuckDBValue[]): Promise<T[]> {
+    return rowsOf(await this.#runPrepared(sql, params)) as T[];
+  }
+
+  /**
+   * allPrepared()'s result as columns (name → values, converted alike), with no object
+   * per row: for pushes, which read every column of hundreds of rows (a row object per
+   * row cost ~2.5 ms per 800 rows of the push query, columns ~1 ms).
+   */
+  async columnsPrepared(sql: string, params: DuckDBValue[]): Promise<Columns> {
+    return columnsOf(await this.#runPrepared(sql, params));
+  }
+
+  async #runPrepared(sql: string, params: DuckDBValue[]): Promise<DuckDBMaterializedResult> {
     try {
       let stmt = this.prepared.get(sql);
       if (!stmt) {
@@ -58,7 +71,7 @@ export class Duck {
         this.prepared.set(sql, (stmt = await this.conn.prepare(sql)));
       }
       stmt.bind(params);
-      return rowsOf(await stmt.run()) as T[];
+      return await stmt.run();
     } catch (err) {
       throw new OfflineError(cleanMessage(err), { cause: err });
     }
@@ -163,6 +176,30 @@ function rowsOf(result: DuckDBMaterializedResult): Row[] {
     }
   }
   return rows;
+}
+
+/** A result by column: `rows` values in each, converted as rowsOf converts them. */
+export type Columns = { rows: number; columns: Record<string, unknown[]> };
+
+function columnsOf(result: DuckDBMaterializedResult): Columns {
+  const names = result.deduplicatedColumnNames();
+  const columns = names.map((): unknown[] => []);
+  let rows = 0;
+  for (let i = 0; i < result.chunkCount; i++) {
+    const chunk = result.getChunk(i);
+    const n = chunk.rowCount;
+    for (let c = 0; c < names.length; c++) {
+      const vector = chunk.getColumnVector(c);
+      const out = columns[c]!;
+      // Numbers as they are (NULL → null), BIGINTs as rowsOf gives them; anything else
+      // through the same converter as rowsOf.
+      if (vector instanceof DuckDBDoubleVector || vector instanceof DuckDBIntegerVector) for (let r = 0; r < n; r++) out.push(vector.getItem(r));
+      else if (vector instanceof DuckDBBigIntVector) for (let r = 0; r < n; r++) out.push(plain(vector.getItem(r)));
+      else for (const v of chunk.convertColumnValues(c, JSDuckDBValueConverter)) out.push(plain(v));
+    }
+    rows += n;
+  }
+  return { rows, columns: Object.fromEntries(names.map((name, c) => [name, columns[c]!])) };
 }
 
 const plain = (v: unknown): unknown => (typeof v === "bigint" && v <= MAX_SAFE && v >= MIN_SAFE ? Number(v) : v);

@@ -169,32 +169,39 @@ async function onlineUpdate(
   const ts = ident(views[0]!.view.source.timestampField);
   // The rows the expectations read carry every column of the source (and a few more).
   const failingColumn = failingSql ? `coalesce(${failingSql.predicate}, false) AS __failing, ` : "";
-  const found = await duck.allPrepared<{ __ts: number; __seq: number } & Record<string, unknown>>(
+  // Read by column: no object per row (hundreds of rows, a dozen or more columns each).
+  const { rows: count, columns } = await duck.columnsPrepared(
     `SELECT epoch_ms(${ts}) AS __ts, __i AS __seq, ${failingColumn}${views.map((v, j) => viewColumnsSql(v.view, `v${j}_`)).join(", ")} FROM (${failingSql?.relation ?? relation})`,
     params,
   );
+  const eventTs = columns.__ts as number[];
+  const seq = columns.__seq as number[];
   // In event time, then arrival order: sorted here, as a sort in the query costs a push
   // about a third of its DuckDB time.
-  found.sort((a, b) => a.__ts - b.__ts || a.__seq - b.__seq);
-  const failing = failingSql ? found.filter((r) => r.__failing === true).map((r) => Number(r.__seq)) : [];
+  const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => eventTs[a]! - eventTs[b]! || seq[a]! - seq[b]!);
+  const failingFlags = columns.__failing;
+  const failing = failingSql ? order.filter((i) => failingFlags![i] === true).map((i) => seq[i]!) : [];
   if (failing.length) return { failing, apply: () => Promise.resolve() };
   const batches: ViewBatch[] = views.map(({ view, table, pointer }, j) => {
     const layout = viewLayout(view.def);
-    const keyCols = view.entity.joinKeys.map((_, i) => `v${j}_k${i}`);
-    const exprCols = layout.expressions.map((_, i) => `v${j}_e${i}`);
-    const inputCols = layout.inputs.map((_, i) => `v${j}_i${i}`);
+    const keyCols = view.entity.joinKeys.map((_, i) => columns[`v${j}_k${i}`]!);
+    const exprCols = layout.expressions.map((_, i) => columns[`v${j}_e${i}`]!);
+    const inputCols = layout.inputs.map((_, i) => columns[`v${j}_i${i}`] as (number | null)[]);
     const byKey = new Map<string, { row: number; event: StreamEvent }[]>();
-    for (const r of found) {
-      if (keyCols.some((k) => r[k] === null || r[k] === undefined)) continue;
-      const key = encodeEntityKey(view.entity, keyCols.map((k) => r[k]));
+    const keyValues: unknown[] = new Array(keyCols.length);
+    for (const i of order) {
+      let nullKey = false;
+      for (let k = 0; k < keyCols.length; k++) nullKey ||= (keyValues[k] = keyCols[k]![i]) === null || keyValues[k] === undefined;
+      if (nullKey) continue;
+      const key = encodeEntityKey(view.entity, keyValues);
       const event: StreamEvent = {
-        ts: Number(r.__ts),
-        values: exprCols.map((c) => plainValue(r[c])),
-        inputs: inputCols.map((c) => (r[c] as number | null) ?? null),
+        ts: eventTs[i]!,
+        values: exprCols.map((c) => plainValue(c[i])),
+        inputs: inputCols.map((c) => c[i] ?? null),
       };
       let list = byKey.get(key);
       if (!list) byKey.set(key, (list = []));
-      list.push({ row: Number(r.__seq), event });
+      list.push({ row: seq[i]!, event });
     }
     return { view, table, pointer, keys: [...byKey.keys()], events: [...byKey.values()] };
   });
