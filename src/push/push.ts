@@ -191,7 +191,10 @@ async function onlineUpdate(
     const keyValues: unknown[] = new Array(keyCols.length);
     for (const i of order) {
       let nullKey = false;
-      for (let k = 0; k < keyCols.length; k++) nullKey ||= (keyValues[k] = keyCols[k]![i]) === null || keyValues[k] === undefined;
+      for (let k = 0; k < keyCols.length; k++) {
+        const v = (keyValues[k] = keyCols[k]![i]);
+        if (v === null || v === undefined) nullKey = true;
+      }
       if (nullKey) continue;
       const key = encodeEntityKey(view.entity, keyValues);
       const event: StreamEvent = {
