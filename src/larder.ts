@@ -178,7 +178,9 @@ export class Larder {
       const { result, validated } = await this.#push(req);
       const times = validated.rows.map((r) => r[validated.source.timestampField] as number);
       this.#pushRuns.applied(result, times);
-      const newest = Math.max(...times);
+      // Not Math.max(...times): a push may hold more rows than a call takes arguments.
+      let newest = -Infinity;
+      for (const t of times) if (t > newest) newest = t;
       for (const v of result.views) if (!(this.newestPushed.get(v.view)! >= newest)) this.newestPushed.set(v.view, newest);
       this.metrics.pushed(req.source, "applied", result.rows - result.duplicates);
       if (result.duplicates) this.metrics.pushed(req.source, "duplicate", result.duplicates);
