@@ -6,7 +6,7 @@
  */
 import { DUCKDB_TYPE } from "../definitions/zod-columns.ts";
 import { BadRequestError } from "../errors.ts";
-import { computeOnDemand, fullName, inputRefs, onDemandOf, storedRefs } from "../online/on-demand.ts";
+import { computeOnDemand, fullName, inputColumns, onDemandOf, storedRefs } from "../online/on-demand.ts";
 import type { Registry } from "../registry/registry.ts";
 import { type Duck, ident, literal } from "./duckdb.ts";
 import { getHistoricalFeatures, writeTrainingSet, type HistoricalRequest, type HistoricalResult } from "./historical.ts";
@@ -25,11 +25,13 @@ export async function historicalWithOnDemand(duck: Duck, registry: Registry, ctx
   }
   // Every row through the functions, in label order.
   const rows = await duck.all("SELECT * FROM __training_set");
+  // Once, not per label row: each function's inputs, with the columns they are read from.
+  const inputs = onDemand.map((d) => inputColumns(registry, d));
   const computed = rows.map((row, i) => {
     const out: Record<string, unknown> = {};
-    for (const d of onDemand) {
+    for (const [j, d] of onDemand.entries()) {
       const input: Record<string, unknown> = Object.fromEntries(d.request.map((c) => [c.name, plain(row[c.name])]));
-      for (const ref of inputRefs(registry, d)) input[ref.feature] = row[fullName(ref)];
+      for (const { feature, column } of inputs[j]!) input[feature] = row[column];
       const result = computeOnDemand(d, input, `label row ${i}`);
       for (const c of d.output) out[`${d.name}__${c.name}`] = result[c.name] ?? null;
     }

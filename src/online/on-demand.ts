@@ -22,6 +22,11 @@ export function inputRefs(registry: Registry, def: OnDemandViewDef): FeatureRef[
   return def.inputs.flatMap((view) => registry.view(view).def.features.map((f) => ({ view, feature: f.name })));
 }
 
+/** inputRefs with the full name each is looked up under (a training set's column, a lookup's key). */
+export function inputColumns(registry: Registry, def: OnDemandViewDef): { feature: string; column: string }[] {
+  return inputRefs(registry, def).map((ref) => ({ feature: ref.feature, column: fullName(ref) }));
+}
+
 /**
  * Runs an on-demand view's function on one row (request fields and input features by
  * name); `where` names the row in errors. Request data that breaks the schema is a 400;
@@ -77,11 +82,13 @@ export async function getFeaturesWithOnDemand(
     if (!Array.isArray(values) || values.length !== n) throw new BadRequestError(`requestData.${k.slice(0, 60)}: give one value per entity (${n})`, "invalid_request_data");
   }
   const names = req.refs.map((r) => (req.fullNames ? fullName(r) : r.feature));
+  // Once per request, not per entity: each function's inputs, with the names looked up under.
+  const inputs = onDemand.map((d) => inputColumns(registry, d));
   const results = inner.results.map((r, i) => {
     const computed = new Map<string, Record<string, unknown>>();
-    for (const d of onDemand) {
+    for (const [j, d] of onDemand.entries()) {
       const row: Record<string, unknown> = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, v[i]]));
-      for (const ref of inputRefs(registry, d)) row[ref.feature] = r.values[fullName(ref)];
+      for (const { feature, column } of inputs[j]!) row[feature] = r.values[column];
       computed.set(d.name, computeOnDemand(d, row, `entity ${i}`));
     }
     const values: Record<string, unknown> = {};
