@@ -98,12 +98,3 @@ export async function driftReport(registry: Registry, files: FileStore, served: 
   }
   return out;
 }
-
-export function formatDrift(rows: FeatureDrift[]): string {
-  if (rows.length === 0) return "No profiles to compare yet: materialize first (or give --reference with a training set's run).";
-  const f = (x: number | null) => (x === null ? "" : x.toFixed(4));
-  const head = ["view", "feature", "psi", "ks", "status", "current", "reference"];
-  const body = rows.map((r) => [r.view, r.feature, f(r.psi), f(r.ks), r.drifting ? "DRIFTING" : "ok", `${r.current.source} (${r.current.values})`, r.reference.source]);
-  const widths = head.map((_, i) => Math.max(head[i]!.length, ...body.map((b) => b[i]!.length)));
-  return [head, ...body].map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
-}

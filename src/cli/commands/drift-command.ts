@@ -1,6 +1,6 @@
 import type { Command } from "../command.ts";
-import { formatDrift } from "../../monitoring/drift.ts";
-import { out } from "../print.ts";
+import type { FeatureDrift } from "../../monitoring/drift.ts";
+import { out, table } from "../print.ts";
 
 export const driftCommand: Command = {
   name: "drift",
@@ -12,3 +12,12 @@ export const driftCommand: Command = {
     out(flags.json ? JSON.stringify(rows, null, 2) : formatDrift(rows));
   },
 };
+
+function formatDrift(rows: FeatureDrift[]): string {
+  if (rows.length === 0) return "No profiles to compare yet: materialize first (or give --reference with a training set's run).";
+  const f = (x: number | null) => (x === null ? "" : x.toFixed(4));
+  return table([
+    ["view", "feature", "psi", "ks", "status", "current", "reference"],
+    ...rows.map((r) => [r.view, r.feature, f(r.psi), f(r.ks), r.drifting ? "DRIFTING" : "ok", `${r.current.source} (${r.current.values})`, r.reference.source]),
+  ]);
+}
