@@ -13,7 +13,7 @@ import { defaultHop } from "../windows/window-math.ts";
 import { DatabaseSourceSpec, ExpectationSpec, EntitySpec, FeatureServiceSpec, FeatureViewSpec, FileSourceSpec, OnDemandViewSpec, PushSourceSpec, isDefinition, type DefinitionKind } from "./specs.ts";
 import { rememberOnDemand } from "./on-demand-functions.ts";
 import { hashOf } from "../registry/canonical.ts";
-import type { ColumnDef, Definitions, EntityDef, ExpectationDef, FeatureDef, FeatureViewDef, FeatureServiceDef, OnDemandViewDef, SourceDef } from "./types.ts";
+import type { ColumnDef, DefinitionMeta, Definitions, EntityDef, ExpectationDef, FeatureDef, FeatureViewDef, FeatureServiceDef, OnDemandViewDef, SourceDef } from "./types.ts";
 import { formatOf } from "../offline/source-sql.ts";
 import { zodToColumn } from "./zod-columns.ts";
 import { registerLarderModules } from "./module-plugin.ts";
@@ -108,7 +108,7 @@ export function normalizeDefinitions(loaded: LoadedDefinition[]): Definitions {
   return out;
 }
 
-const meta = (s: { description?: string; tags?: Record<string, string>; owner?: string }) => ({
+const meta = (s: Partial<DefinitionMeta>): DefinitionMeta => ({
   description: s.description ?? "", tags: s.tags ?? {}, owner: s.owner ?? "",
 });
 

@@ -28,13 +28,13 @@ export type Severity = "error" | "warn";
 
 export type ScheduleDef = { cron: string; timezone: string | null };
 
+/** What every named definition carries for people: the same fields as the specs' `Meta`. */
+export type DefinitionMeta = { description: string; tags: Record<string, string>; owner: string };
+
 export type EntityDef = {
   name: string;
   joinKeys: { name: string; type: KeyType }[];
-  description: string;
-  tags: Record<string, string>;
-  owner: string;
-};
+} & DefinitionMeta;
 
 export type SourceFormat = "csv" | "parquet" | "json";
 
@@ -44,10 +44,7 @@ type SourceCommon = {
   timestampField: string;
   schema: ColumnDef[];
   expectations: ExpectationDef[];
-  description: string;
-  tags: Record<string, string>;
-  owner: string;
-};
+} & DefinitionMeta;
 
 /** CSV, Parquet or JSON files: a path or glob, local or on S3. */
 export type FileSourceDef = SourceCommon & { kind: "file"; path: string; format: SourceFormat };
@@ -77,10 +74,7 @@ export type PushSourceDef = {
   batchSource: string;
   /** A column that identifies an event: a row whose id was already pushed is skipped. */
   eventIdField: string | null;
-  description: string;
-  tags: Record<string, string>;
-  owner: string;
-};
+} & DefinitionMeta;
 
 export type ExpressionFeatureDef = {
   name: string;
@@ -120,10 +114,7 @@ export type FeatureViewDef = {
   expectations: ExpectationDef[];
   /** Drift thresholds (older registries lack them: defaults apply). */
   drift?: { psi: number; ks: number };
-  description: string;
-  tags: Record<string, string>;
-  owner: string;
-};
+} & DefinitionMeta;
 
 /**
  * Features computed at request time by a TypeScript function of request data and stored
@@ -139,20 +130,14 @@ export type OnDemandViewDef = {
   output: ColumnDef[];
   source: string;
   version: string;
-  description: string;
-  tags: Record<string, string>;
-  owner: string;
-};
+} & DefinitionMeta;
 
 export type FeatureRef = { view: string; feature: string };
 
 export type FeatureServiceDef = {
   name: string;
   features: FeatureRef[];
-  description: string;
-  tags: Record<string, string>;
-  owner: string;
-};
+} & DefinitionMeta;
 
 export type Definitions = {
   entities: EntityDef[];
