@@ -38,7 +38,7 @@ const modelPath = (dataDir: string, name: string) => join(dataDir, "models", `${
 export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ file: string; model: ModelFile }> {
   const registry = larder.registry();
   const refs = registry.service(o.service).features;
-  const out = join(larder.config.dataDir, "models", `${o.name}-training.parquet`);
+  const out = join(dirname(modelPath(larder.config.dataDir, o.name)), `${o.name}-training.parquet`);
   mkdirSync(dirname(out), { recursive: true });
   const set = await larder.historical({ labelsPath: o.labels, refs, outPath: out, timestampColumn: o.timestampColumn });
   const names = set.columns.slice(set.columns.length - refs.length);
@@ -55,20 +55,19 @@ export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ fil
   const train = t.map((v, i) => (v < cutoff ? i : -1)).filter((i) => i >= 0);
   const test = t.map((v, i) => (v >= cutoff ? i : -1)).filter((i) => i >= 0);
   if (!train.some((i) => y[i] === 1) || !test.some((i) => y[i] === 1)) throw new BadRequestError("both the training and the test rows need positive labels: use more data or another --test-fraction");
-  const model = fit(usable, train.map((i) => X[i]!), train.map((i) => y[i]!));
+  const trainY = train.map((i) => y[i]!);
+  const model = fit(usable, train.map((i) => X[i]!), trainY);
   const score = (i: number) => predict(model, X[i]!);
   const trainScores = train.map(score);
-  const threshold = bestF1Threshold(trainScores, train.map((i) => y[i]!));
-  const metrics = (idx: number[], scores: number[]): Metrics => {
+  const threshold = bestF1Threshold(trainScores, trainY);
+  const metrics = (idx: number[], scores: number[], th: number): Metrics => {
     const labels = idx.map((i) => y[i]!);
-    return { rows: idx.length, positives: labels.filter(Boolean).length, auc: auc(scores, labels), ...precisionRecall(scores, labels, threshold) };
+    return { rows: idx.length, positives: labels.filter(Boolean).length, auc: auc(scores, labels), ...precisionRecall(scores, labels, th) };
   };
   // The baseline: the same method on the raw amount alone.
-  const base = fit([o.baseline], train.map((i) => [modelInput(rows[i]!.__b)]), train.map((i) => y[i]!));
-  const baseScores = test.map((i) => predict(base, [modelInput(rows[i]!.__b)]));
-  const baseTrain = train.map((i) => predict(base, [modelInput(rows[i]!.__b)]));
-  const baseThreshold = bestF1Threshold(baseTrain, train.map((i) => y[i]!));
-  const baseLabels = test.map((i) => y[i]!);
+  const base = fit([o.baseline], train.map((i) => [modelInput(rows[i]!.__b)]), trainY);
+  const baseScore = (i: number) => predict(base, [modelInput(rows[i]!.__b)]);
+  const baseThreshold = bestF1Threshold(train.map(baseScore), trainY);
   const versions: Record<string, string> = {};
   for (const r of refs) versions[r.view] = registry.onDemandView(r.view)?.version ?? registry.view(r.view).version;
   const file: ModelFile = {
@@ -78,9 +77,9 @@ export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ fil
     trainingSet: { path: out, manifest: set.manifest, runId: set.runId, cutoff: new Date(cutoff).toISOString() },
     label: o.label, threshold, model,
     metrics: {
-      train: metrics(train, trainScores),
-      test: metrics(test, test.map(score)),
-      baseline: { feature: o.baseline, test: { rows: test.length, positives: baseLabels.filter(Boolean).length, auc: auc(baseScores, baseLabels), ...precisionRecall(baseScores, baseLabels, baseThreshold) } },
+      train: metrics(train, trainScores, threshold),
+      test: metrics(test, test.map(score), threshold),
+      baseline: { feature: o.baseline, test: metrics(test, test.map(baseScore), baseThreshold) },
     },
   };
   const path = modelPath(larder.config.dataDir, o.name);
