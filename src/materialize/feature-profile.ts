@@ -56,11 +56,28 @@ export function orderStatistics(xs: readonly number[], k: number): number[] {
   return Array.from({ length: k }, (_, i) => xs[Math.round((i * (xs.length - 1)) / (k - 1))]!);
 }
 
-/** Saved as `profiles/<view>/<version>/<run>.json` and as the view version's `latest.json`. */
+/** Profiles of a view's version: `<run>.json` per run, and `latest.json`. */
+const profileFolder = (view: string, version: string) => `profiles/${view}/${version}`;
+
 export async function saveViewProfile(files: FileStore, profile: ViewProfile): Promise<string> {
-  const folder = `profiles/${profile.view}/${profile.version}`;
+  const folder = profileFolder(profile.view, profile.version);
   const text = JSON.stringify(profile, null, 2);
   await files.writeText(`${folder}/${profile.runId}.json`, text);
   await files.writeText(`${folder}/latest.json`, text);
   return files.pathOf(`${folder}/${profile.runId}.json`);
+}
+
+async function readProfile(files: FileStore, key: string): Promise<ViewProfile | null> {
+  const text = await files.readText(key);
+  return text ? (JSON.parse(text) as ViewProfile) : null;
+}
+
+/** The profile of the latest run of a view's version, or null. */
+export const latestViewProfile = (files: FileStore, view: string, version: string) => readProfile(files, `${profileFolder(view, version)}/latest.json`);
+
+/** The profile of the first run of a view's version (run ids sort by time), or null. */
+export async function firstViewProfile(files: FileStore, view: string, version: string): Promise<ViewProfile | null> {
+  const folder = profileFolder(view, version);
+  const runs = (await files.list(folder)).map((f) => f.path.slice(f.path.lastIndexOf("/") + 1)).filter((n) => n !== "latest.json").sort();
+  return runs.length ? readProfile(files, `${folder}/${runs[0]}`) : null;
 }

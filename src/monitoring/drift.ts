@@ -6,7 +6,7 @@
  * - current: the values lookups served here (sampled), when there are at least MIN_SERVED,
  *   or else the latest materialization's profile.
  */
-import type { FeatureProfile, ViewProfile } from "../materialize/feature-profile.ts";
+import { firstViewProfile, latestViewProfile, type FeatureProfile } from "../materialize/feature-profile.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { FileStore } from "../storage/file-store.ts";
 import { BadRequestError, NotFoundError } from "../errors.ts";
@@ -36,12 +36,6 @@ async function readJson<T>(files: FileStore, key: string): Promise<T | null> {
   return text ? (JSON.parse(text) as T) : null;
 }
 
-/** The first materialization profile of a view's version. */
-async function firstProfile(files: FileStore, view: string, version: string): Promise<ViewProfile | null> {
-  const list = (await files.list(`profiles/${view}/${version}`)).map((f) => f.path.slice(f.path.lastIndexOf("/") + 1)).filter((n) => n !== "latest.json").sort();
-  return list.length ? readJson<ViewProfile>(files, `profiles/${view}/${version}/${list[0]}`) : null;
-}
-
 const counts = (values: readonly (number | string)[]) => {
   const m = new Map<string, number>();
   for (const v of values) m.set(String(v), (m.get(String(v)) ?? 0) + 1);
@@ -63,11 +57,11 @@ export async function driftReport(registry: Registry, files: FileStore, served: 
     if (training) {
       reference = { source: `training set of run ${training.runId}`, at: training.at, features: new Map(training.features.filter((f) => f.view === name).map((f) => [f.feature, f])) };
     } else {
-      const first = await firstProfile(files, name, v.version);
+      const first = await firstViewProfile(files, name, v.version);
       if (first) reference = { source: `first materialization of @${v.version} (run ${first.runId})`, at: first.at, features: new Map(first.features.map((f) => [f.feature, f])) };
     }
     if (!reference) continue;
-    const latest = await readJson<ViewProfile>(files, `profiles/${name}/${v.version}/latest.json`);
+    const latest = await latestViewProfile(files, name, v.version);
     const thresholds = v.def.drift ?? DRIFT_DEFAULTS;
     for (const [feature, ref] of reference.features) {
       const servedValues = served?.values(name, feature) ?? [];

@@ -8,7 +8,7 @@
 import { Hono } from "hono";
 import { html } from "hono/html";
 import type { Larder } from "../../larder.ts";
-import type { ViewProfile } from "../../materialize/feature-profile.ts";
+import { latestViewProfile } from "../../materialize/feature-profile.ts";
 import type { RunKind } from "../../registry/runs.ts";
 import { authOf, TOKEN_COOKIE } from "../auth.ts";
 import { STYLE } from "./layout.tsx";
@@ -28,13 +28,13 @@ export function uiRoutes(larder: Larder) {
       const registry = larder.registry();
       const v = registry.view(c.req.param("name"));
       const name = v.def.name;
-      const latest = await larder.ctx.files.readText(`profiles/${name}/${v.version}/latest.json`);
+      const latest = await latestViewProfile(larder.ctx.files, name, v.version);
       return c.html(doc(
         <ViewPage
           data={registry.data} view={name}
           freshness={(await larder.freshness()).find((f) => f.view === name) ?? null}
           runs={await larder.runs.list({ view: name, limit: 15 })}
-          profile={latest ? (JSON.parse(latest) as ViewProfile).features : null}
+          profile={latest?.features ?? null}
           drift={v.def.online ? await larder.drift({ views: [name] }) : []}
         />,
       ));
