@@ -5,7 +5,8 @@
  */
 const EPS = 1e-4;
 
-const psiOfShares = (ref: number[], cur: number[]) =>
+/** PSI of current shares against reference shares, bin by bin (empty bins count as EPS). */
+export const psiOfShares = (ref: readonly number[], cur: readonly number[]) =>
   ref.reduce((sum, r, i) => {
     const a = Math.max(cur[i]!, EPS), e = Math.max(r, EPS);
     return sum + (a - e) * Math.log(a / e);

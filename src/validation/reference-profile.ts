@@ -6,6 +6,7 @@
  */
 import type { FileStore } from "../storage/file-store.ts";
 import { type Duck } from "../offline/duckdb.ts";
+import { psiOfShares } from "../monitoring/drift-math.ts";
 
 export type ReferenceProfile = { column: string; edges: number[]; shares: number[]; rows: number; savedAt: string };
 
@@ -47,11 +48,5 @@ export async function profileColumn(duck: Duck, relation: string, column: string
 /** Population stability index of counts against reference shares (empty bins count as 0.0001). */
 export function psiOf(reference: number[], counts: number[]): number {
   const total = counts.reduce((a, b) => a + b, 0) || 1;
-  let psi = 0;
-  reference.forEach((r, i) => {
-    const a = Math.max(counts[i]! / total, 1e-4);
-    const e = Math.max(r, 1e-4);
-    psi += (a - e) * Math.log(a / e);
-  });
-  return psi;
+  return psiOfShares(reference, counts.map((c) => c / total));
 }
