@@ -11,6 +11,12 @@ export function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/** One thread's CPU time in ms (`tid` = `pid` is the main thread): a share near 100 % of a core means that thread is the bottleneck. */
+export function threadCpuMs(pid: number, tid: number): number {
+  const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** The p-quantile of `xs`, formatted with `digits` decimals. */
 export const quantile = (xs: number[], p: number, digits = 3) => [...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))]!.toFixed(digits);
 
