@@ -6,14 +6,14 @@ import { getOnlineFeatures } from "../../src/online/online-features.ts";
 export { serverUrl } from "../../test/helpers/server-url.ts";
 
 /** A process's CPU time (user + system) in ms, from /proc: steadier than rates on a shared machine. */
-export function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
+export const cpuMs = (pid: number): number => statCpuMs(`/proc/${pid}/stat`);
 
 /** One thread's CPU time in ms (`tid` = `pid` is the main thread): a share near 100 % of a core means that thread is the bottleneck. */
-export function threadCpuMs(pid: number, tid: number): number {
-  const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1]!.split(" ");
+export const threadCpuMs = (pid: number, tid: number): number => statCpuMs(`/proc/${pid}/task/${tid}/stat`);
+
+/** utime + stime of a /proc stat file, in ms (clock ticks of 10 ms). */
+function statCpuMs(path: string): number {
+  const fields = readFileSync(path, "utf8").split(") ")[1]!.split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
