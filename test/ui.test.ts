@@ -6,7 +6,7 @@
  * (as committed and shown in the README). Without Chromium: a loud skip, except under CI=true.
  */
 import { afterAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
@@ -35,7 +35,8 @@ test("every page renders in Chromium; sign in, catalog → view → lookup → r
   await r.larder.materialize({ end: T0 + 21 * DAY }); // a second profile: drift has a reference
   const server = startServer(r.larder, () => {});
   const base = `http://${server.hostname}:${server.port}`;
-  const shots = process.env.LARDER_SCREENSHOTS === "1" ? resolve(import.meta.dir, "../docs/screenshots") : mkdtempSync(join(tmpdir(), "larder-ui-"));
+  const keepShots = process.env.LARDER_SCREENSHOTS === "1";
+  const shots = keepShots ? resolve(import.meta.dir, "../docs/screenshots") : mkdtempSync(join(tmpdir(), "larder-ui-"));
   mkdirSync(shots, { recursive: true });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: process.getuid?.() === 0 ? ["--no-sandbox"] : [] });
   const errors: string[] = [];
@@ -88,5 +89,6 @@ test("every page renders in Chromium; sign in, catalog → view → lookup → r
   } finally {
     await browser.close();
     await server.stop();
+    if (!keepShots) rmSync(shots, { recursive: true, force: true });
   }
 }, 60_000);
