@@ -33,7 +33,7 @@ export type ModelFile = {
   metrics: { train: Metrics; test: Metrics; baseline: { feature: string; test: Metrics } };
 };
 
-const modelPath = (dataDir: string, name: string) => join(dataDir, "models", `${name}.json`);
+export const modelPath = (dataDir: string, name: string) => join(dataDir, "models", `${name}.json`);
 
 export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ file: string; model: ModelFile }> {
   const registry = larder.registry();
@@ -69,10 +69,13 @@ export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ fil
   const baseScore = (i: number) => predict(base, [modelInput(rows[i]!.__b)]);
   const baseThreshold = bestF1Threshold(train.map(baseScore), trainY);
   const versions: Record<string, string> = {};
-  for (const r of refs) versions[r.view] = registry.onDemandView(r.view)?.version ?? registry.view(r.view).version;
+  for (const r of refs) versions[r.view] = registry.versionOf(r.view);
   const file: ModelFile = {
     kind: "logistic", name: o.name, trainedAt: new Date().toISOString(), service: o.service,
-    features: usable.map((n) => ({ name: n, ref: `${refs[names.indexOf(n)]!.view}:${refs[names.indexOf(n)]!.feature}` })),
+    features: usable.map((n) => {
+      const r = refs[names.indexOf(n)]!;
+      return { name: n, ref: `${r.view}:${r.feature}` };
+    }),
     versions,
     trainingSet: { path: out, manifest: set.manifest, runId: set.runId, cutoff: new Date(cutoff).toISOString() },
     label: o.label, threshold, model,
@@ -99,5 +102,3 @@ function bestF1Threshold(scores: number[], labels: number[]): number {
   }
   return best;
 }
-
-export { modelPath };

@@ -127,6 +127,11 @@ export class Registry {
     return this.data.onDemandViews?.[name];
   }
 
+  /** The applied version of a feature view or of an on-demand feature view. */
+  versionOf(name: string): string {
+    return this.onDemandView(name)?.version ?? this.view(name).version;
+  }
+
   /** Checks a "view:feature" reference against the applied definitions. */
   resolveRef(ref: string): FeatureRef {
     const m = /^([^:]+):(.+)$/.exec(ref);

@@ -39,7 +39,7 @@ export function scoreRoutes(larder: Larder) {
     const registry = larder.registry();
     const refs = model.features.map((f) => registry.resolveRef(f.ref));
     for (const [view, version] of Object.entries(model.versions)) {
-      const now = registry.onDemandView(view)?.version ?? registry.view(view).version;
+      const now = registry.versionOf(view);
       if (now !== version) throw new NotAppliedError(`model "${model.name}" was trained on ${view}@${version}; ${view} is now @${now}: retrain it (larder train --name ${model.name})`);
     }
     // Which fields are join keys, which are request data: from the service's views.
