@@ -17,6 +17,7 @@ import { pushRepo, serveRepo, transaction } from "./push-repo.ts";
 
 const seconds = Number(process.argv[2] ?? 10);
 const clientCounts = (process.argv[3] ?? "4").split(",").map(Number);
+if (!clientCounts.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`clients: give a count or a list of counts such as 4,8,16, not "${process.argv[3]}"`);
 const batch = Number(process.argv[4] ?? 200);
 // The demo's features and data, their views reading a push source over the transactions file.
 const dir = pushRepo("larder-push-bench-");
