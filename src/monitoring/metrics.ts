@@ -1,7 +1,9 @@
 /**
  * Prometheus metrics in the text exposition format (version 0.0.4), served at /metrics:
  * counters and histograms updated as things happen, gauges read when scraped. Small on
- * purpose: one process, a few dozen series, no client library needed.
+ * purpose: a few dozen series, no client library needed. With several serving processes
+ * (server/workers/), the workers drain their counts and the primary absorbs them, so one
+ * /metrics answers for all.
  */
 type Labels = Record<string, string>;
 
@@ -40,10 +42,21 @@ export class Counter extends Family {
   lines() {
     return [...this.#values].map(([l, v]) => `${this.name}${l} ${v}`);
   }
+  /** The counts since the last drain, by rendered labels; the counter starts again from 0. */
+  drain(): [string, number][] {
+    const out = [...this.#values];
+    this.#values.clear();
+    return out;
+  }
+  absorb(counts: [string, number][]): void {
+    for (const [key, n] of counts) this.#values.set(key, (this.#values.get(key) ?? 0) + n);
+  }
 }
 
+type HistogramSeries = { labels: Labels; counts: number[]; sum: number; count: number };
+
 export class Histogram extends Family {
-  readonly #series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+  readonly #series = new Map<string, HistogramSeries>();
   constructor(name: string, help: string, readonly buckets: number[]) {
     super(name, help, "histogram");
   }
@@ -63,6 +76,25 @@ export class Histogram extends Family {
       `${this.name}_count${labelText(s.labels)} ${s.count}`,
     ]);
   }
+  /** The observations since the last drain; the histogram starts again from empty. */
+  drain(): HistogramSeries[] {
+    const out = [...this.#series.values()];
+    this.#series.clear();
+    return out;
+  }
+  absorb(series: HistogramSeries[]): void {
+    for (const { labels, counts, sum, count } of series) {
+      const key = labelText(labels);
+      const s = this.#series.get(key);
+      if (!s) {
+        this.#series.set(key, { labels, counts: [...counts], sum, count });
+        continue;
+      }
+      for (let i = 0; i < s.counts.length; i++) s.counts[i]! += counts[i] ?? 0;
+      s.sum += sum;
+      s.count += count;
+    }
+  }
 }
 
 /** A gauge whose values are read when scraped. */
@@ -75,6 +107,9 @@ export class Gauge extends Family {
   }
 }
 
+/** Counters' and histograms' counts since the last drain, by family name. */
+export type MetricsDrain = Record<string, [string, number][] | HistogramSeries[]>;
+
 export class MetricsRegistry {
   readonly #families: Family[] = [];
   add<F extends Family>(f: F): F {
@@ -84,6 +119,21 @@ export class MetricsRegistry {
   async render(): Promise<string> {
     const parts = await Promise.all(this.#families.map((f) => f.render().catch(() => "")));
     return `${parts.filter(Boolean).join("\n")}\n`;
+  }
+  /** Every counter's and histogram's counts since the last drain (gauges are read where scraped). */
+  drain(): MetricsDrain {
+    const out: MetricsDrain = {};
+    for (const f of this.#families) if (f instanceof Counter || f instanceof Histogram) out[f.name] = f.drain();
+    return out;
+  }
+  /** Adds another process's drained counts to these families; unknown names are ignored. */
+  absorb(drained: MetricsDrain): void {
+    for (const f of this.#families) {
+      const counts = drained[f.name];
+      if (!counts) continue;
+      if (f instanceof Counter) f.absorb(counts as [string, number][]);
+      else if (f instanceof Histogram) f.absorb(counts as HistogramSeries[]);
+    }
   }
 }
 
