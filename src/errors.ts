@@ -96,3 +96,6 @@ export class UnauthorizedError extends errorKind("unauthorized", 401) {}
 
 /** A known token without the scope this needs. */
 export class ForbiddenError extends errorKind("forbidden", 403) {}
+
+/** A `larder serve` worker cannot reach its primary process, or could not start (server/workers/). */
+export class WorkerError extends errorKind("primary_unavailable", 503) {}

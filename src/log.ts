@@ -5,10 +5,12 @@
  * info). Loggers write to stderr; stdout is the CLI's. Nothing logs tokens or bodies.
  */
 export type LogEvent =
-  | { level: "info"; event: "server.started"; url: string; schedules: boolean; auth: boolean }
+  | { level: "info"; event: "server.started"; url: string; schedules: boolean; auth: boolean; workers: number }
   | { level: "info"; event: "server.stopping"; signal: string; inFlight: number }
   | { level: "warn"; event: "server.forced_exit"; signal: string }
   | { level: "info"; event: "server.stopped" }
+  | { level: "info"; event: "server.worker_ready"; pid: number }
+  | { level: "error"; event: "server.worker_exited"; pid: number; code: number | null; signal: string | null }
   | { level: "error"; event: "http.server_error"; method: string; path: string; error: unknown }
   | { level: "warn"; event: "http.timeout"; method: string; path: string; ms: number }
   | { level: "error"; event: "stream.failed"; stream: string; error: unknown }

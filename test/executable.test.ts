@@ -132,6 +132,28 @@ describe("the executable, alone in a folder", () => {
     expect(await server.exited).toBe(0);
   }, 30_000);
 
+  test("serve --workers 2 starts the executable itself again as its worker, and both answer lookups", async () => {
+    const server = Bun.spawn([exe, "serve", "--workers", "2"], { cwd: repo, env, stdout: "pipe", stderr: "pipe" });
+    let worker = 0;
+    try {
+      const url = await serverUrl(server);
+      worker = Number(readFileSync(`/proc/${server.pid}/task/${server.pid}/children`, "utf8").trim().split(" ")[0]);
+      expect(readFileSync(`/proc/${worker}/cmdline`, "utf8").split("\0")[0]).toBe(exe);
+      for (let i = 0; i < 10; i++) {
+        const res = await fetch(`${url}/v1/features/online`, {
+          method: "POST", headers: { "content-type": "application/json" }, keepalive: false,
+          body: JSON.stringify({ service: "driver_activity", entities: { driver_id: [1001] } }),
+        });
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as { results: { values: Record<string, number> }[] }).results[0]!.values.reports_lifetime).toBeGreaterThan(100);
+      }
+    } finally {
+      server.kill("SIGTERM");
+    }
+    expect(await server.exited).toBe(0);
+    expect(existsSync(`/proc/${worker}`)).toBe(false);
+  }, 30_000);
+
   test("historical writes the point-in-time training set the reference computes", async () => {
     const r = await run(["historical", "--entities", "data/driver_labels.csv", "--service", "driver_activity", "--out", "train.parquet"]);
     expect(r.stderr).toBe("");

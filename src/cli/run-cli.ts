@@ -62,6 +62,7 @@ export async function runCli(argv: string[]): Promise<number> {
       dataDir: values["data-dir"] as string | undefined,
       host: values.host as string | undefined,
       port: values.port as string | undefined,
+      workers: values.workers as string | undefined,
     });
     larder = new Larder(config);
     larder.via = `cli ${command.name}`;

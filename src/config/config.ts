@@ -17,6 +17,8 @@ export const ConfigSchema = z.object({
   dataDir: z.string(),
   host: z.string(),
   port: z.coerce.number().int().min(0).max(65535),
+  /** Processes `larder serve` answers lookups with, all on one port (server/workers/). */
+  workers: z.coerce.number().int().min(1).max(64),
   /** Online store URL; "lmdb" (default) keeps it in <dataDir>/online. */
   online: z.string(),
   /** Offline storage (offline tables, pushed rows): "local" (default: <dataDir>) or s3://bucket/prefix, shared by several servers. */
@@ -50,6 +52,7 @@ const ENV: Record<string, keyof Config> = {
   LARDER_DATA_DIR: "dataDir",
   LARDER_HOST: "host",
   LARDER_PORT: "port",
+  LARDER_WORKERS: "workers",
   LARDER_ONLINE: "online",
   LARDER_OFFLINE: "offline",
   LARDER_S3_ENDPOINT: "s3Endpoint",
@@ -83,6 +86,7 @@ export function loadConfig(flags: Partial<Record<keyof Config, string | number>>
     dataDir: resolve(repoDir, String(flags.dataDir ?? fromEnv.dataDir ?? "data")),
     host: "127.0.0.1",
     port: 6566,
+    workers: 1,
     online: "lmdb",
     offline: "local",
     s3Endpoint: "",

@@ -1,7 +1,8 @@
 /**
  * Starts Bun's HTTP server on the app, with the schedules, the Redis Stream consumer and
  * the shared-registry sync around it. The hot lookup route goes to its handler directly
- * (see onlineFeaturesHandler); every other request goes through the hono app.
+ * (see onlineFeaturesHandler); every other request goes through the hono app. With
+ * --workers N, N − 1 more processes answer lookups on the same port (workers/).
  *
  * Stopping (SIGTERM/SIGINT, or stop()): no new connections; requests in flight finish,
  * and with them the push batch they are in; the running scheduled materialization ends;
@@ -16,15 +17,11 @@ import { RedisStreamConsumer } from "../push/redis-stream-consumer.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { authOf } from "./auth.ts";
 import { withTimeout } from "./request-timeout.ts";
+import { listenOptions } from "./listen-options.ts";
+import { requestCounter } from "./request-counter.ts";
+import { WorkerPool } from "./workers/worker-pool.ts";
 
 const REGISTRY_SYNC_MS = 2_000;
-
-/** The path of a request URL, without building a URL object (this runs for every request). */
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  const q = url.indexOf("?", start);
-  return start < 0 ? "/" : url.slice(start, q < 0 ? undefined : q);
-}
 
 export function startServer(larder: Larder, log: Logger = consoleLogger) {
   larder.via = "serve";
@@ -32,39 +29,17 @@ export function startServer(larder: Larder, log: Logger = consoleLogger) {
   const scheduler = new Scheduler(larder, log);
   const schedulesOn = larder.config.schedules === "on";
   const app = createApp(larder, log, scheduler, schedulesOn);
-  let inFlight = 0;
-  // Counts requests in flight (for shutdown) and records each answer's route, status and time.
-  const counted = (handler: (req: Request) => Response | Promise<Response>) => (req: Request): Response | Promise<Response> => {
-    inFlight++;
-    const began = performance.now();
-    const done = (res: Response) => {
-      inFlight--;
-      larder.metrics.request(req.method, pathOf(req.url), res.status, (performance.now() - began) / 1000);
-      return res;
-    };
-    let r: Response | Promise<Response>;
-    try {
-      r = handler(req);
-    } catch (err) {
-      inFlight--;
-      throw err;
-    }
-    if (r instanceof Response) return done(r);
-    return r.then(done, (err) => {
-      inFlight--;
-      throw err;
-    });
-  };
+  const { counted, inFlight } = requestCounter(larder.metrics);
   const timeoutMs = larder.config.requestTimeoutMs;
-  const server = Bun.serve({
-    hostname: larder.config.host,
-    port: larder.config.port,
+  const handlers = {
     routes: { "/v1/features/online": { POST: counted(withTimeout(onlineFeaturesHandler(larder, log), timeoutMs, log)) } },
     fetch: counted(withTimeout((req) => app.fetch(req), timeoutMs, log)),
-    // Bodies are checked against maxBodyBytes (with a JSON 413) when read; this only keeps
-    // Bun from buffering far larger chunked bodies first.
-    maxRequestBodySize: Math.max(4 * larder.config.maxBodyBytes, 65_536),
-  });
+  };
+  const server = Bun.serve({ ...listenOptions(larder.config), ...handlers });
+  // --workers N: N − 1 more processes answer lookups on this port and send everything else
+  // here, through a listener of this process's own on loopback.
+  const forwarded = larder.config.workers > 1 ? Bun.serve({ ...listenOptions(larder.config, 0), hostname: "127.0.0.1", reusePort: false, ...handlers }) : undefined;
+  const workers = forwarded ? new WorkerPool(larder, log, larder.config.workers - 1, server.port!, `http://127.0.0.1:${forwarded.port}`) : undefined;
   // Push sources' Redis Streams, when configured (LARDER_STREAM_REDIS).
   const consumer = larder.config.streamRedis
     ? new RedisStreamConsumer(larder, { url: larder.config.streamRedis, consumer: larder.config.streamConsumer, to: larder.config.streamTo }, log)
@@ -75,18 +50,18 @@ export function startServer(larder: Larder, log: Logger = consoleLogger) {
   const registrySync = larder.sharesRegistry
     ? setInterval(() => larder.syncRegistry().catch((error) => log({ level: "warn", event: "registry.sync_failed", error })), REGISTRY_SYNC_MS)
     : undefined;
-  log({ level: "info", event: "server.started", url: `http://${server.hostname}:${server.port}`, schedules: schedulesOn, auth: authOf(larder.config).enabled });
+  log({ level: "info", event: "server.started", url: `http://${server.hostname}:${server.port}`, schedules: schedulesOn, auth: authOf(larder.config).enabled, workers: larder.config.workers });
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   let stopping: Promise<void> | undefined;
   const stop = (signal = "stop()"): Promise<void> => {
     if (stopping) return stopping;
-    log({ level: "info", event: "server.stopping", signal, inFlight });
+    log({ level: "info", event: "server.stopping", signal, inFlight: inFlight() });
     stopping = (async () => {
       clearInterval(registrySync);
       // Refuse new connections, let requests in flight (and their push batches) finish.
-      const draining = server.stop(false);
+      const draining = Promise.all([server.stop(false), workers?.stop()]).then(() => forwarded?.stop(false));
       await Promise.all([draining, scheduler.stop(), consumer?.stop()]);
       await larder.close();
       process.off("SIGINT", onSignal);
@@ -105,5 +80,14 @@ export function startServer(larder: Larder, log: Logger = consoleLogger) {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  return { hostname: server.hostname, port: server.port, stop: () => stop(), closed, inFlight: () => inFlight };
+  return {
+    hostname: server.hostname,
+    port: server.port,
+    stop: () => stop(),
+    closed,
+    inFlight,
+    /** Resolves when every worker listens (at once without workers). */
+    workersReady: workers?.ready() ?? Promise.resolve(),
+    workerPids: () => workers?.pids ?? [],
+  };
 }

@@ -1,0 +1,71 @@
+/**
+ * A lookup worker: one of the extra processes `larder serve --workers N` starts. It listens
+ * on the primary's port (SO_REUSEPORT: the kernel spreads connections over the processes)
+ * and answers online lookups itself, from the same LMDB files. Every other request goes on
+ * to the primary over loopback, so pushes, schedules, runs, the UI and /metrics each have
+ * one home. Its lookup counts and sampled served values reach the primary every second.
+ *
+ * It stops on SIGTERM/SIGINT (as the primary stops it) and when the primary goes away.
+ */
+import type { Larder } from "../../larder.ts";
+import type { Logger } from "../../log.ts";
+import { WorkerError } from "../../errors.ts";
+import { errorResponse } from "../error-handler.ts";
+import { listenOptions } from "../listen-options.ts";
+import { requestCounter } from "../request-counter.ts";
+import { withTimeout } from "../request-timeout.ts";
+import { onlineFeaturesHandler } from "../routes/online-features.ts";
+import { COUNTS_EVERY_MS, type WorkerMessage } from "./worker-messages.ts";
+
+/** A request's path and query, to be asked of the primary. */
+function pathAndQuery(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  return start < 0 ? "/" : url.slice(start);
+}
+
+/** The same request, asked of the primary; its answer as it is. */
+async function forward(req: Request, primaryUrl: string): Promise<Response> {
+  try {
+    return await fetch(primaryUrl + pathAndQuery(req.url), { method: req.method, headers: req.headers, body: req.body, redirect: "manual" });
+  } catch (err) {
+    return errorResponse(new WorkerError(`this worker cannot reach the primary larder serve process: ${(err as Error).message}`));
+  }
+}
+
+export function startLookupWorker(larder: Larder, log: Logger, primaryUrl: string): { closed: Promise<void> } {
+  larder.via = "serve";
+  const { counted } = requestCounter(larder.metrics);
+  const lookup = counted(withTimeout(onlineFeaturesHandler(larder, log), larder.config.requestTimeoutMs, log));
+  const server = Bun.serve({
+    ...listenOptions(larder.config),
+    routes: { "/v1/features/online": { POST: lookup } },
+    fetch: (req) => forward(req, primaryUrl),
+  });
+  const send = (message: WorkerMessage) => process.send?.(message);
+  const sendCounts = () => send({ type: "counts", metrics: larder.metrics.registry.drain(), served: larder.served.drain() });
+  const timer = setInterval(sendCounts, COUNTS_EVERY_MS);
+  send({ type: "ready" });
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(timer);
+    // Lookups in flight finish; their counts go with the last message.
+    await server.stop(false);
+    if (process.connected) {
+      sendCounts();
+      // The channel would keep this process alive.
+      process.disconnect?.();
+    }
+    await larder.close();
+    resolveClosed();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  // The primary gone (killed, crashed): nothing would stop this process otherwise.
+  process.on("disconnect", stop);
+  return { closed };
+}
