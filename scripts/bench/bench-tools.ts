@@ -8,6 +8,12 @@ export { serverUrl } from "../../test/helpers/server-url.ts";
 /** A process's CPU time (user + system) in ms, from /proc: steadier than rates on a shared machine. */
 export const cpuMs = (pid: number): number => statCpuMs(`/proc/${pid}/stat`);
 
+/** CPU time in ms of a process and its children (`larder serve --workers`' lookup workers). */
+export function treeCpuMs(pid: number): number {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ").filter(Boolean).map(Number);
+  return cpuMs(pid) + children.reduce((sum, child) => sum + cpuMs(child), 0);
+}
+
 /** One thread's CPU time in ms (`tid` = `pid` is the main thread): a share near 100 % of a core means that thread is the bottleneck. */
 export const threadCpuMs = (pid: number, tid: number): number => statCpuMs(`/proc/${pid}/task/${tid}/stat`);
 

@@ -2,18 +2,22 @@
  * Online lookup benchmark, side by side in one run on one machine:
  * - in-process: getOnlineFeatures for 1 and 100 entities (lookups/s, p50/p99);
  * - HTTP: Debian's wrk on loopback against `larder serve` and a bare hono JSON handler,
- *   alternated in rounds, for 1 entity per request and (Larder) 100 per request.
- *   bun scripts/bench/lookup-bench.ts [users=10000] [seconds per run=5] [rounds=6]
+ *   alternated in rounds, for 1 entity per request and (Larder) 100 per request; for each
+ *   count of processes in a list, `larder serve --workers N` against N bare processes on
+ *   one port (SO_REUSEPORT), so both sides get the same.
+ *   bun scripts/bench/lookup-bench.ts [users=10000] [seconds per run=5] [rounds=6] [processes=1,2]
  */
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { benchRepo, machine } from "./bench-repo.ts";
-import { cpuMs, lookupTimes, quantile, serverUrl } from "./bench-tools.ts";
+import { lookupTimes, quantile, serverUrl, treeCpuMs } from "./bench-tools.ts";
 
 const users = Number(process.argv[2] ?? 10_000);
 const seconds = Number(process.argv[3] ?? 5);
 const ROUNDS = Number(process.argv[4] ?? 6);
+const PROCESSES = (process.argv[5] ?? "1,2").split(",").map(Number);
+if (PROCESSES.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`processes: give a count or a list such as 1,2, not "${process.argv[5]}"`);
 // Data ending now, so windows hold tiles as they would in production; rebuilt every run.
 rmSync(join(tmpdir(), "larder-bench", `lookup-${users}`), { recursive: true, force: true });
 const repo = await benchRepo(`lookup-${users}`, users * 200, users, 1000, 90, Math.floor(Date.now() / 3_600_000) * 3_600_000);
@@ -29,13 +33,14 @@ for (const batch of [1, 100]) {
 await larder.close();
 
 // HTTP with wrk.
-function start(cmd: string[]) {
-  const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "inherit", env: { ...process.env, LARDER_PORT: "0", LARDER_MAX_ENTITIES: "1000" } });
-  return p;
+function start(cmd: string[], env: Record<string, string> = {}) {
+  return Bun.spawn(cmd, { stdout: "pipe", stderr: "inherit", env: { ...process.env, LARDER_PORT: "0", LARDER_MAX_ENTITIES: "1000", ...env } });
 }
 type WrkResult = { rps: number; p50: number; p99: number; errors: number; cpuUsPerRequest: number };
-async function wrk(url: string, batch: number, connections = 16, pid?: number): Promise<WrkResult> {
-  const cpu0 = pid ? cpuMs(pid) : 0;
+/** `pids`: the server's processes, whose CPU time (with their children's) is counted. */
+async function wrk(url: string, batch: number, connections = 16, pids: number[] = []): Promise<WrkResult> {
+  const cpu = () => pids.reduce((sum, pid) => sum + treeCpuMs(pid), 0);
+  const cpu0 = cpu();
   const p = Bun.spawn(["wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", resolve(import.meta.dir, "lookup.lua"), url], {
     stdout: "pipe", env: { ...process.env, BATCH: String(batch), USERS: String(users) },
   });
@@ -49,34 +54,43 @@ async function wrk(url: string, batch: number, connections = 16, pid?: number): 
     p50: ms(/^\s+50%\s+(\S+)/m.exec(out)![1]!),
     p99: ms(/^\s+99%\s+(\S+)/m.exec(out)![1]!),
     errors: errors ? Number(errors[1]) : 0,
-    cpuUsPerRequest: pid ? ((cpuMs(pid) - cpu0) * 1000) / requests : NaN,
+    cpuUsPerRequest: pids.length ? ((cpu() - cpu0) * 1000) / requests : NaN,
   };
 }
 const main = resolve(import.meta.dir, "../../src/main.ts");
-const larderServer = start([process.execPath, main, "serve", "--repo", repo.dir]);
-const bareServer = start([process.execPath, resolve(import.meta.dir, "bare-hono-server.ts")]);
-const [larderUrl, bareUrl] = [await serverUrl(larderServer), await serverUrl(bareServer)];
+const bareMain = resolve(import.meta.dir, "bare-hono-server.ts");
 const fmt = (r: WrkResult) => `${Math.round(r.rps).toLocaleString()} rps, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms${r.errors ? `, ${r.errors} errors` : ""}`;
-try {
-  await wrk(larderUrl, 1); // warm-up
-  await wrk(bareUrl, 1);
-  // Alternated rounds: the machine's noise moves from minute to minute, so each ratio
-  // compares neighbours, and the median of several says more than any one.
-  const rounds: { larder: WrkResult; bare: WrkResult }[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    rounds.push({ larder: await wrk(larderUrl, 1, 16, larderServer.pid), bare: await wrk(bareUrl, 1, 16, bareServer.pid) });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
+for (const n of PROCESSES) {
+  const larderServer = start([process.execPath, main, "serve", "--repo", repo.dir], { LARDER_WORKERS: String(n) });
+  // The bare handler: n processes on one port, the first picking it.
+  const bare = [start([process.execPath, bareMain])];
+  const [larderUrl, bareUrl] = [await serverUrl(larderServer), await serverUrl(bare[0]!)];
+  for (let i = 1; i < n; i++) {
+    bare.push(start([process.execPath, bareMain, new URL(bareUrl).port]));
+    await serverUrl(bare[i]!);
   }
-  for (const [i, r] of rounds.entries()) {
-    console.log(`HTTP round ${i + 1}, 16 connections (saturated): larder 1 entity: ${fmt(r.larder)}, ${r.larder.cpuUsPerRequest.toFixed(0)} µs CPU/request | bare hono: ${fmt(r.bare)}, ${r.bare.cpuUsPerRequest.toFixed(0)} µs | ratio ${(r.larder.rps / r.bare.rps * 100).toFixed(0)} %`);
+  const label = n === 1 ? "1 process" : `${n} processes`;
+  try {
+    await wrk(larderUrl, 1); // warm-up
+    await wrk(bareUrl, 1);
+    // Alternated rounds: the machine's noise moves from minute to minute, so each ratio
+    // compares neighbours, and the median of several says more than any one.
+    const rounds: { larder: WrkResult; bare: WrkResult }[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      rounds.push({ larder: await wrk(larderUrl, 1, 16, [larderServer.pid]), bare: await wrk(bareUrl, 1, 16, bare.map((b) => b.pid)) });
+    }
+    for (const [i, r] of rounds.entries()) {
+      console.log(`HTTP ${label}, round ${i + 1}, 16 connections (saturated): larder 1 entity: ${fmt(r.larder)}, ${r.larder.cpuUsPerRequest.toFixed(0)} µs CPU/request | bare hono: ${fmt(r.bare)}, ${r.bare.cpuUsPerRequest.toFixed(0)} µs | ratio ${(r.larder.rps / r.bare.rps * 100).toFixed(0)} %`);
+    }
+    console.log(`HTTP ${label}, 1 entity, median over ${ROUNDS} rounds: throughput ratio ${(median(rounds.map((r) => r.larder.rps / r.bare.rps)) * 100).toFixed(0)} %; p99 larder ${median(rounds.map((r) => r.larder.p99)).toFixed(2)} ms, bare ${median(rounds.map((r) => r.bare.p99)).toFixed(2)} ms; bare handler's CPU per request / Larder's: ${(median(rounds.map((r) => r.bare.cpuUsPerRequest / r.larder.cpuUsPerRequest)) * 100).toFixed(0)} %`);
+    for (let round = 0; round < 2; round++) console.log(`HTTP ${label}, round ${round + 1}, 16 connections (saturated): larder 100 entities: ${fmt(await wrk(larderUrl, 100))}`);
+    // Latency without queueing: one connection, one request at a time.
+    console.log(`HTTP ${label}, 1 connection: larder 1 entity: ${fmt(await wrk(larderUrl, 1, 1))} | bare hono: ${fmt(await wrk(bareUrl, 1, 1))}`);
+    console.log(`HTTP ${label}, 1 connection: larder 100 entities: ${fmt(await wrk(larderUrl, 100, 1))}`);
+  } finally {
+    for (const p of [larderServer, ...bare]) p.kill("SIGTERM");
+    await Promise.all([larderServer.exited, ...bare.map((b) => b.exited)]);
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-  console.log(`HTTP 1 entity, median over ${ROUNDS} rounds: throughput ratio ${(median(rounds.map((r) => r.larder.rps / r.bare.rps)) * 100).toFixed(0)} %; bare handler's CPU per request / Larder's: ${(median(rounds.map((r) => r.bare.cpuUsPerRequest / r.larder.cpuUsPerRequest)) * 100).toFixed(0)} %`);
-  for (let round = 0; round < 2; round++) console.log(`HTTP round ${round + 1}, 16 connections (saturated): larder 100 entities: ${fmt(await wrk(larderUrl, 100))}`);
-  // Latency without queueing: one connection, one request at a time.
-  console.log(`HTTP 1 connection: larder 1 entity: ${fmt(await wrk(larderUrl, 1, 1))} | bare hono: ${fmt(await wrk(bareUrl, 1, 1))}`);
-  console.log(`HTTP 1 connection: larder 100 entities: ${fmt(await wrk(larderUrl, 100, 1))}`);
-} finally {
-  larderServer.kill("SIGTERM");
-  bareServer.kill("SIGTERM");
-  await Promise.all([larderServer.exited, bareServer.exited]);
 }
