@@ -17,6 +17,7 @@ import { RedisStreamConsumer } from "../push/redis-stream-consumer.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { authOf } from "./auth.ts";
 import { withTimeout } from "./request-timeout.ts";
+import { UsageError } from "../errors.ts";
 import { listenOptions } from "./listen-options.ts";
 import { requestCounter } from "./request-counter.ts";
 import { WorkerPool } from "./workers/worker-pool.ts";
@@ -24,6 +25,10 @@ import { WorkerPool } from "./workers/worker-pool.ts";
 const REGISTRY_SYNC_MS = 2_000;
 
 export function startServer(larder: Larder, log: Logger = consoleLogger) {
+  // Elsewhere the kernel does not spread one port's connections over processes.
+  if (larder.config.workers > 1 && process.platform !== "linux") {
+    throw new UsageError(`--workers ${larder.config.workers} (LARDER_WORKERS) needs Linux, where processes share a port (SO_REUSEPORT); on ${process.platform}, serve with one process, or run replicas on ports of their own behind a load balancer`);
+  }
   larder.via = "serve";
   // Schedules run on this server unless LARDER_SCHEDULES=off (replicas leave them to one).
   const scheduler = new Scheduler(larder, log);
