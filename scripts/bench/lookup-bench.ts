@@ -4,7 +4,8 @@
  * - HTTP: Debian's wrk on loopback against `larder serve` and a bare hono JSON handler,
  *   alternated in rounds, for 1 entity per request and (Larder) 100 per request; for each
  *   count of processes in a list, `larder serve --workers N` against N bare processes on
- *   one port (SO_REUSEPORT), so both sides get the same.
+ *   one port (SO_REUSEPORT), so both sides get the same; with Debian's hey installed, the
+ *   latency of both at a fixed 4,000 requests/s, below either's saturation.
  *   bun scripts/bench/lookup-bench.ts [users=10000] [seconds per run=5] [rounds=6] [processes=1,2]
  */
 import { rmSync } from "node:fs";
@@ -57,6 +58,17 @@ async function wrk(url: string, batch: number, connections = 16, pids: number[] 
     cpuUsPerRequest: pids.length ? ((cpu() - cpu0) * 1000) / requests : NaN,
   };
 }
+/** One user's lookup at FIXED_RATE requests/s from 8 clients (hey sends one body): its p50 and p99 in ms. */
+const FIXED_RATE = 4000;
+async function hey(url: string): Promise<{ rps: number; p50: number; p99: number; ok: number }> {
+  const body = JSON.stringify({ service: "fraud_detection", entities: { user_id: [17], merchant_id: [3] } });
+  const p = Bun.spawn(["hey", "-z", `${seconds}s`, "-c", "8", "-q", String(FIXED_RATE / 8), "-m", "POST", "-T", "application/json", "-d", body, `${url}/v1/features/online`], { stdout: "pipe" });
+  const out = await new Response(p.stdout).text();
+  await p.exited;
+  const secs = (q: string) => parseFloat(new RegExp(`${q}% in ([\\d.]+) secs`).exec(out)![1]!) * 1000;
+  return { rps: parseFloat(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]!), p50: secs("50"), p99: secs("99"), ok: Number(/\[200\]\s+(\d+) responses/.exec(out)?.[1] ?? 0) };
+}
+const fmtHey = (r: Awaited<ReturnType<typeof hey>>) => `${Math.round(r.rps).toLocaleString()} rps (${r.ok.toLocaleString()} answered 200), p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`;
 const main = resolve(import.meta.dir, "../../src/main.ts");
 const bareMain = resolve(import.meta.dir, "bare-hono-server.ts");
 const fmt = (r: WrkResult) => `${Math.round(r.rps).toLocaleString()} rps, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms${r.errors ? `, ${r.errors} errors` : ""}`;
@@ -89,6 +101,12 @@ for (const n of PROCESSES) {
     // Latency without queueing: one connection, one request at a time.
     console.log(`HTTP ${label}, 1 connection: larder 1 entity: ${fmt(await wrk(larderUrl, 1, 1))} | bare hono: ${fmt(await wrk(bareUrl, 1, 1))}`);
     console.log(`HTTP ${label}, 1 connection: larder 100 entities: ${fmt(await wrk(larderUrl, 100, 1))}`);
+    // Latency at a fixed rate below both saturation points (wrk only saturates).
+    if (Bun.which("hey")) {
+      for (let round = 0; round < 2; round++) {
+        console.log(`HTTP ${label}, fixed ${FIXED_RATE.toLocaleString()} requests/s (hey): larder 1 entity: ${fmtHey(await hey(larderUrl))} | bare hono: ${fmtHey(await hey(bareUrl))}`);
+      }
+    } else console.log("fixed-rate latency skipped: install Debian's hey (apt-get install hey)");
   } finally {
     for (const p of [larderServer, ...bare]) p.kill("SIGTERM");
     await Promise.all([larderServer.exited, ...bare.map((b) => b.exited)]);
