@@ -93,6 +93,5 @@ export function startServer(larder: Larder, log: Logger = consoleLogger) {
     inFlight,
     /** Resolves when every worker listens (at once without workers). */
     workersReady: workers?.ready() ?? Promise.resolve(),
-    workerPids: () => workers?.pids ?? [],
   };
 }

@@ -77,8 +77,4 @@ export class WorkerPool {
     });
     await Promise.all(exits);
   }
-
-  get pids(): number[] {
-    return [...this.#workers].map((w) => w.pid);
-  }
 }
