@@ -3,11 +3,17 @@ import type { LarderMetrics } from "../monitoring/larder-metrics.ts";
 
 type Handler = (req: Request) => Response | Promise<Response>;
 
-/** The path of a request URL, without building a URL object (this runs for every request). */
-export function pathOf(url: string): string {
+/** The path and query of a request URL, without building a URL object (this runs for every request). */
+export function pathAndQuery(url: string): string {
   const start = url.indexOf("/", url.indexOf("//") + 2);
-  const q = url.indexOf("?", start);
-  return start < 0 ? "/" : url.slice(start, q < 0 ? undefined : q);
+  return start < 0 ? "/" : url.slice(start);
+}
+
+/** The path of a request URL, as pathAndQuery finds it. */
+export function pathOf(url: string): string {
+  const path = pathAndQuery(url);
+  const q = path.indexOf("?");
+  return q < 0 ? path : path.slice(0, q);
 }
 
 export function requestCounter(metrics: LarderMetrics) {

@@ -12,16 +12,10 @@ import type { Logger } from "../../log.ts";
 import { WorkerError } from "../../errors.ts";
 import { errorResponse } from "../error-handler.ts";
 import { listenOptions } from "../listen-options.ts";
-import { requestCounter } from "../request-counter.ts";
+import { pathAndQuery, requestCounter } from "../request-counter.ts";
 import { withTimeout } from "../request-timeout.ts";
 import { onlineFeaturesHandler } from "../routes/online-features.ts";
 import { COUNTS_EVERY_MS, type WorkerMessage } from "./worker-messages.ts";
-
-/** A request's path and query, to be asked of the primary. */
-function pathAndQuery(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  return start < 0 ? "/" : url.slice(start);
-}
 
 /** The same request, asked of the primary; its answer as it is. */
 async function forward(req: Request, primaryUrl: string): Promise<Response> {
