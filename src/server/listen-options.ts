@@ -1,10 +1,10 @@
 /** What every `larder serve` listener shares: address and body limit (primary and workers alike). */
 import type { Config } from "../config/config.ts";
 
-export function listenOptions(config: Config, port = config.port) {
+export function listenOptions(config: Config) {
   return {
     hostname: config.host,
-    port,
+    port: config.port,
     // Several processes on one port (workers): the kernel spreads connections over them.
     reusePort: config.workers > 1,
     // Bodies are checked against maxBodyBytes (with a JSON 413) when read; this only keeps

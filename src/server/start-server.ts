@@ -43,7 +43,7 @@ export function startServer(larder: Larder, log: Logger = consoleLogger) {
   const server = Bun.serve({ ...listenOptions(larder.config), ...handlers });
   // --workers N: N − 1 more processes answer lookups on this port and send everything else
   // here, through a listener of this process's own on loopback.
-  const forwarded = larder.config.workers > 1 ? Bun.serve({ ...listenOptions(larder.config, 0), hostname: "127.0.0.1", reusePort: false, ...handlers }) : undefined;
+  const forwarded = larder.config.workers > 1 ? Bun.serve({ ...listenOptions(larder.config), hostname: "127.0.0.1", port: 0, reusePort: false, ...handlers }) : undefined;
   const workers = forwarded ? new WorkerPool(larder, log, larder.config.workers - 1, server.port!, `http://127.0.0.1:${forwarded.port}`) : undefined;
   // Push sources' Redis Streams, when configured (LARDER_STREAM_REDIS).
   const consumer = larder.config.streamRedis
