@@ -12,6 +12,7 @@ import { Larder } from "../src/larder.ts";
 import { predict } from "../src/model/logistic.ts";
 import type { ModelFile } from "../src/model/train.ts";
 import { createApp } from "../src/server/app.ts";
+import { serverUrl } from "./helpers/server-url.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const MAIN = join(ROOT, "src/main.ts");
@@ -72,6 +73,43 @@ describe("the fraud model", () => {
     expect(((await stale.json()) as { message: string }).message).toBe(`model "stale" was trained on user_transactions@000000000000; user_transactions is now @${model.versions.user_transactions}: retrain it (larder train --name stale)`);
     await larder.close();
   });
+
+  test("larder serve --workers 2: the worker scores by itself, with the primary frozen, as the primary does", async () => {
+    const larder = new Larder(loadConfig({ repoDir: dir }, {}));
+    await larder.loadOnDemandFunctions();
+    const app = createApp(larder, () => {});
+    // One instant for every answer: features are as of `at`.
+    const txn = { user_id: 7, merchant_id: 2, amount: 640, at: new Date().toISOString() };
+    const expected = await (await app.request("/v1/score/fraud", json(txn))).json();
+    const unknown = await (await app.request("/v1/score/nope", json(txn))).json();
+    await larder.close();
+    const proc = Bun.spawn([process.execPath, MAIN, "serve", "--port", "0", "--workers", "2", "--repo", dir], { stdout: "pipe", stderr: "pipe" });
+    try {
+      const url = await serverUrl(proc);
+      // Fresh connections, so that the kernel gives them to either process.
+      const ask = (path: string, body: unknown, signal?: AbortSignal) => fetch(`${url}${path}`, { ...json(body), keepalive: false, signal });
+      for (let i = 0; i < 6; i++) expect(await (await ask("/v1/score/fraud", txn)).json()).toEqual(expected);
+      // Frozen, the primary answers nothing: whatever is answered now, the worker answered.
+      process.kill(proc.pid, "SIGSTOP");
+      const answers: { status: number; body: unknown }[] = [];
+      try {
+        for (let i = 0; i < 16; i++) {
+          const [path, body] = i % 2 ? ["/v1/score/nope", txn] : ["/v1/score/fraud", txn];
+          const res = await ask(path, body, AbortSignal.timeout(500)).catch(() => undefined);
+          if (res) answers.push({ status: res.status, body: await res.json() });
+        }
+      } finally {
+        process.kill(proc.pid, "SIGCONT");
+      }
+      expect(answers.length).toBeGreaterThan(0);
+      for (const a of answers) expect(a).toEqual(a.status === 200 ? { status: 200, body: expected } : { status: 404, body: unknown });
+      const bad = await ask("/v1/score/fraud", { user_id: 7, merchant_id: 2 });
+      expect(bad.status).toBe(400);
+    } finally {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    }
+  }, 60_000);
 
   test("replaying held-out transactions through scoring and pushes: online AUC equals offline, probability by probability", () => {
     const p = Bun.spawnSync([process.execPath, join(ROOT, "scripts/simulate.ts"), "300", "0.35", "2500"], { stdout: "pipe", stderr: "pipe" });

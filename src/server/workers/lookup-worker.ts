@@ -1,20 +1,24 @@
 /**
  * A lookup worker: one of the extra processes `larder serve --workers N` starts. It listens
  * on the primary's port (SO_REUSEPORT: the kernel spreads connections over the processes)
- * and answers online lookups itself, from the same LMDB files. Every other request goes on
- * to the primary over loopback, so pushes, schedules, runs, the UI and /metrics each have
- * one home. Its lookup counts and sampled served values reach the primary every second.
+ * and answers what only reads the online store itself: lookups and scoring, from the same
+ * LMDB files (or Redis). Every other request goes on to the primary over loopback, so
+ * pushes, schedules, runs, the UI and /metrics each have one home. Its request counts and
+ * sampled served values reach the primary every second.
  *
  * It stops on SIGTERM/SIGINT (as the primary stops it) and when the primary goes away.
  */
+import { Hono } from "hono";
 import type { Larder } from "../../larder.ts";
 import type { Logger } from "../../log.ts";
 import { WorkerError } from "../../errors.ts";
-import { errorResponse } from "../error-handler.ts";
+import { authOf, scopeOf } from "../auth.ts";
+import { errorHandler, errorResponse } from "../error-handler.ts";
 import { listenOptions } from "../listen-options.ts";
 import { pathAndQuery, requestCounter } from "../request-counter.ts";
 import { withTimeout } from "../request-timeout.ts";
 import { onlineFeaturesHandler } from "../routes/online-features.ts";
+import { scoreRoutes } from "../routes/score-routes.ts";
 import { COUNTS_EVERY_MS, type WorkerMessage } from "./worker-messages.ts";
 
 /** The same request, asked of the primary; its answer as it is. */
@@ -29,10 +33,22 @@ async function forward(req: Request, primaryUrl: string): Promise<Response> {
 export function startLookupWorker(larder: Larder, log: Logger, primaryUrl: string): { closed: Promise<void> } {
   larder.via = "serve";
   const { counted } = requestCounter(larder.metrics);
-  const lookup = counted(withTimeout(onlineFeaturesHandler(larder, log), larder.config.requestTimeoutMs, log));
+  const auth = authOf(larder.config);
+  const served = (handler: (req: Request) => Response | Promise<Response>) => counted(withTimeout(handler, larder.config.requestTimeoutMs, log));
+  // Scoring as the primary's app has it: the route's scope checked, errors as { code, message }.
+  const scoring = new Hono()
+    .use("*", async (c, next) => {
+      auth.check(c.req.raw, scopeOf(c.req.method, c.req.path) ?? "read");
+      await next();
+    })
+    .route("/", scoreRoutes(larder));
+  scoring.onError(errorHandler(log));
   const server = Bun.serve({
     ...listenOptions(larder.config),
-    routes: { "/v1/features/online": { POST: lookup } },
+    routes: {
+      "/v1/features/online": { POST: served(onlineFeaturesHandler(larder, log, auth)) },
+      "/v1/score/:model": { POST: served((req) => scoring.fetch(req)) },
+    },
     fetch: (req) => forward(req, primaryUrl),
   });
   const send = (message: WorkerMessage) => process.send?.(message);
