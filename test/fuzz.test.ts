@@ -55,7 +55,7 @@ type Probe = { method: string; path: string; body?: string; type?: string };
 
 function probe(): Probe {
   const json = (v: unknown) => JSON.stringify(v);
-  switch (rnd.int(0, 9)) {
+  switch (rnd.int(0, 10)) {
     case 0: return { method: "POST", path: "/v1/features/online", body: rnd.pick(RAW) };
     case 1: return { method: "POST", path: "/v1/features/online", body: json(rnd.pick([
       { service: hostile(), entities: { user_id: [1] } },
@@ -90,7 +90,15 @@ function probe(): Probe {
     case 6: return { method: "GET", path: `/v1/runs?${rnd.pick(["kind", "view", "status", "limit"])}=${encodeURIComponent(hostile())}` };
     case 7: { const method = rnd.pick(["PUT", "DELETE", "PATCH", "GET"]); return { method, path: rnd.pick(["/v1/features/online", "/v1/push", "/push", "/v1/materialize", "/v1/runs", "/v1/schedules"]), body: method !== "GET" && rnd.chance(0.5) ? "{}" : undefined }; }
     case 8: return { method: "POST", path: rnd.pick(["/v1/features/online", "/v1/push", "/v1/materialize"]), body: "{}", type: rnd.pick(["text/plain", "application/x-www-form-urlencoded", "", "application/jsonx", "multipart/form-data; boundary=x"]) };
-    default: return { method: "POST", path: rnd.pick(["/v1/features/online", "/v1/push"]), body: `{"source":"${"a".repeat(70_000)}"}` };
+    case 9: return { method: "POST", path: "/get-online-features", body: rnd.chance(0.2) ? rnd.pick(RAW) : json(rnd.pick([
+      { feature_service: hostile(), entities: { user_id: [1] } },
+      { features: [hostile(), `user_stats:${hostile()}`], entities: { user_id: [1] } },
+      { feature_service: "all", entities: { user_id: [anyValue()] } },
+      { feature_service: "all", entities: { [hostile()]: [anyValue()] } },
+      { feature_service: "all", entities: anyValue(), full_feature_names: anyValue() },
+      anyValue(),
+    ])) };
+    default: return { method: "POST", path: rnd.pick(["/v1/features/online", "/v1/push", "/get-online-features"]), body: `{"source":"${"a".repeat(70_000)}"}` };
   }
 }
 
@@ -120,10 +128,11 @@ test(`${COUNT} hostile requests: every refusal a 4xx JSON error, no 5xx, nothing
         else if (res.status >= 400) {
           let body: { code?: unknown; message?: unknown; detail?: unknown } = {};
           try { body = JSON.parse(text); } catch { problems.push(`${where}: not JSON: ${text.slice(0, 100)}`); }
-          // Feast's POST /push answers its own way: 422 { detail }.
-          const ok = p.path === "/push" && res.status === 422 ? typeof body.detail === "string" && body.detail.length > 0 : typeof body.code === "string" && typeof body.message === "string" && body.message.length > 0;
+          // Feast's routes answer their own way: { detail } (POST /push always 422).
+          const feast = p.path === "/get-online-features" || (p.path === "/push" && res.status === 422);
+          const ok = feast ? typeof body.detail === "string" && body.detail.length > 0 : typeof body.code === "string" && typeof body.message === "string" && body.message.length > 0;
           if (!ok) problems.push(`${where}: not { code, message }: ${text.slice(0, 100)}`);
-        } else if (p.method !== "GET" && p.path !== "/v1/features/online") problems.push(`${where}: a write was accepted`);
+        } else if (p.method !== "GET" && p.path !== "/v1/features/online" && p.path !== "/get-online-features") problems.push(`${where}: a write was accepted`);
       }));
     }
     expect(problems.slice(0, 10)).toEqual([]);

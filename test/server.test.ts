@@ -71,6 +71,57 @@ describe("lookups", () => {
   });
 });
 
+describe("Feast's POST /get-online-features", () => {
+  // Without `at`, both routes answer as of now: months after the data, so every window is
+  // empty and every latest value past its ttl, whatever the instant within the test.
+  test("the same lookup as /v1/features/online, by column, with Feast's statuses and times", async () => {
+    const entities = { user_id: [1, 7, 2] };
+    const res = await post("/get-online-features", { feature_service: "all", entities });
+    expect(res.status).toBe(200);
+    const feast = (await res.json()) as { metadata: { feature_names: string[] }; results: { values: unknown[]; statuses: string[]; event_timestamps: string[] }[] };
+    const own = (await (await post("/v1/features/online", { service: "all", entities })).json()) as any;
+    expect(feast.metadata.feature_names).toEqual(["user_id", ...own.features]);
+    expect(feast.results[0]).toEqual({ values: [1, 7, 2], statuses: ["PRESENT", "PRESENT", "PRESENT"], event_timestamps: Array(3).fill("1970-01-01T00:00:00Z") });
+    const column = (name: string) => feast.results[feast.metadata.feature_names.indexOf(name)]!;
+    for (const name of own.features as string[]) expect(column(name).values).toEqual(own.results.map((r: any) => r.values[name]));
+    // user 1: past its ttl, windows empty, lifetime counted; user 7: never seen.
+    expect(column("doubled").statuses).toEqual(["OUTSIDE_MAX_AGE", "NOT_FOUND", "OUTSIDE_MAX_AGE"]);
+    expect(column("count_1d")).toMatchObject({ values: [0, null, 0], statuses: ["PRESENT", "NOT_FOUND", "PRESENT"] });
+    expect(column("mean_7d")).toMatchObject({ values: [null, null, null], statuses: ["NULL_VALUE", "NOT_FOUND", "NULL_VALUE"] });
+    expect(column("life_count").statuses).toEqual(["PRESENT", "NOT_FOUND", "PRESENT"]);
+    expect(column("life_count").values[0]).toBeGreaterThan(0);
+    const ts = own.results[0].eventTimestamps.user_stats as string;
+    expect(column("life_count").event_timestamps).toEqual([ts.replace(".000Z", "Z"), "1970-01-01T00:00:00Z", own.results[2].eventTimestamps.user_stats.replace(".000Z", "Z")]);
+  });
+
+  test("features by ref, with full names", async () => {
+    const res = await post("/get-online-features", { features: ["user_stats:life_count", "user_stats:doubled"], entities: { user_id: [1] }, full_feature_names: true });
+    const body = (await res.json()) as any;
+    expect(body.metadata.feature_names).toEqual(["user_id", "user_stats__life_count", "user_stats__doubled"]);
+  });
+
+  const refusals: [string, unknown, number, RegExp][] = [
+    ["malformed JSON", '{"feature_service": "all", "entities": {', 422, /malformed JSON body/],
+    ["unknown service", { feature_service: "nope", entities: { user_id: [1] } }, 404, /feature service "nope" not found/],
+    ["unknown feature", { features: ["user_stats:nope"], entities: { user_id: [1] } }, 404, /has no feature "nope"/],
+    ["both service and features", { feature_service: "all", features: ["user_stats:life_count"], entities: { user_id: [1] } }, 422, /either "feature_service" or "features"/],
+    ["a column that is neither a join key nor request data", { feature_service: "all", entities: { user_id: [1], "'; DROP TABLE x; --": [1] } }, 422, /"'; DROP TABLE x; --" is neither a join key nor request data/],
+    ["a join key that is not a string or a number", { feature_service: "all", entities: { user_id: [true] } }, 422, /entities\.user_id\[0\]: a join key value is a string or a number, not true/],
+    ["a string where an int64 key goes", { feature_service: "all", entities: { user_id: ["abc"] } }, 422, /must be an integer \(int64\)/],
+    ["too many entities", { feature_service: "all", entities: { user_id: Array.from({ length: 51 }, (_, i) => i) } }, 422, /51 in one request, the limit is 50/],
+    ["oversized body", { feature_service: "all", entities: { user_id: [1] }, pad: "x".repeat(5000) }, 413, /larger than 4096 bytes/],
+  ];
+  for (const [name, body, status, detail] of refusals) {
+    test(`refused: ${name} → ${status} { detail }`, async () => {
+      const before = await served.store().pointers();
+      const res = await post("/get-online-features", body);
+      expect(res.status).toBe(status);
+      expect(((await res.json()) as { detail: string }).detail).toMatch(detail);
+      expect(await served.store().pointers()).toEqual(before);
+    });
+  }
+});
+
 describe("bad input gets a 4xx naming the problem and changes nothing", () => {
   const cases: [string, () => Promise<Response>, number, string, RegExp][] = [
     ["malformed JSON", () => post("/v1/features/online", '{"service": "all", "entities": {'), 400, "malformed_json", /malformed JSON body/],

@@ -7,6 +7,7 @@ import { scoreRoutes } from "./routes/score-routes.ts";
 import { errorHandler, errorResponse } from "./error-handler.ts";
 import { consoleLogger, type Logger } from "../log.ts";
 import { onlineFeaturesHandler } from "./routes/online-features.ts";
+import { feastOnlineFeaturesHandler } from "./routes/feast-online-features.ts";
 import { registryRoutes } from "./routes/registry-routes.ts";
 import { pushRoutes } from "./routes/push-routes.ts";
 import { runRoutes } from "./routes/run-routes.ts";
@@ -38,6 +39,8 @@ export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler
   });
   const lookup = onlineFeaturesHandler(larder, log, auth);
   app.post("/v1/features/online", (c) => lookup(c.req.raw));
+  const feastLookup = feastOnlineFeaturesHandler(larder, log, auth);
+  app.post("/get-online-features", (c) => feastLookup(c.req.raw));
   app.route("/v1/registry", registryRoutes(larder));
   app.route("/v1/runs", runRoutes(larder));
   app.route("/", scheduleRoutes(larder, scheduler, schedulesEnabled));

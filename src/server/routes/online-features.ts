@@ -1,8 +1,8 @@
 /** POST /v1/features/online: a service or "view:feature" refs, for many entities. */
 import { z } from "zod";
 import type { Larder } from "../../larder.ts";
-import { getOnlineFeatures, resolveFeatures } from "../../online/online-features.ts";
-import { getFeaturesWithOnDemand } from "../../online/on-demand.ts";
+import { getOnlineFeatures, resolveFeatures, type OnlineRequest, type OnlineResponse } from "../../online/online-features.ts";
+import { getFeaturesWithOnDemand, type RequestData } from "../../online/on-demand.ts";
 import { parseInstant } from "../../time.ts";
 import { readJson } from "../read-json.ts";
 import { answerError } from "../error-handler.ts";
@@ -77,6 +77,14 @@ function countServed(larder: Larder, result: Awaited<ReturnType<typeof getOnline
 }
 const PRESENT = { status: "present" }, MISSING = { status: "missing" }, EXPIRED = { status: "expired" };
 
+/** A lookup as every lookup route serves it: stored and on-demand features, counted for /metrics and sampled for drift. */
+export async function lookupFeatures(larder: Larder, req: OnlineRequest & { requestData?: RequestData }): Promise<OnlineResponse> {
+  const result = await getFeaturesWithOnDemand(larder.registry(), larder.store(), req, larder.config.maxEntitiesPerRequest);
+  countServed(larder, result);
+  larder.served.offer(req.refs, result.features, result.results);
+  return result;
+}
+
 /**
  * The lookup as a plain Request → Response handler: `larder serve` gives it to Bun.serve as
  * a route of its own (hono's routing and context cost about a fifth of a lookup's CPU time
@@ -87,12 +95,8 @@ export function onlineFeaturesHandler(larder: Larder, log: Logger, auth: Auth = 
     try {
       auth.check(req, "read");
       const body = await readJson(req, OnlineFeaturesBody, larder.config.maxBodyBytes, isOnlineFeaturesBody);
-      const registry = larder.registry();
-      const refs = resolveFeatures(registry, body);
       const at = body.at === undefined ? undefined : parseInstant(String(body.at), "at");
-      const result = await getFeaturesWithOnDemand(registry, larder.store(), { refs, entities: body.entities, at, fullNames: body.fullFeatureNames, requestData: body.requestData }, larder.config.maxEntitiesPerRequest);
-      countServed(larder, result);
-      larder.served.offer(refs, result.features, result.results);
+      const result = await lookupFeatures(larder, { refs: resolveFeatures(larder.registry(), body), entities: body.entities, at, fullNames: body.fullFeatureNames, requestData: body.requestData });
       // Bun's native Response.json: measurably cheaper than hono's c.json for these answers.
       return Response.json(result);
     } catch (err) {

@@ -1,10 +1,10 @@
 /**
  * A lookup worker: one of the extra processes `larder serve --workers N` starts. It listens
  * on the primary's port (SO_REUSEPORT: the kernel spreads connections over the processes)
- * and answers what only reads the online store itself: lookups and scoring, from the same
- * LMDB files (or Redis). Every other request goes on to the primary over loopback, so
- * pushes, schedules, runs, the UI and /metrics each have one home. Its request counts and
- * sampled served values reach the primary every second.
+ * and answers what only reads the online store itself: lookups (Larder's and Feast's) and
+ * scoring, from the same LMDB files (or Redis). Every other request goes on to the primary
+ * over loopback, so pushes, schedules, runs, the UI and /metrics each have one home. Its
+ * request counts and sampled served values reach the primary every second.
  *
  * It stops on SIGTERM/SIGINT (as the primary stops it) and when the primary goes away.
  */
@@ -18,6 +18,7 @@ import { listenOptions } from "../listen-options.ts";
 import { pathAndQuery, requestCounter } from "../request-counter.ts";
 import { withTimeout } from "../request-timeout.ts";
 import { onlineFeaturesHandler } from "../routes/online-features.ts";
+import { feastOnlineFeaturesHandler } from "../routes/feast-online-features.ts";
 import { scoreRoutes } from "../routes/score-routes.ts";
 import { COUNTS_EVERY_MS, type WorkerMessage } from "./worker-messages.ts";
 
@@ -47,6 +48,7 @@ export function startLookupWorker(larder: Larder, log: Logger, primaryUrl: strin
     ...listenOptions(larder.config),
     routes: {
       "/v1/features/online": { POST: served(onlineFeaturesHandler(larder, log, auth)) },
+      "/get-online-features": { POST: served(feastOnlineFeaturesHandler(larder, log, auth)) },
       "/v1/score/:model": { POST: served((req) => scoring.fetch(req)) },
     },
     fetch: (req) => forward(req, primaryUrl),

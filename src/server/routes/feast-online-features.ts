@@ -1,0 +1,100 @@
+/**
+ * POST /get-online-features: Feast's feature server lookup, so a client written for
+ * `feast serve` works against `larder serve` unchanged. The same lookup as
+ * POST /v1/features/online, with Feast's body and answer:
+ * - body `{ entities: { col: [...] }, feature_service | features, full_feature_names }`;
+ *   `entities` holds join keys and, as in Feast, on-demand views' request data;
+ * - answer by column: `metadata.feature_names` (the join keys, then the features) and one
+ *   `results` entry per name with `values`, `statuses` (PRESENT, NOT_FOUND,
+ *   OUTSIDE_MAX_AGE, NULL_VALUE) and `event_timestamps` (the epoch where there is none).
+ * Refused requests answer `{ detail }`: 422 for bad input (as Feast's validation does),
+ * 401/403/404/409/413 as on Larder's own route.
+ */
+import { z } from "zod";
+import type { Larder } from "../../larder.ts";
+import { LarderError, BadRequestError } from "../../errors.ts";
+import type { Logger } from "../../log.ts";
+import { resolveFeatures, type FeatureStatus, type OnlineResponse } from "../../online/online-features.ts";
+import type { FeatureRef } from "../../definitions/types.ts";
+import type { Registry } from "../../registry/registry.ts";
+import { readJson } from "../read-json.ts";
+import { answerError } from "../error-handler.ts";
+import { authOf, type Auth } from "../auth.ts";
+import { lookupFeatures } from "./online-features.ts";
+
+const Value = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+const FeastOnlineBody = z
+  .object({
+    entities: z.record(z.string().max(200), z.array(Value)),
+    feature_service: z.string().min(1).max(200).optional(),
+    features: z.array(z.string().min(1).max(300)).min(1).max(1000).optional(),
+    full_feature_names: z.boolean().optional(),
+  })
+  .refine((b) => (b.feature_service === undefined) !== (b.features === undefined), { message: 'give either "feature_service" or "features", not both', path: ["feature_service"] });
+
+const STATUS: Record<FeatureStatus, string> = { present: "PRESENT", missing: "NOT_FOUND", expired: "OUTSIDE_MAX_AGE" };
+/** What Feast answers for a join key and for a value with no event time (protobuf's zero Timestamp). */
+const EPOCH = "1970-01-01T00:00:00Z";
+/** Protobuf's JSON form of a Timestamp: no fraction for whole seconds. */
+const protoTime = (iso: string | null | undefined) => (iso ? iso.replace(".000Z", "Z") : EPOCH);
+
+type FeastVector = { values: unknown[]; statuses: string[]; event_timestamps: string[] };
+
+export function feastOnlineFeaturesHandler(larder: Larder, log: Logger, auth: Auth = authOf(larder.config)): (req: Request) => Promise<Response> {
+  return async (req) => {
+    try {
+      auth.check(req, "read");
+      const body = await readJson(req, FeastOnlineBody, larder.config.maxBodyBytes);
+      const registry = larder.registry();
+      const refs = resolveFeatures(registry, { service: body.feature_service, features: body.features });
+      const result = await lookupFeatures(larder, { refs, fullNames: body.full_feature_names, ...splitEntities(registry, refs, body.entities) });
+      return Response.json(feastAnswer(result, refs.map((r) => (registry.onDemandView(r.view) ? null : r.view))));
+    } catch (err) {
+      if (err instanceof LarderError && err.status < 500) return Response.json({ detail: err.message }, { status: err.status === 400 ? 422 : err.status });
+      return answerError(err, req, log);
+    }
+  };
+}
+
+/**
+ * Feast's `entities` holds join keys and request data alike: a column is request data
+ * when an on-demand view asked for reads it, a join key when an entity has it.
+ */
+function splitEntities(registry: Registry, refs: readonly FeatureRef[], columns: Record<string, unknown[]>) {
+  const requestFields = new Set(refs.flatMap((r) => registry.onDemandView(r.view)?.request.map((q) => q.name) ?? []));
+  const joinKeys = new Set(Object.values(registry.data.entities).flatMap((e) => e.joinKeys.map((k) => k.name)));
+  const entities: Record<string, (string | number)[]> = {};
+  const requestData: Record<string, unknown[]> = {};
+  for (const [name, values] of Object.entries(columns)) {
+    if (requestFields.has(name)) requestData[name] = values;
+    else if (joinKeys.has(name)) {
+      const bad = values.findIndex((v) => typeof v !== "string" && typeof v !== "number");
+      if (bad >= 0) throw new BadRequestError(`entities.${name}[${bad}]: a join key value is a string or a number, not ${JSON.stringify(values[bad])}`, "invalid_entities");
+      entities[name] = values as (string | number)[];
+    } else throw new BadRequestError(`entities: "${name.slice(0, 60)}" is neither a join key nor request data of the features asked for`, "invalid_entities");
+  }
+  return { entities, requestData };
+}
+
+/** Larder's answer by entity, turned into Feast's by column. `views[j]`: feature j's stored view (null: on-demand). */
+function feastAnswer(result: OnlineResponse, views: (string | null)[]) {
+  const keys = result.results.length ? Object.keys(result.results[0]!.entity) : [];
+  const n = result.results.length;
+  const results: FeastVector[] = keys.map((k) => ({
+    values: result.results.map((r) => r.entity[k]), statuses: new Array<string>(n).fill("PRESENT"), event_timestamps: new Array<string>(n).fill(EPOCH),
+  }));
+  result.features.forEach((name, j) => {
+    const view = views[j];
+    const vector: FeastVector = { values: new Array(n), statuses: new Array(n), event_timestamps: new Array(n) };
+    result.results.forEach((r, i) => {
+      const v = r.values[name] ?? null;
+      const status = r.statuses[name]!;
+      vector.values[i] = v;
+      vector.statuses[i] = status === "present" && v === null ? "NULL_VALUE" : STATUS[status];
+      vector.event_timestamps[i] = protoTime(view ? r.eventTimestamps[view] : null);
+    });
+    results.push(vector);
+  });
+  return { metadata: { feature_names: [...keys, ...result.features] }, results };
+}
