@@ -10,6 +10,7 @@ import { loadConfig } from "../src/config/config.ts";
 import type { LogEvent } from "../src/log.ts";
 import { createApp } from "../src/server/app.ts";
 import { startServer } from "../src/server/start-server.ts";
+import { feastOnlineFeaturesHandler } from "../src/server/routes/feast-online-features.ts";
 import { PUSH_FEATURES_TS, pushCsv, pushRow } from "./helpers/push-scenario.ts";
 import { T0, randomEvents } from "./helpers/random-scenario.ts";
 import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
@@ -55,6 +56,9 @@ describe("auth", () => {
     const unknown = await answer("/v1/features/online", json(lookup, "not-a-token-0123456789"));
     expect(unknown).toMatchObject({ status: 401, body: { code: "unauthorized", message: "unknown token" } });
     expect((await app.request("/v1/features/online", json(lookup, READ))).status).toBe(200);
+    const feastLookup = { feature_service: "all", entities: { user_id: [1] } };
+    expect(await answer("/get-online-features", json(feastLookup))).toMatchObject({ status: 401, body: { code: "unauthorized" } });
+    expect((await app.request("/get-online-features", json(feastLookup, READ))).status).toBe(200);
     expect((await app.request("/v1/registry", { headers: { authorization: `Bearer ${READ}` } })).status).toBe(200);
     expect((await app.request("/v1/runs")).status).toBe(401);
 
@@ -73,6 +77,7 @@ describe("auth", () => {
     const r = await repo({ tokens: TOKENS, openReads: "true" });
     const app = createApp(r.larder, () => {});
     expect((await app.request("/v1/features/online", json(lookup))).status).toBe(200);
+    expect((await app.request("/get-online-features", json({ feature_service: "all", entities: { user_id: [1] } }))).status).toBe(200);
     expect((await app.request("/v1/push", json(push))).status).toBe(401);
 
     const closed = await repo({ tokens: TOKENS });
@@ -81,6 +86,13 @@ describe("auth", () => {
       const url = `http://${server.hostname}:${server.port}/v1/features/online`;
       expect((await fetch(url, json(lookup))).status).toBe(401);
       expect((await fetch(url, json(lookup, READ))).status).toBe(200);
+      // Feast's lookup as a worker serves it, outside the app: the handler checks the token itself.
+      const feast = feastOnlineFeaturesHandler(closed.larder, () => {});
+      const feastLookup = json({ feature_service: "all", entities: { user_id: [1] } });
+      const refused = await feast(new Request("http://x/get-online-features", feastLookup));
+      expect(refused.status).toBe(401);
+      expect(((await refused.json()) as { code: string }).code).toBe("unauthorized");
+      expect((await feast(new Request("http://x/get-online-features", json({ feature_service: "all", entities: { user_id: [1] } }, READ)))).status).toBe(200);
     } finally {
       await server.stop();
     }

@@ -8,7 +8,8 @@
  *   `results` entry per name with `values`, `statuses` (PRESENT, NOT_FOUND,
  *   OUTSIDE_MAX_AGE, NULL_VALUE) and `event_timestamps` (the epoch where there is none).
  * Refused requests answer `{ detail }`: 422 for bad input (as Feast's validation does),
- * 401/403/404/409/413 as on Larder's own route.
+ * 404/409/413 as on Larder's own route; a missing or weak token is 401/403 `{ code, message }`
+ * as on every route.
  */
 import { z } from "zod";
 import type { Larder } from "../../larder.ts";
@@ -43,8 +44,13 @@ type FeastVector = { values: unknown[]; statuses: string[]; event_timestamps: st
 
 export function feastOnlineFeaturesHandler(larder: Larder, log: Logger, auth: Auth = authOf(larder.config)): (req: Request) => Promise<Response> {
   return async (req) => {
+    // A token refused as on every route, { code, message } (the app's scope check answers first there).
     try {
       auth.check(req, "read");
+    } catch (err) {
+      return answerError(err, req, log);
+    }
+    try {
       const body = await readJson(req, FeastOnlineBody, larder.config.maxBodyBytes);
       const registry = larder.registry();
       const refs = resolveFeatures(registry, { service: body.feature_service, features: body.features });
