@@ -4,7 +4,7 @@
  * mean, sample stddev, quantiles and a 20-bin histogram; for other values the most
  * frequent ones. Computed from up to SAMPLE entities' values as served at the run's end.
  */
-import type { FileStore } from "../storage/file-store.ts";
+import { readJsonFile, type FileStore } from "../storage/file-store.ts";
 
 export const PROFILE_SAMPLE = 10_000;
 /** Values kept in a numeric profile for drift (PSI, KS): evenly spaced order statistics. */
@@ -67,17 +67,12 @@ export async function saveViewProfile(files: FileStore, profile: ViewProfile): P
   return files.pathOf(`${folder}/${profile.runId}.json`);
 }
 
-async function readProfile(files: FileStore, key: string): Promise<ViewProfile | null> {
-  const text = await files.readText(key);
-  return text ? (JSON.parse(text) as ViewProfile) : null;
-}
-
 /** The profile of the latest run of a view's version, or null. */
-export const latestViewProfile = (files: FileStore, view: string, version: string) => readProfile(files, `${profileFolder(view, version)}/latest.json`);
+export const latestViewProfile = (files: FileStore, view: string, version: string) => readJsonFile<ViewProfile>(files, `${profileFolder(view, version)}/latest.json`);
 
 /** The profile of the first run of a view's version (run ids sort by time), or null. */
 export async function firstViewProfile(files: FileStore, view: string, version: string): Promise<ViewProfile | null> {
   const folder = profileFolder(view, version);
   const runs = (await files.list(folder)).map((f) => f.path.slice(f.path.lastIndexOf("/") + 1)).filter((n) => n !== "latest.json").sort();
-  return runs.length ? readProfile(files, `${folder}/${runs[0]}`) : null;
+  return runs.length ? readJsonFile<ViewProfile>(files, `${folder}/${runs[0]}`) : null;
 }

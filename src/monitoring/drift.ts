@@ -8,7 +8,7 @@
  */
 import { firstViewProfile, latestViewProfile, type FeatureProfile } from "../materialize/feature-profile.ts";
 import type { Registry } from "../registry/registry.ts";
-import type { FileStore } from "../storage/file-store.ts";
+import { readJsonFile, type FileStore } from "../storage/file-store.ts";
 import { BadRequestError, NotFoundError } from "../errors.ts";
 import { DRIFT_DEFAULTS } from "../definitions/load-definitions.ts";
 import { categoricalPsi, ksStatistic, numericPsi } from "./drift-math.ts";
@@ -31,11 +31,6 @@ export type FeatureDrift = {
 
 type Reference = { source: string; at: string; features: Map<string, FeatureProfile> };
 
-async function readJson<T>(files: FileStore, key: string): Promise<T | null> {
-  const text = await files.readText(key);
-  return text ? (JSON.parse(text) as T) : null;
-}
-
 const counts = (values: readonly (number | string)[]) => {
   const m = new Map<string, number>();
   for (const v of values) m.set(String(v), (m.get(String(v)) ?? 0) + 1);
@@ -46,7 +41,7 @@ export async function driftReport(registry: Registry, files: FileStore, served: 
   let training: TrainingProfile | null = null;
   if (opts.reference !== undefined) {
     if (!/^[0-9TZ]+-[0-9a-f]+$/.test(opts.reference)) throw new BadRequestError(`reference "${opts.reference.slice(0, 80)}" is not a run id: give the id of the historical run that wrote the training set (larder runs --kind historical)`);
-    training = await readJson<TrainingProfile>(files, trainingProfileKey(opts.reference));
+    training = await readJsonFile<TrainingProfile>(files, trainingProfileKey(opts.reference));
     if (!training) throw new NotFoundError(`no training-set profile for run "${opts.reference}": only training sets written with --out have one`);
   }
   const out: FeatureDrift[] = [];

@@ -5,7 +5,7 @@
  * a view's served pointer names the run that wrote it.
  */
 import { hostname, userInfo } from "node:os";
-import type { FileStore } from "../storage/file-store.ts";
+import { readJsonFile, type FileStore } from "../storage/file-store.ts";
 import type { StoredFile } from "../storage/storage.ts";
 
 export type RunKind = "materialize" | "push" | "historical";
@@ -61,8 +61,7 @@ export class RunLog {
 
   async get(id: string): Promise<RunRecord | null> {
     if (!/^[0-9TZ]+-[0-9a-f]+$/.test(id)) return null;
-    const text = await this.files.readText(`runs/${id}.json`);
-    return text ? (JSON.parse(text) as RunRecord) : null;
+    return readJsonFile<RunRecord>(this.files, `runs/${id}.json`);
   }
 
   /** Newest first. */

@@ -29,6 +29,12 @@ export interface FileStore {
   readable(file: StoredFile): Promise<string>;
 }
 
+/** A JSON file's content, or null when there is no such file. */
+export async function readJsonFile<T>(files: FileStore, key: string): Promise<T | null> {
+  const text = await files.readText(key);
+  return text ? (JSON.parse(text) as T) : null;
+}
+
 export function openFileStore(root: string, storage: Storage): FileStore {
   return isS3Url(root) ? new S3FileStore(root, storage) : new LocalFileStore(root);
 }

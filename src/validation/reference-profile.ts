@@ -4,7 +4,7 @@
  * The first batch that passes becomes the reference; `larder validate --save-reference`
  * replaces it with the batch checked.
  */
-import type { FileStore } from "../storage/file-store.ts";
+import { readJsonFile, type FileStore } from "../storage/file-store.ts";
 import { type Duck } from "../offline/duckdb.ts";
 import { psiOfShares } from "../monitoring/drift-math.ts";
 
@@ -16,8 +16,7 @@ export class ReferenceProfiles {
   constructor(readonly files: FileStore) {}
 
   async load(target: string, column: string): Promise<ReferenceProfile | null> {
-    const text = await this.files.readText(key(target, column));
-    return text ? (JSON.parse(text) as ReferenceProfile) : null;
+    return readJsonFile<ReferenceProfile>(this.files, key(target, column));
   }
 
   async save(target: string, profile: ReferenceProfile): Promise<void> {
