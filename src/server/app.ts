@@ -14,7 +14,7 @@ import { runRoutes } from "./routes/run-routes.ts";
 import { scheduleRoutes } from "./routes/schedule-routes.ts";
 import { monitoringRoutes } from "./routes/monitoring-routes.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
-import { authOf, scopeOf } from "./auth.ts";
+import { authOf } from "./auth.ts";
 
 /** `scheduler`: the server's (started when schedules are on); a test app gets an idle one. */
 export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler: Scheduler = new Scheduler(larder, log), schedulesEnabled = false): Hono {
@@ -22,9 +22,8 @@ export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler
   // Every route's scope checked first (a no-op while no token is configured).
   const auth = authOf(larder.config);
   app.use("*", async (c, next) => {
-    const scope = scopeOf(c.req.method, c.req.path);
     try {
-      if (scope) auth.check(c.req.raw, scope);
+      auth.checkRoute(c.req.raw, c.req.method, c.req.path);
     } catch (err) {
       // A page asked for without a (good) token: the sign-in page, then back.
       const page = c.req.method === "GET" && (c.req.path === "/" || c.req.path.startsWith("/ui/"));

@@ -32,6 +32,12 @@ export class Auth {
     if (granted < 0) throw new UnauthorizedError("unknown token");
     if (granted < SCOPES.indexOf(scope)) throw new ForbiddenError(`this token's scope is "${SCOPES[granted]}"; this needs "${scope}"`);
   }
+
+  /** Throws 401/403 unless the request may use its route (scopeOf); open routes pass. */
+  checkRoute(req: Request, method: string, path: string): void {
+    const scope = scopeOf(method, path);
+    if (scope) this.check(req, scope);
+  }
 }
 
 /** The scope a route needs: writes and admin work by route, everything else reads. */

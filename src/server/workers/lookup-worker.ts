@@ -12,7 +12,7 @@ import { Hono } from "hono";
 import type { Larder } from "../../larder.ts";
 import type { Logger } from "../../log.ts";
 import { WorkerError } from "../../errors.ts";
-import { authOf, scopeOf } from "../auth.ts";
+import { authOf } from "../auth.ts";
 import { errorHandler, errorResponse } from "../error-handler.ts";
 import { listenOptions } from "../listen-options.ts";
 import { pathAndQuery, requestCounter } from "../request-counter.ts";
@@ -39,7 +39,7 @@ export function startLookupWorker(larder: Larder, log: Logger, primaryUrl: strin
   // Scoring as the primary's app has it: the route's scope checked, errors as { code, message }.
   const scoring = new Hono()
     .use("*", async (c, next) => {
-      auth.check(c.req.raw, scopeOf(c.req.method, c.req.path) ?? "read");
+      auth.checkRoute(c.req.raw, c.req.method, c.req.path);
       await next();
     })
     .route("/", scoreRoutes(larder));
