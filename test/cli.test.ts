@@ -21,7 +21,7 @@ async function larder(args: string[], cwd = dir) {
 }
 
 describe("larder CLI", () => {
-  test("demo --no-serve: data, apply, materialize, lookups, training set", async () => {
+  test("demo --no-serve: data, apply, materialize, lookups, training set, no model from too little fraud", async () => {
     const r = await larder(["demo", "--no-serve", "--users", "80"]);
     expect(r.stderr).not.toContain("error");
     expect(r.code).toBe(0);
@@ -31,6 +31,9 @@ describe("larder CLI", () => {
     expect(r.stdout).toMatch(/424242 +missing +missing/);
     expect(r.stdout).toMatch(/\d+ rows × 17 columns/);
     expect(existsSync(join(dir, "data", "training_set.parquet"))).toBe(true);
+    // 80 users' few frauds leave none after the time split: the demo says so and goes on.
+    expect(r.stdout).toContain("6. Training the fraud model (service fraud_scoring: stored and on-demand features)\n   no model: both the training and the test rows need positive labels");
+    expect(existsSync(join(dir, "data", "models", "fraud.json"))).toBe(false);
   });
 
   test("plan after apply shows no changes; historical writes a training set", async () => {

@@ -28,7 +28,14 @@ const json = (body: unknown) => ({ method: "POST", headers: { "content-type": "a
 
 describe("the fraud model", () => {
   test("larder train: a time split, test AUC against a baseline, a model file that records versions and the manifest", () => {
-    expect(cli(["demo", "--no-serve", "--users", "300"]).code).toBe(0);
+    const demo = cli(["demo", "--no-serve", "--users", "300"]);
+    expect(demo.code).toBe(0);
+    // The demo trains the model with train's defaults, so scoring answers after it.
+    expect(demo.stdout).toMatch(/6\. Training the fraud model .*\n   test AUC 0\.\d{4} \(the amount alone: 0\.\d{4}\), precision 0\.\d{3}, recall 0\.\d{3} → \S+fraud\.json/);
+    const fromDemo = JSON.parse(readFileSync(join(dir, "data", "models", "fraud.json"), "utf8")) as ModelFile;
+    expect(fromDemo).toMatchObject({ service: "fraud_scoring", label: "is_fraud" });
+    expect(demo.stdout).toContain(`test AUC ${fromDemo.metrics.test.auc.toFixed(4)} (the amount alone: ${fromDemo.metrics.baseline.test.auc.toFixed(4)})`);
+    expect(fromDemo.metrics.test.auc).toBeGreaterThan(fromDemo.metrics.baseline.test.auc);
     const r = cli(["train", "--test-fraction", "0.35"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
