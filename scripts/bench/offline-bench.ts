@@ -1,7 +1,7 @@
 /**
  * Offline benchmark: materialization throughput (source events/s) and point-in-time
  * historical retrieval for 1M label rows over 10M events, with the demo's
- * fraud_detection service (2 views, 11 features).
+ * fraud_detection service (2 views, 11 features), in memory and written out as --out does.
  *   bun scripts/bench/offline-bench.ts [events=10000000] [labels=1000000]
  */
 import { rmSync } from "node:fs";
@@ -38,4 +38,11 @@ t = performance.now();
 const result = await larder.historical({ labelsPath: labels, refs });
 const histSeconds = (performance.now() - t) / 1000;
 console.log(`historical retrieval: ${result.rows.toLocaleString()} label rows × ${refs.length} features over ${events.toLocaleString()} events in ${histSeconds.toFixed(2)} s`);
+// As `larder historical --out` does it: also the Parquet file, its manifest and its profile.
+const out = join(repo.dir, "bench-training-set.parquet");
+t = performance.now();
+await larder.historical({ labelsPath: labels, refs, outPath: out });
+console.log(`  the same, written out (Parquet, manifest with content hashes, profile): ${((performance.now() - t) / 1000).toFixed(2)} s`);
+rmSync(out, { force: true });
+rmSync(`${out}.manifest.json`, { force: true });
 await larder.close();
