@@ -45,11 +45,13 @@ export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ fil
   const labelColumns = set.columns.slice(0, set.columns.length - refs.length);
   for (const c of [o.label, o.baseline]) if (!labelColumns.includes(c)) throw new BadRequestError(`the label table has no column "${c}" (it has ${labelColumns.join(", ")})`);
   const duck = await larder.duck();
-  const rows = await duck.all(`SELECT epoch_ms(CAST(${ident(o.timestampColumn)} AS TIMESTAMP)) AS __t, ${ident(o.label)} AS __y, ${ident(o.baseline)} AS __b, ${names.map(ident).join(", ")} FROM __training_set ORDER BY __t`);
-  const usable = names.filter((n) => rows.some((r) => modelInput(r[n]) !== null));
-  const X = rows.map((r) => usable.map((n) => modelInput(r[n])));
-  const y = rows.map((r) => (r.__y === true || r.__y === 1 ? 1 : 0));
-  const t = rows.map((r) => Number(r.__t));
+  // By column: a row object per label row costs more than the fit.
+  const { rows: count, columns } = await duck.columnsPrepared(`SELECT epoch_ms(CAST(${ident(o.timestampColumn)} AS TIMESTAMP)) AS __t, ${ident(o.label)} AS __y, ${ident(o.baseline)} AS __b, ${names.map(ident).join(", ")} FROM __training_set ORDER BY __t`, []);
+  const usable = names.filter((n) => columns[n]!.some((v) => modelInput(v) !== null));
+  const X = Array.from({ length: count }, (_, i) => usable.map((n) => modelInput(columns[n]![i])));
+  const y = columns.__y!.map((v) => (v === true || v === 1 ? 1 : 0));
+  const t = columns.__t!.map(Number);
+  const base = columns.__b!;
   // Train on the earlier rows, test on the later ones: no row's future leaks into training.
   const cutoff = t[Math.floor(t.length * (1 - o.testFraction))]!;
   const train = t.map((v, i) => (v < cutoff ? i : -1)).filter((i) => i >= 0);
@@ -65,8 +67,8 @@ export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ fil
     return { rows: idx.length, positives: labels.filter(Boolean).length, auc: auc(scores, labels), ...precisionRecall(scores, labels, th) };
   };
   // The baseline: the same method on the raw amount alone.
-  const base = fit([o.baseline], train.map((i) => [modelInput(rows[i]!.__b)]), trainY);
-  const baseScore = (i: number) => predict(base, [modelInput(rows[i]!.__b)]);
+  const baseModel = fit([o.baseline], train.map((i) => [modelInput(base[i])]), trainY);
+  const baseScore = (i: number) => predict(baseModel, [modelInput(base[i])]);
   const baseThreshold = bestF1Threshold(train.map(baseScore), trainY);
   const versions: Record<string, string> = {};
   for (const r of refs) versions[r.view] = registry.versionOf(r.view);
