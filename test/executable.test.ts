@@ -1,11 +1,12 @@
 /**
  * The product as shipped: build dist/larder, copy it alone into an empty folder outside
  * the repo, and there run init → apply → materialize → serve → an HTTP lookup →
- * historical, checking the values against the brute-force reference. No node_modules,
+ * historical, checking the values against the brute-force reference; and the fraud demo
+ * in an empty folder, through scoring. No node_modules,
  * no Bun and no source tree are reachable from that folder.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Duck } from "../src/offline/duckdb.ts";
@@ -174,4 +175,29 @@ describe("the executable, alone in a folder", () => {
     expect(got).toHaveLength(100);
     expect(mismatches).toEqual([]);
   }, 30_000);
+
+  test("demo in an empty folder writes the fraud demo's definitions, trains the model and scores with it", async () => {
+    const folder = join(dir, "demo");
+    mkdirSync(folder);
+    const demo = await run(["demo", "--no-serve", "--users", "300"], folder);
+    expect(demo.stderr).not.toContain("error"); // (progress goes to stderr)
+    expect(demo.code).toBe(0);
+    expect(demo.stdout).toStartWith("Wrote the fraud demo's definitions: features/entities.ts, features/sources.ts, features/fraud.ts\n1. Generating transactions");
+    // The files embedded in the executable are features/ of this repo, byte for byte.
+    for (const f of ["entities.ts", "sources.ts", "fraud.ts"]) expect(readFileSync(join(folder, "features", f), "utf8")).toBe(readFileSync(join(ROOT, "features", f), "utf8"));
+    expect(demo.stdout).toMatch(/6\. Training the fraud model .*\n   test AUC 0\.\d{4}/);
+    // The model scores through the executable's server (its on-demand function included).
+    const server = Bun.spawn([exe, "serve"], { cwd: folder, env, stdout: "pipe", stderr: "pipe" });
+    try {
+      const url = await serverUrl(server);
+      const res = await fetch(`${url}/v1/score/fraud`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user_id: 1, merchant_id: 3, amount: 900 }) });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { features: Record<string, number>; probability: number };
+      expect(body.features.amount_to_avg_7d).toBeCloseTo(900 / body.features.avg_spend_7d!, 12);
+      expect(body.probability).toBeGreaterThan(0);
+    } finally {
+      server.kill("SIGTERM");
+    }
+    expect(await server.exited).toBe(0);
+  }, 60_000);
 });

@@ -1,11 +1,13 @@
 /**
- * The fraud demo in one command: generate transactions, apply features/, materialize,
+ * The fraud demo in one command: generate transactions, apply features/ (the demo's own,
+ * written first in a folder that has none), materialize,
  * print online lookups and a training-set summary, train the fraud model (so scoring
  * answers), then serve (unless --no-serve).
  */
 import { join } from "node:path";
 import type { Command } from "../command.ts";
 import type { Larder } from "../../larder.ts";
+import { writeDemoFeatures } from "../../demo/demo-features.ts";
 import { generateTransactions } from "../../demo/generate-transactions.ts";
 import { formatPlan } from "../../registry/plan.ts";
 import { resolveFeatures, getOnlineFeatures } from "../../online/online-features.ts";
@@ -26,6 +28,9 @@ export const demoCommand: Command = {
     let t = performance.now();
     const lap = () => { const s = ((performance.now() - t) / 1000).toFixed(2); t = performance.now(); return s; };
 
+    // A folder without feature files gets the demo's (as from the single executable, anywhere).
+    const written = writeDemoFeatures(larder.config.repoDir);
+    if (written.length) out(`Wrote the fraud demo's definitions: ${written.join(", ")}`);
     out("1. Generating transactions");
     const g = await generateTransactions(duck, { users, outDir: larder.config.dataDir });
     out(`   ${g.transactions} transactions of ${g.users} users, ${g.fraud} fraudulent, ${isoTime(g.start)} → ${isoTime(g.end)} (${lap()} s)`);
