@@ -73,6 +73,17 @@ describe("larder CLI", () => {
     rmSync(bad, { recursive: true, force: true });
   });
 
+  test("demo refuses another project's features/ before writing anything", async () => {
+    const other = mkdtempSync(join(tmpdir(), "larder-cli-other-"));
+    expect((await larder(["init", other])).code).toBe(0);
+    const demo = await larder(["demo", "--no-serve", "--users", "50"], other);
+    expect(demo.code).toBe(2);
+    expect(demo.stderr).toBe(`larder demo: features/ in ${other} is not the fraud demo's: it does not define the feature services fraud_detection and fraud_scoring. Run the demo in an empty folder (it writes the demo's definitions there)\n`);
+    expect(existsSync(join(other, "data", "transactions.parquet"))).toBe(false);
+    expect(existsSync(join(other, "data", "registry.json"))).toBe(false);
+    rmSync(other, { recursive: true, force: true });
+  });
+
   test("serve answers lookups and stops on SIGTERM", async () => {
     const p = Bun.spawn([process.execPath, MAIN, "serve", "--port", "0"], { cwd: dir, stdout: "pipe", stderr: "pipe" });
     const url = await serverUrl(p);

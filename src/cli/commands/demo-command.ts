@@ -7,11 +7,12 @@
 import { join } from "node:path";
 import type { Command } from "../command.ts";
 import type { Larder } from "../../larder.ts";
-import { writeDemoFeatures } from "../../demo/demo-features.ts";
+import { DEMO_SERVICES, writeDemoFeatures } from "../../demo/demo-features.ts";
+import { importDefinitionFiles } from "../../definitions/load-definitions.ts";
 import { generateTransactions } from "../../demo/generate-transactions.ts";
 import { formatPlan } from "../../registry/plan.ts";
 import { resolveFeatures, getOnlineFeatures } from "../../online/online-features.ts";
-import { BadRequestError } from "../../errors.ts";
+import { BadRequestError, UsageError } from "../../errors.ts";
 import { trainModel } from "../../model/train.ts";
 import { startServer } from "../../server/start-server.ts";
 import { isoTime } from "../../time.ts";
@@ -31,6 +32,10 @@ export const demoCommand: Command = {
     // A folder without feature files gets the demo's (as from the single executable, anywhere).
     const written = writeDemoFeatures(larder.config.repoDir);
     if (written.length) out(`Wrote the fraud demo's definitions: ${written.join(", ")}`);
+    // Before anything is written: another repo's features would get the demo's data.
+    const services = new Set((await importDefinitionFiles(larder.config.repoDir)).filter((d) => d.kind === "featureService").map((d) => d.name));
+    const missing = DEMO_SERVICES.filter((s) => !services.has(s));
+    if (missing.length) throw new UsageError(`features/ in ${larder.config.repoDir} is not the fraud demo's: it does not define the feature service${missing.length > 1 ? "s" : ""} ${missing.join(" and ")}. Run the demo in an empty folder (it writes the demo's definitions there)`);
     out("1. Generating transactions");
     const g = await generateTransactions(duck, { users, outDir: larder.config.dataDir });
     out(`   ${g.transactions} transactions of ${g.users} users, ${g.fraud} fraudulent, ${isoTime(g.start)} → ${isoTime(g.end)} (${lap()} s)`);
