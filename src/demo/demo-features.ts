@@ -3,8 +3,9 @@
  * text, so `larder demo` (the single executable included) can write them into a folder
  * that has none and run the demo anywhere.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { definitionFileNames } from "../definitions/load-definitions.ts";
 // @ts-expect-error Bun's text import: the file's text, not its module
 import ENTITIES_TS from "../../features/entities.ts" with { type: "text" };
 // @ts-expect-error Bun's text import: the file's text, not its module
@@ -20,7 +21,7 @@ const FILES: [string, string][] = [["entities.ts", ENTITIES_TS as string], ["sou
 /** Writes the demo's features/ into `repoDir` unless it has feature files; returns the files written. */
 export function writeDemoFeatures(repoDir: string): string[] {
   const dir = join(repoDir, "features");
-  if (existsSync(dir) && readdirSync(dir).some((f) => f.endsWith(".ts"))) return [];
+  if (existsSync(dir) && definitionFileNames(dir).length > 0) return [];
   mkdirSync(dir, { recursive: true });
   for (const [name, text] of FILES) writeFileSync(join(dir, name), text);
   return FILES.map(([name]) => `features/${name}`);

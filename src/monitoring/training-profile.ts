@@ -19,7 +19,7 @@ export async function profileTrainingSet(duck: Duck, table: string, columns: { c
   for (const { column, ref } of columns) {
     const c = ident(column);
     if (NUMERIC.test(types.get(column) ?? "")) {
-      const present = `FROM ${table} WHERE ${c} IS NOT NULL AND NOT isnan(${c}::DOUBLE)`;
+      const presentRows = `FROM ${table} WHERE ${c} IS NOT NULL AND NOT isnan(${c}::DOUBLE)`;
       const [r] = await duck.all<{ n: number; present: number; mean: number | null; sd: number | null }>(
         `SELECT count(*) AS n, count(${c}) AS present, avg(${c}::DOUBLE) AS mean, stddev_samp(${c}::DOUBLE) AS sd FROM ${table} WHERE ${c} IS NULL OR NOT isnan(${c}::DOUBLE)`,
       );
@@ -28,7 +28,7 @@ export async function profileTrainingSet(duck: Duck, table: string, columns: { c
       // for the demo's set); a list aggregate's sort, twice this one's.
       const positions = orderStatistics(Array.from({ length: Number(r!.present) }, (_, i) => i + 1), KEPT_VALUES);
       const picked = positions.length
-        ? await duck.all<{ x: number }>(`SELECT x FROM (SELECT ${c}::DOUBLE AS x, row_number() OVER (ORDER BY ${c}::DOUBLE) AS r ${present}) WHERE r IN (SELECT unnest([${positions.join(", ")}])) ORDER BY r`)
+        ? await duck.all<{ x: number }>(`SELECT x FROM (SELECT ${c}::DOUBLE AS x, row_number() OVER (ORDER BY ${c}::DOUBLE) AS r ${presentRows}) WHERE r IN (SELECT unnest([${positions.join(", ")}])) ORDER BY r`)
         : [];
       rows = Number(r!.n);
       const sample = picked.map((p) => Number(p.x));
