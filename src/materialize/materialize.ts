@@ -194,6 +194,6 @@ function mergeRecords(v: ResolvedView, old: OnlineRecord, next: OnlineRecord, en
     ts: next.ts >= old.ts ? next.ts : old.ts,
     values: next.ts >= old.ts ? next.values : old.values,
     lifetime,
-    series: layout.series.map((s, i) => mergeSeries(old.series[i] ?? new Float64Array(0), next.series[i]!, align(end - s.retention, s.hop))),
+    series: layout.series.map((s, i) => mergeSeries(old.series[i] ?? new Float64Array(0), next.series[i]!, align(end - s.retention, s.hop), s.shape)),
   };
 }

@@ -6,14 +6,22 @@
 import type { ResolvedView } from "../registry/registry.ts";
 import { viewLayout } from "../windows/view-layout.ts";
 import { align } from "../windows/window-math.ts";
+import { FULL_SHAPE, type TileShape } from "../windows/tile-stats.ts";
 import { ident, literal } from "../offline/duckdb.ts";
 import { inputColumn } from "../offline/offline-table.ts";
 
 const ORDER_KEY = "(__ts::HUGEINT * 1099511627776 + __seq)";
 
-/** count, sum, sumsq, min, max, lastTs, last of x, with empty values as the codec expects. */
-function statsList(x: string, startExpr: string): string {
-  return `[${startExpr}, count(${x}), coalesce(sum(${x}), 0), coalesce(sum(${x} * ${x}), 0), coalesce(min(${x}), 'inf'::DOUBLE), coalesce(max(${x}), '-inf'::DOUBLE), coalesce(max(__ts) FILTER (WHERE ${x} IS NOT NULL), '-inf'::DOUBLE), coalesce(arg_max(${x}, __ord), 'nan'::DOUBLE)]::DOUBLE[]`;
+/** A tile of x: start and count, then the statistics `shape` keeps, in its order, empty ones as the codec expects. */
+function statsList(x: string, startExpr: string, shape: TileShape): string {
+  const at: string[] = [startExpr, `count(${x})`];
+  if (shape.sum >= 0) at[shape.sum] = `coalesce(sum(${x}), 0)`;
+  if (shape.sumSq >= 0) at[shape.sumSq] = `coalesce(sum(${x} * ${x}), 0)`;
+  if (shape.min >= 0) at[shape.min] = `coalesce(min(${x}), 'inf'::DOUBLE)`;
+  if (shape.max >= 0) at[shape.max] = `coalesce(max(${x}), '-inf'::DOUBLE)`;
+  if (shape.lastTs >= 0) at[shape.lastTs] = `coalesce(max(__ts) FILTER (WHERE ${x} IS NOT NULL), '-inf'::DOUBLE)`;
+  if (shape.last >= 0) at[shape.last] = `coalesce(arg_max(${x}, __ord), 'nan'::DOUBLE)`;
+  return `[${at.join(", ")}]::DOUBLE[]`;
 }
 
 /** `onlyOffline`: leave out pushed rows that were already applied online (incremental runs). */
@@ -27,7 +35,7 @@ export function recordSql(v: ResolvedView, offlineTablePath: string, from: numbe
   const parts: string[] = [];
   const selects: string[] = [];
   layout.lifetime.forEach((l, i) => {
-    parts.push(`__life_${i} AS (SELECT ${keyList}, ${statsList(inputColumn(l.input), "0")} AS __l FROM __ev GROUP BY ALL)`);
+    parts.push(`__life_${i} AS (SELECT ${keyList}, ${statsList(inputColumn(l.input), "0", FULL_SHAPE)} AS __l FROM __ev GROUP BY ALL)`);
     selects.push(`__life_${i}.__l AS __life_${i}`);
   });
   layout.series.forEach((s, i) => {
@@ -35,7 +43,7 @@ export function recordSql(v: ResolvedView, offlineTablePath: string, from: numbe
     const x = inputColumn(s.input);
     parts.push(`__tiles_${i} AS (
       SELECT ${keyList}, flatten(list(__tile ORDER BY __start)) AS __s FROM (
-        SELECT ${keyList}, __start, ${statsList(x, "__start")} AS __tile
+        SELECT ${keyList}, __start, ${statsList(x, "__start", s.shape)} AS __tile
         FROM (SELECT *, (__ts // ${s.hop}) * ${s.hop} AS __start FROM __ev WHERE __ts >= ${keepFrom})
         GROUP BY ${keyList}, __start HAVING count(${x}) > 0
       ) GROUP BY ALL)`);

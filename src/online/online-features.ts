@@ -81,7 +81,7 @@ export async function getOnlineFeatures(registry: Registry, store: OnlineStore, 
           out.values[name] = expired ? null : rec.values[slot.index] ?? null;
           out.statuses[name] = expired ? "expired" : "present";
         } else if (slot.kind === "window") {
-          out.values[name] = windowValue(rec.data, rec.seriesStart[slot.series]!, rec.seriesEnd[slot.series]!, slot.fn, t, slot.window, slot.hop);
+          out.values[name] = windowValue(rec.data, rec.seriesStart[slot.series]!, rec.seriesEnd[slot.series]!, slot.fn, t, slot.window, slot.hop, slot.shape);
           out.statuses[name] = "present";
         } else {
           out.values[name] = finish(slot.fn, tileToStats(rec.data, rec.lifetimeStart + slot.slot * TILE_WIDTH));

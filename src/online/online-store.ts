@@ -17,7 +17,7 @@ export type OnlineRecord = {
   values: unknown[];
   /** Lifetime statistics per lifetime slot: TILE_WIDTH numbers each (start unused). */
   lifetime: Float64Array;
-  /** Tile series, in the view layout's series order. */
+  /** Tile series, in the view layout's series order, each tile as wide as its series' shape. */
   series: Float64Array[];
 };
 

@@ -25,7 +25,7 @@ test("decoding copies exactly `length` bytes of a view into a larger buffer", ()
 test("records of another format are refused with a clear message", () => {
   const bytes = encodeRecord({ ts: 1, values: [], lifetime: new Float64Array(0), series: [] });
   bytes[0] = 99;
-  expect(() => decodeRecord(bytes)).toThrow("online record format 99 is not 2: run larder materialize again");
+  expect(() => decodeRecord(bytes)).toThrow("online record format 99 is not 3: run larder materialize again");
 });
 
 test("encodeUpdate patches the decoded copy when only tiles and plain values changed, and equals a fresh encoding", () => {

@@ -14,7 +14,8 @@
 import { NotAppliedError } from "../errors.ts";
 import type { LentRecord, OnlineRecord } from "./online-store.ts";
 
-const FORMAT = 2;
+/** 3: tiles keep only the statistics their series' aggregations read (windows/tile-stats.ts). */
+const FORMAT = 3;
 const enum Tag { Null = 0, Number = 1, True = 2, False = 3, Json = 4 }
 const encoder = new TextEncoder();
 

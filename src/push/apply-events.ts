@@ -13,7 +13,7 @@
  *   where no window evaluated from now could see them anyway.
  */
 import type { OnlineRecord } from "../online/online-store.ts";
-import { Field, TILE_WIDTH } from "../windows/tile-stats.ts";
+import { emptyStats, Field, FULL_SHAPE, statsToTile, TILE_WIDTH, type TileShape } from "../windows/tile-stats.ts";
 import type { ViewLayout } from "../windows/view-layout.ts";
 import { align } from "../windows/window-math.ts";
 
@@ -27,15 +27,16 @@ export type StreamEvent = {
 
 const EMPTY_STATS = [0, 0, 0, Infinity, -Infinity, -Infinity, NaN] as const;
 
-function addValue(tiles: Float64Array, off: number, x: number, ts: number): void {
+/** Adds `x` (at `ts`) to the tile at `off`, of shape `shape` (lifetime slots: every statistic). */
+function addValue(tiles: Float64Array, off: number, x: number, ts: number, shape: TileShape = FULL_SHAPE): void {
   tiles[off + Field.Count]! += 1;
-  tiles[off + Field.Sum]! += x;
-  tiles[off + Field.SumSq]! += x * x;
-  if (x < tiles[off + Field.Min]!) tiles[off + Field.Min] = x;
-  if (x > tiles[off + Field.Max]!) tiles[off + Field.Max] = x;
-  if (ts >= tiles[off + Field.LastTs]!) {
-    tiles[off + Field.LastTs] = ts;
-    tiles[off + Field.Last] = x;
+  if (shape.sum >= 0) tiles[off + shape.sum]! += x;
+  if (shape.sumSq >= 0) tiles[off + shape.sumSq]! += x * x;
+  if (shape.min >= 0 && x < tiles[off + shape.min]!) tiles[off + shape.min] = x;
+  if (shape.max >= 0 && x > tiles[off + shape.max]!) tiles[off + shape.max] = x;
+  if (shape.lastTs >= 0 && ts >= tiles[off + shape.lastTs]!) {
+    tiles[off + shape.lastTs] = ts;
+    tiles[off + shape.last] = x;
   }
 }
 
@@ -65,20 +66,20 @@ export function applyEvents(layout: ViewLayout, record: OnlineRecord | undefined
       const x = e.inputs[s.input];
       if (x === null || x === undefined) continue;
       let tiles = series[i]!;
+      const width = s.shape.width;
       const start = align(e.ts, s.hop);
       // Tiles ascend by start; most events land in the newest tile, so search from the end.
-      let off = tiles.length - TILE_WIDTH;
-      while (off >= 0 && tiles[off + Field.Start]! > start) off -= TILE_WIDTH;
+      let off = tiles.length - width;
+      while (off >= 0 && tiles[off + Field.Start]! > start) off -= width;
       if (off < 0 || tiles[off + Field.Start] !== start) {
-        off += TILE_WIDTH;
-        const grown = new Float64Array(tiles.length + TILE_WIDTH);
+        off += width;
+        const grown = new Float64Array(tiles.length + width);
         grown.set(tiles.subarray(0, off));
-        grown[off] = start;
-        grown.set(EMPTY_STATS, off + 1);
-        grown.set(tiles.subarray(off), off + TILE_WIDTH);
+        grown.set(statsToTile(start, emptyStats(), s.shape), off);
+        grown.set(tiles.subarray(off), off + width);
         tiles = series[i] = grown;
       }
-      addValue(tiles, off, x, e.ts);
+      addValue(tiles, off, x, e.ts, s.shape);
     }
   }
   const newest = ts; // the latest value's time is the newest event's
@@ -90,7 +91,7 @@ export function applyEvents(layout: ViewLayout, record: OnlineRecord | undefined
       const keepFrom = align(newest - s.retention, s.hop);
       const tiles = series[i]!;
       let first = 0;
-      while (first < tiles.length && tiles[first + Field.Start]! < keepFrom) first += TILE_WIDTH;
+      while (first < tiles.length && tiles[first + Field.Start]! < keepFrom) first += s.shape.width;
       return first === 0 ? tiles : tiles.subarray(first);
     }),
   };

@@ -3,21 +3,23 @@
  * materialization, serving and streaming agree without storing the mapping:
  * - inputs: the distinct numeric SQL expressions aggregated ("1" for counts of events);
  * - expressions: latest-value features, stored as the latest row;
- * - series: one tile series per (input, hop), kept for the longest window using it;
+ * - series: one tile series per (input, hop), kept for the longest window using it, its
+ *   tiles holding what its aggregations read;
  * - lifetime: one running statistics slot per input with a lifetime aggregation.
  */
 import type { FeatureViewDef } from "../definitions/types.ts";
-import type { Aggregation } from "./tile-stats.ts";
+import { FULL_SHAPE, tileShape, type Aggregation, type TileShape } from "./tile-stats.ts";
 
 export type FeatureSlot =
   | { name: string; kind: "expression"; index: number }
-  | { name: string; kind: "window"; fn: Aggregation; series: number; window: number; hop: number }
+  | { name: string; kind: "window"; fn: Aggregation; series: number; window: number; hop: number; shape: TileShape }
   | { name: string; kind: "lifetime"; fn: Aggregation; slot: number };
 
 export type ViewLayout = {
   inputs: string[];
   expressions: { name: string; sql: string }[];
-  series: { input: number; hop: number; retention: number }[];
+  /** `shape`: the statistics its tiles keep, those its aggregations read. */
+  series: { input: number; hop: number; retention: number; shape: TileShape }[];
   lifetime: { input: number }[];
   features: FeatureSlot[];
 };
@@ -52,11 +54,15 @@ export function viewLayout(view: FeatureViewDef): ViewLayout {
     }
     const hop = f.hop!;
     let series = layout.series.findIndex((s) => s.input === input && s.hop === hop);
-    if (series < 0) series = layout.series.push({ input, hop, retention: 0 }) - 1;
+    if (series < 0) series = layout.series.push({ input, hop, retention: 0, shape: FULL_SHAPE }) - 1;
     const s = layout.series[series]!;
     s.retention = Math.max(s.retention, f.window);
-    layout.features.push({ name: f.name, kind: "window", fn: f.function, series, window: f.window, hop });
+    layout.features.push({ name: f.name, kind: "window", fn: f.function, series, window: f.window, hop, shape: FULL_SHAPE });
   }
+  layout.series.forEach((s, i) => {
+    s.shape = tileShape(layout.features.flatMap((f) => (f.kind === "window" && f.series === i ? [f.fn] : [])));
+  });
+  for (const f of layout.features) if (f.kind === "window") f.shape = layout.series[f.series]!.shape;
   cache.set(view, layout);
   return layout;
 }
