@@ -23,12 +23,12 @@ export const DRIFT_DEFAULTS = { psi: 0.25, ks: 0.2 };
 
 export type LoadedDefinition = { file: string; kind: DefinitionKind; name: string; spec: unknown };
 
-/** Imports every `*.ts` file directly in `<repo>/features` and returns their definitions. */
 /** The feature files in a features/ folder (TypeScript or JavaScript; not tests or declarations), sorted. */
 export function definitionFileNames(dir: string): string[] {
   return readdirSync(dir).filter((f) => /\.(ts|js|mts|mjs)$/.test(f) && !/\.(test|d)\.[mc]?[tj]s$/.test(f)).sort();
 }
 
+/** Imports every feature file directly in `<repo>/features` and returns their definitions. */
 export async function importDefinitionFiles(repoDir: string): Promise<LoadedDefinition[]> {
   const dir = join(repoDir, "features");
   if (!existsSync(dir)) throw new DefinitionError([{ message: `no features/ folder in ${resolve(repoDir)}: run larder from a feature repo (or larder init)` }]);

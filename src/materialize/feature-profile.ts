@@ -52,8 +52,13 @@ export function profileValues(feature: string, values: unknown[]): FeatureProfil
 
 /** Up to `k` evenly spaced values of sorted `xs`: the distribution in a fixed size. */
 export function orderStatistics(xs: readonly number[], k: number): number[] {
-  if (xs.length <= k) return [...xs];
-  return Array.from({ length: k }, (_, i) => xs[Math.round((i * (xs.length - 1)) / (k - 1))]!);
+  return orderPositions(xs.length, k).map((i) => xs[i]!);
+}
+
+/** The positions (0-based, distinct, ascending) orderStatistics takes from `n` sorted values. */
+export function orderPositions(n: number, k: number): number[] {
+  if (n <= k) return Array.from({ length: n }, (_, i) => i);
+  return Array.from({ length: k }, (_, i) => Math.round((i * (n - 1)) / (k - 1)));
 }
 
 /** Profiles of a view's version: `<run>.json` per run, and `latest.json`. */

@@ -6,7 +6,7 @@
 import type { FeatureRef } from "../definitions/types.ts";
 import { type Duck, ident } from "../offline/duckdb.ts";
 import type { FileStore } from "../storage/file-store.ts";
-import { KEPT_VALUES, orderStatistics, type FeatureProfile } from "../materialize/feature-profile.ts";
+import { KEPT_VALUES, orderPositions, type FeatureProfile } from "../materialize/feature-profile.ts";
 
 export type TrainingProfile = { runId: string; at: string; rows: number; features: (FeatureProfile & { view: string })[] };
 
@@ -23,10 +23,11 @@ export async function profileTrainingSet(duck: Duck, table: string, columns: { c
       const [r] = await duck.all<{ n: number; present: number; mean: number | null; sd: number | null }>(
         `SELECT count(*) AS n, count(${c}) AS present, avg(${c}::DOUBLE) AS mean, stddev_samp(${c}::DOUBLE) AS sd FROM ${table} WHERE ${c} IS NULL OR NOT isnan(${c}::DOUBLE)`,
       );
-      // The materialization profile's sample (orderStatistics: distinct positions), picked
+      // The materialization profile's sample (orderStatistics' positions), picked
       // from one sort. quantile_disc at KEPT_VALUES positions costs a pass per position (13 s
       // for the demo's set); a list aggregate's sort, twice this one's.
-      const positions = orderStatistics(Array.from({ length: Number(r!.present) }, (_, i) => i + 1), KEPT_VALUES);
+      // row_number() counts from 1.
+      const positions = orderPositions(Number(r!.present), KEPT_VALUES).map((i) => i + 1);
       const picked = positions.length
         ? await duck.all<{ x: number }>(`SELECT x FROM (SELECT ${c}::DOUBLE AS x, row_number() OVER (ORDER BY ${c}::DOUBLE) AS r ${presentRows}) WHERE r IN (SELECT unnest([${positions.join(", ")}])) ORDER BY r`)
         : [];

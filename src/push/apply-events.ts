@@ -25,8 +25,6 @@ export type StreamEvent = {
   inputs: (number | null)[];
 };
 
-const EMPTY_STATS = [0, 0, 0, Infinity, -Infinity, -Infinity, NaN] as const;
-
 /** Adds `x` (at `ts`) to the tile at `off`, of shape `shape` (lifetime slots: every statistic). */
 function addValue(tiles: Float64Array, off: number, x: number, ts: number, shape: TileShape = FULL_SHAPE): void {
   tiles[off + Field.Count]! += 1;
@@ -49,7 +47,7 @@ export function applyEvents(layout: ViewLayout, record: OnlineRecord | undefined
   let ts = record?.ts ?? -Infinity;
   let values = record?.values ?? [];
   const lifetime = record ? record.lifetime : new Float64Array(layout.lifetime.length * TILE_WIDTH);
-  if (!record) for (let i = 0; i < layout.lifetime.length; i++) lifetime.set(EMPTY_STATS, i * TILE_WIDTH + 1);
+  if (!record) for (let i = 0; i < layout.lifetime.length; i++) lifetime.set(statsToTile(0, emptyStats()), i * TILE_WIDTH);
   const series = layout.series.map((_, i) => record?.series[i] ?? new Float64Array(0));
 
   for (const e of events) {
