@@ -3,8 +3,10 @@
  * (11 features: 7- and 30-day windows, counts per hour and day, lifetime statistics).
  * - sustained: concurrent clients POST /v1/push batches of new transactions (random
  *   users among 1,000 and merchants among 200), events/s and push latency;
- * - freshness: one event pushed, then a lookup of that user: time from sending the event
- *   to the answer that includes it, p50/p99, idle and under the sustained load. The idle
+ * - freshness: one event pushed while lookups of that user are sent back to back: from
+ *   sending the event to the first lookup answer that includes it (visible), and to the
+ *   push's own answer (acknowledged, after its commit is on disk), p50/p99, idle and under
+ *   the sustained load. The idle
  *   probes start after 50 unmeasured ones (the first push compiles DuckDB's statement and
  *   warms the JIT); the very first push's time is printed on its own.
  * - paced (a list of rates, optional): the same clients sending at a fixed total rate below
