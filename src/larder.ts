@@ -26,7 +26,7 @@ import { s3SettingsFromEnv } from "./storage/s3-location.ts";
 import { Storage } from "./storage/storage.ts";
 import { ExpectationFailedError, LarderError } from "./errors.ts";
 import { RunLog, type RunDraft } from "./registry/runs.ts";
-import { LarderMetrics } from "./monitoring/larder-metrics.ts";
+import { LarderMetrics, UNKNOWN_PUSH_SOURCE } from "./monitoring/larder-metrics.ts";
 import { perScrape } from "./monitoring/metrics.ts";
 import { viewFreshness } from "./monitoring/freshness.ts";
 import { driftReport } from "./monitoring/drift.ts";
@@ -187,11 +187,25 @@ export class Larder {
       return result;
     } catch (err) {
       if (err instanceof LarderError && err.status < 500) {
-        const quarantine = err instanceof ExpectationFailedError ? (err.report as ValidationReport).quarantine : null;
-        this.#pushRuns.rejected(req.source, err.message, quarantine);
-        this.metrics.pushed(req.source.slice(0, 100), "refused", Array.isArray(req.rows) ? req.rows.length : 0);
+        // A refused push to a push source is its history; one naming no push source leaves
+        // none (a run per made-up name, a metrics series per name, would grow without bound).
+        const known = typeof req.source === "string" && this.#knownPushSource(req.source);
+        if (known) {
+          const quarantine = err instanceof ExpectationFailedError ? (err.report as ValidationReport).quarantine : null;
+          this.#pushRuns.rejected(req.source, err.message, quarantine);
+        }
+        this.metrics.pushed(known ? req.source : UNKNOWN_PUSH_SOURCE, "refused", Array.isArray(req.rows) ? req.rows.length : 0);
       }
       throw err;
+    }
+  }
+
+  #knownPushSource(name: string): boolean {
+    try {
+      this.registry().pushSource(name);
+      return true;
+    } catch {
+      return false;
     }
   }
 

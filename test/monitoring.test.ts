@@ -39,6 +39,8 @@ describe("monitoring", () => {
       for (let i = 0; i < 3; i++) expect((await post("/v1/features/online", { service: "all", entities: { user_id: [1, 2, 424242] } })).status).toBe(200);
       expect((await post("/v1/push", { source: "events_push", rows: [pushRow({ key: 9, ts: Date.now() - 1000, seq: 1, amount: 1, category: "a" })] })).status).toBe(200);
       expect((await post("/v1/push", { source: "events_push", rows: [{ user_id: "x" }] })).status).toBe(400);
+      // Pushes naming no push source: 404s counted under one series, and no run each.
+      for (const name of ["nope", "events", "x\"}{evil"]) expect((await post("/v1/push", { source: name, rows: [{}, {}] })).status).toBe(404);
 
       const res = await fetch(`${base}/metrics`);
       expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
@@ -54,6 +56,8 @@ describe("monitoring", () => {
       expect(present + expired).toBe(14 * 2 * 3);
       expect(series(text, 'larder_push_events_total{source="events_push",outcome="applied"}')).toBe(1);
       expect(series(text, 'larder_push_events_total{source="events_push",outcome="refused"}')).toBe(1);
+      expect(series(text, 'larder_push_events_total{source="(unknown)",outcome="refused"}')).toBe(6);
+      expect(text.match(/^larder_push_events_total\{/gm)).toHaveLength(3);
       expect(series(text, 'larder_http_requests_total{route="/v1/features/online",method="POST",status="200"}')).toBe(3);
       expect(series(text, 'larder_http_requests_total{route="/v1/push",method="POST",status="400"}')).toBe(1);
       expect(series(text, 'larder_http_request_duration_seconds_count{route="/v1/features/online"}')).toBe(3);

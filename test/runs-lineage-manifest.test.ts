@@ -53,8 +53,12 @@ describe("runs", () => {
     await r.larder.push({ source: "events_push", rows: [pushRow({ key: 1, ts: END + 1000, seq: 1, amount: 5, category: "a" })], to: "online" });
     await r.larder.push({ source: "events_push", rows: [pushRow({ key: 1, ts: END + 2000, seq: 1, amount: 5, category: "a" })], to: "online" }); // same event id: a duplicate
     await expect(r.larder.push({ source: "events_push", rows: [{ user_id: "x" }], to: "online" })).rejects.toThrow();
+    // A push naming no push source is refused and leaves no run.
+    await expect(r.larder.push({ source: "made_up", rows: [{}], to: "online" })).rejects.toThrow('push source "made_up" not found');
     await r.larder.close();
-    const [push] = await r.larder.runs.list({ kind: "push" });
+    const pushes = await r.larder.runs.list({ kind: "push" });
+    expect(pushes.map((p) => p.details.source)).toEqual(["events_push"]);
+    const [push] = pushes;
     expect(push).toMatchObject({
       kind: "push", status: "succeeded", rows: { in: 2, out: 1 }, range: { start: END + 1000, end: END + 2001 },
       details: { source: "events_push", pushes: 2, duplicates: 1, rejected: 1 },

@@ -14,6 +14,9 @@ export function routeOf(path: string): string {
   return known.includes(path) ? path : "other";
 }
 
+/** The source label of refused pushes naming no push source (names are lower_snake_case, so never a real one's). */
+export const UNKNOWN_PUSH_SOURCE = "(unknown)";
+
 export class LarderMetrics {
   readonly registry = new MetricsRegistry();
   readonly requests = this.registry.add(new Counter("larder_http_requests_total", "HTTP requests answered, by route, method and status."));
@@ -50,8 +53,7 @@ export class LarderMetrics {
     let labels = this.#pushLabels.get(key);
     if (!labels) {
       labels = { source, outcome };
-      // Refused pushes may name anything: do not let them grow the cache without bound.
-      if (this.#pushLabels.size < 1000) this.#pushLabels.set(key, labels);
+      this.#pushLabels.set(key, labels);
     }
     this.pushEvents.inc(labels, events);
   }
