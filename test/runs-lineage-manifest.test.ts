@@ -64,6 +64,9 @@ describe("runs", () => {
       details: { source: "events_push", pushes: 2, duplicates: 1, rejected: 1 },
     });
     expect(push!.validation!.failed[0]).toStartWith('push to "events_push" refused, nothing was written');
+    // The CLI's table says how many pushes were refused, and why, on one line.
+    const listed = Bun.spawnSync([process.execPath, resolve(import.meta.dir, "../src/main.ts"), "runs", "--kind", "push"], { cwd: r.dir });
+    expect(listed.stdout.toString()).toContain('1 refused: push to "events_push" refused, nothing was written: row 0, field');
 
     // Over HTTP, newest first, filtered; bad queries are 400, unknown ids 404.
     const app = createApp(r.larder, () => {});
