@@ -33,6 +33,8 @@ console.log(`materialization (2 views, offline tables built): ${matSeconds.toFix
 console.log(`source → online end to end (offline tables + materialization): ${Math.round(totalEvents / (offlineSeconds + matSeconds)).toLocaleString()} source events/s`);
 
 const labels = await benchLabels(repo, labelRows);
+// The offline tables just written (~350 MB) would otherwise be flushed to disk during the retrievals.
+Bun.spawnSync(["sync"]);
 const refs = larder.registry().service("fraud_detection").features;
 t = performance.now();
 const result = await larder.historical({ labelsPath: labels, refs });
