@@ -81,9 +81,12 @@ test("every page renders in Chromium; sign in, catalog → view → lookup → r
     expect(rows[3]).toContain("missing");
     await page.screenshot({ path: join(shots, "lookup.png"), fullPage: true });
 
+    // A training set that failed: the run history says why, in its note.
+    await expect(r.larder.historical({ labelsPath: join(r.dir, "no-labels.csv"), refs: r.larder.registry().service("all").features })).rejects.toThrow("does not exist");
     await page.click("header >> text=Runs");
     expect(await page.textContent("h1")).toBe("Run history");
     expect(await page.locator("td >> text=materialize").count()).toBe(2);
+    expect(await page.locator("tr", { hasText: "historical" }).locator("td").last().textContent()).toBe(`label table ${join(r.dir, "no-labels.csv")} does not exist`);
     await page.screenshot({ path: join(shots, "runs.png"), fullPage: true });
     expect(errors).toEqual([]);
   } finally {

@@ -2,6 +2,7 @@ import type { Command } from "../command.ts";
 import { NotFoundError, UsageError } from "../../errors.ts";
 import type { RunKind, RunRecord } from "../../registry/runs.ts";
 import { out, table } from "../print.ts";
+import { runNote } from "../../registry/run-note.ts";
 
 const KINDS: RunKind[] = ["materialize", "push", "historical"];
 
@@ -36,20 +37,8 @@ export const runsCommand: Command = {
       ["run", "kind", "status", "views", "rows in", "rows out", "seconds", "started by", "note"],
       ...runs.map((r) => [
         r.id, r.kind, r.status, r.views.map((v) => `${v.view}@${v.version}`).join(" "), r.rows.in ?? "", r.rows.out ?? "", (r.durationMs / 1000).toFixed(2), r.startedBy.via,
-        runNote(r),
+        runNote(r).slice(0, 80),
       ]),
     ]));
   },
 };
-
-/** A run's note in the table: its error, else what its checks refused (a push summary: how many pushes), else its warnings. */
-function runNote(r: RunRecord): string {
-  if (r.error) return r.error.split("\n")[0]!.slice(0, 80);
-  const refused = r.validation?.failed[0];
-  if (refused !== undefined) {
-    // A refusal's first line says what was refused, the next ones why: one line of both.
-    const why = refused.split("\n").map((l) => l.trim()).filter(Boolean).join(" ");
-    return (r.kind === "push" ? `${String(r.details.rejected)} refused: ${why}` : why).slice(0, 80);
-  }
-  return r.validation?.warnings.length ? `${r.validation.warnings.length} warning(s)` : "";
-}

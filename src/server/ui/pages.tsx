@@ -7,6 +7,7 @@ import type { FeatureDrift } from "../../monitoring/drift.ts";
 import type { ViewFreshness } from "../../monitoring/freshness.ts";
 import type { RegistryData } from "../../registry/registry.ts";
 import type { RunRecord } from "../../registry/runs.ts";
+import { runNote } from "../../registry/run-note.ts";
 import { describeRule } from "../../validation/rule-sql.ts";
 import { scheduleOf } from "../../scheduler/cron.ts";
 import { Bars, Histogram, LineageGraph } from "./charts.tsx";
@@ -159,16 +160,19 @@ export const ViewPage: FC<ViewPageData> = ({ data, view, freshness, runs, profil
   );
 };
 
+/** A run's note, clipped, with the whole of it on hover. */
+const note = (text: string) => (text.length > 120 ? <span title={text}>{text.slice(0, 119)}…</span> : text);
+
 export const RunsTable: FC<{ runs: RunRecord[] }> = ({ runs }) =>
   runs.length === 0 ? <p class="muted">No runs yet.</p> : (
     <table>
-      <tr><th>run</th><th>kind</th><th>status</th><th>views</th><th>rows in → out</th><th>seconds</th><th>started</th><th>by</th></tr>
+      <tr><th>run</th><th>kind</th><th>status</th><th>views</th><th>rows in → out</th><th>seconds</th><th>started</th><th>by</th><th>note</th></tr>
       {runs.map((r) => (
         <tr>
           <td class="mono">{r.id}</td><td>{r.kind}</td><td><Status status={r.status} /></td>
           <td class="mono">{r.views.map((v) => `${v.view}@${v.version}`).join(" ")}</td>
           <td>{r.rows.in ?? "—"} → {r.rows.out ?? "—"}</td><td>{(r.durationMs / 1000).toFixed(2)}</td>
-          <td>{when(r.startedAt)}</td><td class="muted">{r.startedBy.via}</td>
+          <td>{when(r.startedAt)}</td><td class="muted">{r.startedBy.via}</td><td>{note(runNote(r))}</td>
         </tr>
       ))}
     </table>
