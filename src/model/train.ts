@@ -16,6 +16,11 @@ import { fit, modelInput, predict, type LogisticModel } from "./logistic.ts";
 
 export type TrainOptions = { service: string; labels: string; label: string; timestampColumn: string; baseline: string; testFraction: number; name: string };
 
+/** `larder train`'s defaults, which the fraud demo trains with: its labels are under the data folder. */
+export const trainDefaults = (dataDir: string): TrainOptions => ({
+  service: "fraud_scoring", labels: `${dataDir}/fraud_labels.parquet`, label: "is_fraud", baseline: "amount", timestampColumn: "event_timestamp", testFraction: 0.2, name: "fraud",
+});
+
 export type Metrics = { rows: number; positives: number; auc: number; precision: number; recall: number; flagged: number };
 
 export type ModelFile = {

@@ -13,7 +13,7 @@ import { generateTransactions } from "../../demo/generate-transactions.ts";
 import { formatPlan } from "../../registry/plan.ts";
 import { resolveFeatures, getOnlineFeatures } from "../../online/online-features.ts";
 import { BadRequestError, UsageError } from "../../errors.ts";
-import { trainModel } from "../../model/train.ts";
+import { trainDefaults, trainModel } from "../../model/train.ts";
 import { startServer } from "../../server/start-server.ts";
 import { isoTime } from "../../time.ts";
 import { out, progress, table } from "../print.ts";
@@ -91,14 +91,12 @@ export const demoCommand: Command = {
 };
 
 /**
- * \`larder train\` with its defaults: one line of test metrics, or null with the reason
+ * `larder train` with its defaults (trainDefaults): one line of test metrics, or null with the reason
  * printed when the data cannot train it (a few users may give no fraud after the split).
  */
 async function trainDemoModel(larder: Larder, labels: string): Promise<string | null> {
   try {
-    const { file, model } = await trainModel(larder, {
-      service: "fraud_scoring", labels, label: "is_fraud", baseline: "amount", timestampColumn: "event_timestamp", testFraction: 0.2, name: "fraud",
-    });
+    const { file, model } = await trainModel(larder, { ...trainDefaults(larder.config.dataDir), labels });
     const { test, baseline } = model.metrics;
     return `test AUC ${test.auc.toFixed(4)} (the amount alone: ${baseline.test.auc.toFixed(4)}), precision ${test.precision.toFixed(3)}, recall ${test.recall.toFixed(3)} → ${file}`;
   } catch (err) {

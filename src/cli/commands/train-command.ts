@@ -1,5 +1,5 @@
 import type { Command } from "../command.ts";
-import { trainModel } from "../../model/train.ts";
+import { trainDefaults, trainModel } from "../../model/train.ts";
 import { out, table } from "../print.ts";
 
 export const trainCommand: Command = {
@@ -11,14 +11,15 @@ export const trainCommand: Command = {
     "test-fraction": { type: "string" }, name: { type: "string" }, "timestamp-column": { type: "string" },
   },
   async run(larder, flags) {
+    const d = trainDefaults(larder.config.dataDir);
     const { file, model } = await trainModel(larder, {
-      service: (flags.service as string | undefined) ?? "fraud_scoring",
-      labels: (flags.labels as string | undefined) ?? `${larder.config.dataDir}/fraud_labels.parquet`,
-      label: (flags.label as string | undefined) ?? "is_fraud",
-      baseline: (flags.baseline as string | undefined) ?? "amount",
-      timestampColumn: (flags["timestamp-column"] as string | undefined) ?? "event_timestamp",
-      testFraction: Number(flags["test-fraction"] ?? 0.2),
-      name: (flags.name as string | undefined) ?? "fraud",
+      service: (flags.service as string | undefined) ?? d.service,
+      labels: (flags.labels as string | undefined) ?? d.labels,
+      label: (flags.label as string | undefined) ?? d.label,
+      baseline: (flags.baseline as string | undefined) ?? d.baseline,
+      timestampColumn: (flags["timestamp-column"] as string | undefined) ?? d.timestampColumn,
+      testFraction: flags["test-fraction"] === undefined ? d.testFraction : Number(flags["test-fraction"]),
+      name: (flags.name as string | undefined) ?? d.name,
     });
     const m = model.metrics;
     const f = (x: number) => x.toFixed(4);
