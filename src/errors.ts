@@ -91,6 +91,22 @@ export class ExpectationFailedError extends LarderError {
 /** The request conflicts with work in progress (a materialization already running). */
 export class ConflictError extends errorKind("conflict", 409) {}
 
+/** Another process or machine holds a view's materialization lease: its run is going on there. */
+export class ViewBusyError extends ConflictError {
+  override readonly code: string = "view_busy";
+}
+
+/**
+ * A file or stored value Larder wrote and reads back (registry, run record, profile, model,
+ * manifest, online-store metadata) is damaged: the message names it and the way out.
+ */
+export class DamagedDataError extends errorKind("damaged_data", 500) {}
+
+/** A view's served pointer changed while a writer worked from it; nothing of that write was kept. */
+export class PointerMovedError extends ConflictError {
+  override readonly code: string = "pointer_moved";
+}
+
 /** No token, or one Larder does not know. */
 export class UnauthorizedError extends errorKind("unauthorized", 401) {}
 

@@ -168,7 +168,8 @@ export class Larder {
 
   /** `via`: what started it, for the run history (default: this instance's `via`). */
   async materialize(opts: MaterializeOptions & { via?: string } = {}) {
-    return this.#batch((duck) => materialize(duck, this.registry(), this.store(), this.ctx, { ...opts, record: this.#recorder(opts.via) }));
+    const leaseTtlMs = parseDuration(this.config.leaseTtl);
+    return this.#batch((duck) => materialize(duck, this.registry(), this.store(), this.ctx, { leaseTtlMs, ...opts, record: this.#recorder(opts.via) }));
   }
 
   /** A push: validated now, then applied in arrival order, coalesced with pushes waiting beside it. */

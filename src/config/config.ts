@@ -40,8 +40,10 @@ export const ConfigSchema = z.object({
   tokens: z.string(),
   /** With tokens configured, whether reads (lookups, registry, runs) still need none. */
   openReads: z.enum(["true", "false"]),
-  /** Whether `larder serve` runs views' schedules: "on" (default), or "off" on all replicas but one. */
+  /** Whether `larder serve` runs views' schedules: "on" (default; replicas share the work safely), or "off". */
   schedules: z.enum(["on", "off"]),
+  /** How long a view's materialization lease lasts unless renewed: a run's holder that dies gives it up after this. */
+  leaseTtl: z.string().regex(DURATION_PATTERN, 'must be a duration such as "30s"'),
   /** Where streamed rows go, as a push's `to`. */
   streamTo: z.enum(["online", "offline", "online_and_offline"]),
 });
@@ -65,6 +67,7 @@ const ENV: Record<string, keyof Config> = {
   LARDER_STREAM_CONSUMER: "streamConsumer",
   LARDER_STREAM_TO: "streamTo",
   LARDER_SCHEDULES: "schedules",
+  LARDER_LEASE_TTL: "leaseTtl",
   LARDER_TOKENS: "tokens",
   LARDER_OPEN_READS: "openReads",
 };
@@ -99,6 +102,7 @@ export function loadConfig(flags: Partial<Record<keyof Config, string | number>>
     streamConsumer: hostname(),
     streamTo: "online",
     schedules: "on",
+    leaseTtl: "30s",
     tokens: "",
     openReads: "false",
     ...fromEnv,

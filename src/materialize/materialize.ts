@@ -6,8 +6,14 @@
  *   commits the pointer to it in one transaction and drops the previous table. A crash
  *   before the pointer commit leaves the previous table served, whole.
  * - incremental: events in [watermark, end) are merged into the served records; merged
- *   records and the new watermark go in one commit. A view with no served data, or whose
- *   served data is of another version, gets a full run instead.
+ *   records and the new watermark go in one atomic update (pushes meanwhile lose nothing).
+ *   A view with no served data, or whose served data is of another version, gets a full
+ *   run instead.
+ *
+ * Runs of one view are serialized across processes and machines by a lease in the online
+ * store (view-lease.ts), and every switch is a compare-and-set: it goes ahead only if the
+ * pointer is still the one the run started from. So a full and an incremental run, or two
+ * incremental runs, at once never serve a dropped table or apply an event twice.
  */
 import { type Duck, ident, literal } from "../offline/duckdb.ts";
 import { getOnlineFeatures } from "../online/online-features.ts";
@@ -19,7 +25,9 @@ import type { OfflineContext } from "../offline/offline-context.ts";
 import { recordExpiry } from "../online/record-expiry.ts";
 import { encodeEntityKey } from "../online/entity-key.ts";
 import { plainValue } from "../online/plain-value.ts";
-import { tableName, type OnlineRecord, type OnlineStore, type ServingPointer } from "../online/online-store.ts";
+import { tableName, type Lease, type OnlineRecord, type OnlineStore, type PointerCheck, type ServingPointer } from "../online/online-store.ts";
+import { STREAM_RUN_ID } from "../online/stream-table.ts";
+import { holdViewLease, type WhenBusy } from "./view-lease.ts";
 import type { Registry, ResolvedView } from "../registry/registry.ts";
 import { viewLayout } from "../windows/view-layout.ts";
 import { TILE_WIDTH, mergeSeries, mergeStats, statsToTile, tileToStats } from "../windows/tile-stats.ts";
@@ -41,6 +49,12 @@ export type MaterializeOptions = {
   profileSample?: number;
   /** Records each view's run (succeeded or failed) in the run history. */
   record?: (run: RunDraft) => Promise<void>;
+  /** When another process runs a view now: wait for it (default) or fail (ViewBusyError). */
+  whenBusy?: WhenBusy;
+  /** Told once when a view's run waits for another's. */
+  onWait?: (view: string, lease: Lease) => void;
+  /** How long a view's lease lasts unless renewed (LARDER_LEASE_TTL). */
+  leaseTtlMs?: number;
 };
 
 export type ViewMaterialization = {
@@ -62,39 +76,53 @@ export type ViewMaterialization = {
 
 const DEFAULT_CHUNK = 5_000;
 
+const DEFAULT_LEASE_TTL = 30_000;
+
 export async function materialize(
   duck: Duck, registry: Registry, store: OnlineStore, ctx: OfflineContext, opts: MaterializeOptions = {},
 ): Promise<ViewMaterialization[]> {
-  const names = opts.views?.length ? opts.views : registry.viewNames();
+  // A view named twice is run once.
+  const names = opts.views?.length ? [...new Set(opts.views)] : registry.viewNames();
   const views = names.map((n) => registry.view(n)).filter((v) => v.def.online);
   const end = opts.end ?? Date.now();
-  const pointers = await store.pointers();
   const results: ViewMaterialization[] = [];
   for (const v of views) {
-    const began = performance.now();
-    const startedAt = new Date().toISOString();
-    const runId = newRunId();
-    const pointer = pointers.get(v.def.name);
-    const incremental = opts.incremental === true && pointer !== undefined && pointer.version === v.version;
-    const from = incremental ? pointer!.watermark : (opts.start ?? -8.64e15);
-    if (incremental && end <= from) {
-      results.push({ view: v.def.name, version: v.version, mode: "incremental", table: pointer!.table, events: 0, entities: 0, watermark: from, seconds: 0 });
-      continue;
-    }
-    let table: OfflineTable | undefined;
+    const lease = await holdViewLease(store, v.def.name, {
+      ttlMs: opts.leaseTtlMs ?? DEFAULT_LEASE_TTL, whenBusy: opts.whenBusy ?? "wait", onWait: (l) => opts.onWait?.(v.def.name, l),
+    });
     try {
-      table = await ensureOfflineTable(duck, v, ctx);
-      const result = await materializeView(duck, v, store, table, { runId, pointer, incremental, from, end, began, opts });
-      result.profile = await profileServed(duck, registry, store, ctx, v, table, runId, end, opts.profileSample ?? PROFILE_SAMPLE);
-      result.runId = runId;
+      const result = await materializeLeased(duck, registry, store, ctx, v, end, opts);
       results.push(result);
-      await opts.record?.(await materializeRun({ runId, startedAt, began, v, table, from, end, result, error: null }));
-    } catch (err) {
-      await opts.record?.(await materializeRun({ runId, startedAt, began, v, table, from, end, result: null, error: err }));
-      throw err;
+    } finally {
+      await lease.release();
     }
   }
   return results;
+}
+
+/** One view's run, under its lease: the pointer it starts from is read now, not before the lease was held. */
+async function materializeLeased(duck: Duck, registry: Registry, store: OnlineStore, ctx: OfflineContext, v: ResolvedView, end: number, opts: MaterializeOptions): Promise<ViewMaterialization> {
+  const began = performance.now();
+  const startedAt = new Date().toISOString();
+  const runId = newRunId();
+  const pointer = (await store.pointers()).get(v.def.name);
+  const incremental = opts.incremental === true && pointer !== undefined && pointer.version === v.version;
+  const from = incremental ? pointer!.watermark : (opts.start ?? -8.64e15);
+  if (incremental && end <= from) {
+    return { view: v.def.name, version: v.version, mode: "incremental", table: pointer!.table, events: 0, entities: 0, watermark: from, seconds: 0 };
+  }
+  let table: OfflineTable | undefined;
+  try {
+    table = await ensureOfflineTable(duck, v, ctx);
+    const result = await materializeView(duck, v, store, table, { runId, pointer, incremental, from, end, began, opts });
+    result.profile = await profileServed(duck, registry, store, ctx, v, table, runId, end, opts.profileSample ?? PROFILE_SAMPLE);
+    result.runId = runId;
+    await opts.record?.(await materializeRun({ runId, startedAt, began, v, table, from, end, result, error: null }));
+    return result;
+  } catch (err) {
+    await opts.record?.(await materializeRun({ runId, startedAt, began, v, table, from, end, result: null, error: err }));
+    throw err;
+  }
 }
 
 type ViewRun = { runId: string; pointer: ServingPointer | undefined; incremental: boolean; from: number; end: number; began: number; opts: MaterializeOptions };
@@ -109,38 +137,58 @@ async function materializeView(duck: Duck, v: ResolvedView, store: OnlineStore, 
   );
   const total = counts!.n;
   const nextPointer: ServingPointer = { view: v.def.name, version: v.version, table: target, watermark: end, updatedAt: new Date().toISOString(), runId };
+  // The switch happens only if the pointer is still the one this run started from; a view
+  // never materialized may meanwhile have got its first table from pushes (replaced too).
+  const expect: PointerCheck[] = [{ view: v.def.name, runIds: pointer ? [pointer.runId] : [null, STREAM_RUN_ID] }];
 
-  if (!incremental) {
-    // Orphans of crashed runs of this view are never served; clear them first.
-    for (const t of await store.tables()) {
-      if (t.startsWith(`${v.def.name}@`) && t !== pointer?.table) await store.dropTable(t);
-    }
-  }
+  if (!incremental) await dropOtherTables(store, v.def.name, pointer?.table);
   const expireAt = recordExpiry(v.def);
   let written = 0;
-  const merged: [string, OnlineRecord][] = [];
+  const fresh: [string, OnlineRecord][] = [];
   const chunk = opts.chunkSize ?? DEFAULT_CHUNK;
-  for (let lo = 1; lo <= total; lo += chunk) {
-    const rows = await duck.all(`SELECT * FROM __records WHERE __i BETWEEN ${lo} AND ${lo + chunk - 1} ORDER BY __i`);
-    const records = rows.map((r) => toRecord(v, r));
-    if (incremental) {
-      const old = await store.read(target, records.map(([k]) => k));
-      records.forEach(([k, rec], i) => merged.push([k, old[i] ? mergeRecords(v, old[i]!, rec, end) : rec]));
-    } else {
-      await store.commit({ table: target, records, expireAt });
+  try {
+    for (let lo = 1; lo <= total; lo += chunk) {
+      const rows = await duck.all(`SELECT * FROM __records WHERE __i BETWEEN ${lo} AND ${lo + chunk - 1} ORDER BY __i`);
+      const records = rows.map((r) => toRecord(v, r));
+      if (incremental) fresh.push(...records);
+      else await store.commit({ table: target, records, expireAt });
+      written += records.length;
+      opts.onProgress?.({ view: v.def.name, entities: written, total });
     }
-    written += records.length;
-    opts.onProgress?.({ view: v.def.name, entities: written, total });
+    if (incremental) {
+      // The merge reads and writes in one atomic update, so a push meanwhile is not lost.
+      await store.update({
+        keys: fresh.map(([key]) => ({ table: target, key })),
+        expect,
+        expireAt: expireAt && ((_, record) => expireAt(record)),
+        compute: (old) => ({ records: fresh.map(([, rec], i) => (old[i] ? mergeRecords(v, old[i]!, rec, end) : rec)), seen: [], pointers: [nextPointer] }),
+      });
+    } else {
+      await store.commit({ table: target, records: [], pointers: [nextPointer], expect, expireAt });
+    }
+  } catch (err) {
+    // A refused switch leaves this run's table unserved: not kept.
+    if (!incremental) await store.dropTable(target).catch(() => {});
+    throw err;
+  } finally {
+    await duck.run("DROP TABLE IF EXISTS __records");
   }
-  // The switch: one transaction (with the merged records, for incremental runs).
-  await store.commit({ table: target, records: merged, pointers: [nextPointer], expireAt });
-  if (!incremental && pointer && pointer.table !== target) await store.dropTable(pointer.table);
-  await duck.run("DROP TABLE __records");
+  if (!incremental) await dropOtherTables(store, v.def.name, target);
   return {
     view: v.def.name, version: v.version, mode: incremental ? "incremental" : "full", table: target,
     events: events!.n, entities: total, watermark: end, seconds: (performance.now() - began) / 1000,
     newestEvent: events!.newest === null ? null : Number(events!.newest),
   };
+}
+
+/**
+ * Drops every table of the view but `keep`: before a full run, what crashed runs left;
+ * after its switch, the table it replaced. Only the holder of the view's lease runs this.
+ */
+async function dropOtherTables(store: OnlineStore, view: string, keep: string | undefined): Promise<void> {
+  for (const t of await store.tables()) {
+    if (t.startsWith(`${view}@`) && t !== keep) await store.dropTable(t);
+  }
 }
 
 /**

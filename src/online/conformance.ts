@@ -5,6 +5,7 @@
  * more than once.
  */
 import { afterEach, describe, expect, test as bunTest } from "bun:test";
+import { hostname } from "node:os";
 import type { OnlineRecord, OnlineStore, ServingPointer } from "./online-store.ts";
 
 const record = (ts: number, extra = 0): OnlineRecord => ({
@@ -191,6 +192,53 @@ export function describeOnlineStoreConformance(name: string, newLocation: () => 
       expect(await seenNow(["z"])).toEqual([false]);
       await Bun.sleep(50);
       expect(await seenNow(["z"])).toEqual([true]);
+      await store.close();
+    });
+
+    test("a commit or update whose pointer check fails writes nothing and says so", async () => {
+      const store = await open();
+      await store.commit({ table: "k@1#a", records: [["[1]", record(1)]], pointers: [pointer("k", "k@1#a", 10)], expect: [{ view: "k", runIds: [null] }] });
+      // The pointer is now run-10's: a writer that read "no pointer", or another run, is refused.
+      await expect(store.commit({ table: "k@1#b", records: [["[1]", record(2)]], pointers: [pointer("k", "k@1#b", 20)], expect: [{ view: "k", runIds: [null] }] }))
+        .rejects.toThrow('the served pointer of feature view "k" changed while this write was prepared (it is now table k@1#a, written by run run-10); nothing was written');
+      await expect(store.update({ keys: [{ table: "k@1#a", key: "[1]" }], expect: [{ view: "k", table: "k@1#old" }], compute: () => ({ records: [record(3)], seen: [] }) }))
+        .rejects.toMatchObject({ code: "pointer_moved", status: 409 });
+      expect(await store.tables()).toEqual(["k@1#a"]);
+      expect((await store.read("k@1#a", ["[1]"]))[0]!.ts).toBe(1);
+      expect((await store.pointers()).get("k")!.runId).toBe("run-10");
+      // Checks that hold: by run and by table.
+      await store.commit({ table: "k@1#a", records: [["[1]", record(4)]], pointers: [pointer("k", "k@1#a", 30)], expect: [{ view: "k", runIds: ["run-10"] }] });
+      await store.update({ keys: [{ table: "k@1#a", key: "[1]" }], expect: [{ view: "k", table: "k@1#a" }, { view: "none", table: null }], compute: () => ({ records: [record(5)], seen: [] }) });
+      expect((await store.read("k@1#a", ["[1]"]))[0]!.ts).toBe(5);
+      expect((await store.pointers()).get("k")!.runId).toBe("run-30");
+      await store.close();
+    });
+
+    test("a lease is held by one holder at a time, renewed by it, released, and taken once lapsed", async () => {
+      const store = await open();
+      const second = await open();
+      const a = await store.acquireLease("m:v", "host-a/1/x", 300);
+      expect(a).toMatchObject({ name: "m:v", holder: "host-a/1/x" });
+      // Contended from another connection at once: exactly one holder.
+      const contenders = await Promise.all(["host-b/2/y", "host-c/3/z"].map((h, i) => (i ? store : second).acquireLease("m:v", h, 300)));
+      expect(contenders.map((l) => l.holder)).toEqual(["host-a/1/x", "host-a/1/x"]);
+      const renewed = await second.acquireLease("m:v", "host-a/1/x", 300);
+      expect(renewed.acquiredAt).toBe(a.acquiredAt);
+      expect(renewed.expiresAt).toBeGreaterThanOrEqual(a.expiresAt);
+      // Other names are other leases.
+      expect((await store.acquireLease("m:w", "host-b/2/y", 300)).holder).toBe("host-b/2/y");
+      // Release by someone else does nothing; by the holder frees it.
+      await store.releaseLease("m:v", "host-b/2/y");
+      expect((await store.acquireLease("m:v", "host-b/2/y", 300)).holder).toBe("host-a/1/x");
+      await store.releaseLease("m:v", "host-a/1/x");
+      expect((await store.acquireLease("m:v", "host-b/2/y", 200)).holder).toBe("host-b/2/y");
+      // A holder that stops renewing loses it once it lapses.
+      await Bun.sleep(260);
+      expect((await second.acquireLease("m:v", "host-c/3/z", 300)).holder).toBe("host-c/3/z");
+      // A holder on this host whose process is gone (killed) loses it at once (no pid is above 2^22).
+      await store.acquireLease("m:g", `${hostname()}/4194311/gone`, 60_000);
+      expect((await second.acquireLease("m:g", "host-b/2/y", 300)).holder).toBe("host-b/2/y");
+      await second.close();
       await store.close();
     });
 

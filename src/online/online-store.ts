@@ -55,7 +55,38 @@ export type Commit = {
   expireAt?: (record: OnlineRecord) => EpochMs;
   /** Pointers to set in the same transaction. */
   pointers?: ServingPointer[];
+  /** Pointers as the writer read them: if one changed since, nothing is written (PointerMovedError). */
+  expect?: PointerCheck[];
 };
+
+/**
+ * A view's pointer as a writer read it (compare-and-set): the write goes ahead only if the
+ * pointer is still so. A materialization names the run whose pointer it replaces; a push
+ * names the table it updates.
+ */
+export type PointerCheck = {
+  view: string;
+  /** The pointer must still be one written by one of these runs (null: no pointer at all). */
+  runIds?: readonly (string | null)[];
+  /** The pointer must still serve this table (null: no pointer at all). */
+  table?: string | null;
+};
+
+/** The first check the current pointers fail, or undefined when all hold. */
+export function failedCheck(current: (view: string) => ServingPointer | undefined, checks: readonly PointerCheck[] | undefined): PointerCheck | undefined {
+  return checks?.find((c) => {
+    const p = current(c.view);
+    if (c.runIds && !c.runIds.includes(p?.runId ?? null)) return true;
+    return c.table !== undefined && (p?.table ?? null) !== c.table;
+  });
+}
+
+/**
+ * A lease: who may run something that must run in one place at a time (a view's
+ * materialization), across processes and machines sharing the store, until `expiresAt`
+ * unless renewed. A holder that dies stops renewing, so its lease lapses.
+ */
+export type Lease = { name: string; holder: string; acquiredAt: string; expiresAt: EpochMs };
 
 /**
  * An atomic read-modify-write (streaming updates): the store reads `keys` and whether
@@ -67,12 +98,14 @@ export type RecordUpdate = {
   keys: { table: string; key: string }[];
   /** When a record of a table may be dropped, for stores that expire keys (undefined: never). */
   expireAt?: (table: string, record: OnlineRecord) => EpochMs | undefined;
-  /** Event ids (idempotency keys) to check within a namespace, e.g. a push source. */
   /**
+   * Event ids (idempotency keys) to check within a namespace, e.g. a push source.
    * `windowMs`: how long an id is remembered after it was seen (a deduplication window);
    * afterwards it may be applied again. Without one, ids are remembered for good.
    */
   ids?: { namespace: string; ids: string[]; windowMs?: number };
+  /** Pointers as the writer read them: if one changed since, nothing is written (PointerMovedError). */
+  expect?: PointerCheck[];
   /** `records` are fresh copies, compute's to change. */
   compute(records: (OnlineRecord | undefined)[], seen: boolean[]): {
     /** New records for the keys (same order; undefined leaves a record as it is). */
@@ -101,10 +134,18 @@ export interface OnlineStore {
    * it when present; everything else uses read().
    */
   readEach?(table: string, entityKeys: readonly string[], visit: (index: number, record: LentRecord | undefined) => void): Promise<void>;
-  /** Writes records (replacing whole records) and pointers atomically. */
+  /** Writes records (replacing whole records) and pointers atomically; PointerMovedError when `expect` fails. */
   commit(commit: Commit): Promise<void>;
-  /** Reads, computes and writes in one atomic step (see RecordUpdate). */
+  /** Reads, computes and writes in one atomic step (see RecordUpdate); PointerMovedError when `expect` fails. */
   update(update: RecordUpdate): Promise<void>;
+  /**
+   * Takes the lease `name` for `holder` until now + `ttlMs` when it is free, lapsed, held
+   * by a process on this host that is gone, or already `holder`'s (a renewal), in one
+   * atomic step. Answers the lease as it stands: `holder` is someone else's when taken.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease>;
+  /** Gives the lease up, if `holder` still holds it. */
+  releaseLease(name: string, holder: string): Promise<void>;
   /** The pointer of every view with served data (shared: do not modify). */
   pointers(): Promise<ReadonlyMap<string, ServingPointer>>;
   /** Deletes every record of a table (one no pointer refers to). */

@@ -10,7 +10,7 @@
  * Pushes of one source and mode that wait behind each other are applied as one batch
  * (push-queue.ts): one query, one update, one segment, their rows in arrival order.
  */
-import { BadRequestError } from "../errors.ts";
+import { BadRequestError, PointerMovedError } from "../errors.ts";
 import type { Duck } from "../offline/duckdb.ts";
 import { ident } from "../offline/duckdb.ts";
 import { jsonRowsSql } from "../offline/source-sql.ts";
@@ -23,12 +23,16 @@ import { pushChecks } from "../validation/view-checks.ts";
 import { encodeEntityKey } from "../online/entity-key.ts";
 import { plainValue } from "../online/plain-value.ts";
 import { recordExpiry } from "../online/record-expiry.ts";
-import { tableName, type OnlineRecord, type OnlineStore, type ServingPointer } from "../online/online-store.ts";
+import { streamPointer } from "../online/stream-table.ts";
+import { type OnlineRecord, type OnlineStore, type ServingPointer } from "../online/online-store.ts";
 import type { Registry, ResolvedView } from "../registry/registry.ts";
 import type { PushSourceDef, SourceDef } from "../definitions/types.ts";
 import { viewLayout } from "../windows/view-layout.ts";
 import { applyEvents, type StreamEvent } from "./apply-events.ts";
 import { validateRows, type PushedRow } from "./push-rows.ts";
+
+/** Tries of a batch whose views' tables kept being switched under it. */
+const MAX_ATTEMPTS = 5;
 
 export const PUSH_MODES = ["online", "offline", "online_and_offline"] as const;
 export type PushMode = (typeof PUSH_MODES)[number];
@@ -69,7 +73,7 @@ export function validatePush(registry: Registry, req: PushRequest, maxRows: numb
  * once the update has committed and the segment is published.
  */
 /** `dedupeWindowMs`: how long event ids are remembered (LARDER_DEDUPE_WINDOW). */
-export async function startPushBatch(withDuck: WithDuck, registry: Registry, store: OnlineStore, ctx: OfflineContext, batch: ValidatedPush[], dedupeWindowMs?: number): Promise<{ done: Promise<(PushResult | Error)[]> }> {
+export async function startPushBatch(withDuck: WithDuck, registry: Registry, store: OnlineStore, ctx: OfflineContext, batch: ValidatedPush[], dedupeWindowMs?: number, attempt = 1): Promise<{ done: Promise<(PushResult | Error)[]> }> {
   const { pushSource, source, req: { to } } = batch[0]!;
   const rows = batch.flatMap((p) => p.rows);
   const owners = batch.flatMap((p, k) => p.rows.map(() => k));
@@ -102,12 +106,17 @@ export async function startPushBatch(withDuck: WithDuck, registry: Registry, sto
   if (outcome.refused) return refuseFailing(withDuck, registry, store, ctx, batch, new Set(outcome.failing.map((i) => owners[i]!)), dedupeWindowMs);
   const { segment, applied } = outcome;
   for (const r of results) r.segment = segment?.path ?? null;
-  const done = (async () => {
+  const done = (async (): Promise<(PushResult | Error)[]> => {
     try {
       await applied;
       await segment?.publish();
     } catch (err) {
       segment?.discard();
+      // A materialization switched a view's table while this batch was computed: nothing
+      // was written; computed again against what is served now.
+      if (err instanceof PointerMovedError && attempt < MAX_ATTEMPTS) {
+        return (await startPushBatch(withDuck, registry, store, ctx, batch, dedupeWindowMs, attempt + 1)).done;
+      }
       throw err;
     }
     return results;
@@ -161,8 +170,8 @@ async function onlineUpdate(
     // Update what is served, with the definition it was computed by; a view never
     // materialized gets its first table from the pushes.
     const view = served && served.version !== current.version ? { ...current, def: registry.definitionOf(current.def.name, served.version), version: served.version } : current;
-    const table = served?.table ?? tableName(view.def.name, view.version, "stream");
-    views.push({ view, table, pointer: served ? undefined : { view: view.def.name, version: view.version, table, watermark: 0, updatedAt: new Date().toISOString(), runId: "stream" } });
+    const pointer = served ? undefined : streamPointer(view.def.name, view.version);
+    views.push({ view, table: served?.table ?? pointer!.table, pointer });
   }
   if (views.length === 0) return null;
   // Every view's columns in one query: a DuckDB round trip costs more than the columns.
@@ -212,6 +221,8 @@ async function onlineUpdate(
   const expiry = new Map(batches.map((b) => [b.table, recordExpiry(b.view.def)]));
   return { failing, apply: (owners, results) => store.update({
     keys: batches.flatMap((b) => b.keys.map((key) => ({ table: b.table, key }))),
+    // Only into the tables served now: a run switching one meanwhile makes this batch try again.
+    expect: batches.map((b) => ({ view: b.view.def.name, table: b.pointer ? null : b.table })),
     expireAt: (table, record) => expiry.get(table)?.(record),
     ids: ids && { namespace: sourceName, ids, windowMs: dedupeWindowMs },
     compute(records, seen) {

@@ -4,6 +4,7 @@
  */
 import { NotFoundError } from "../errors.ts";
 import type { OnlineStore } from "../online/online-store.ts";
+import { STREAM_RUN_ID } from "../online/stream-table.ts";
 import type { Registry } from "./registry.ts";
 import type { RunLog, RunRecord } from "./runs.ts";
 
@@ -73,7 +74,7 @@ export function formatLineage(l: Lineage): string {
       lines.push(`      served: @${v.served.version}${stale}, complete up to ${new Date(v.served.watermark).toISOString()}, table ${v.served.table}`);
       lines.push(r
         ? `      written by run ${r.id}: ${r.kind} ${String(r.details.mode ?? "")} at ${r.startedAt}, ${r.rows.in ?? "?"} events → ${r.rows.out ?? "?"} entities, ${r.status}, by ${r.startedBy.via} on ${r.startedBy.host}`
-        : `      written by ${v.served.runId === "stream" ? "pushes (no materialization yet)" : `run ${v.served.runId} (not in the run history)`}`);
+        : `      written by ${v.served.runId === STREAM_RUN_ID ? "pushes (no materialization yet)" : `run ${v.served.runId} (not in the run history)`}`);
     }
     lines.push(`      ← ${v.source.pushSource ? `push source ${v.source.pushSource} ← ` : ""}source ${v.source.name} (${v.source.kind}: ${v.source.location})`);
   }

@@ -1,8 +1,8 @@
 /**
  * Cron schedules inside `larder serve`: each view with a `schedule` gets a croner job that
  * runs its incremental materialization.
- * - Never two runs of one view at once: a tick (or a trigger) while one is going is skipped
- *   and recorded as a skipped run.
+ * - Never two runs of one view at once, here or on another replica (the view's lease): a tick
+ *   (or a trigger) while one is going is skipped and recorded as a skipped run.
  * - After downtime, a view whose last materialization is older than its latest tick runs
  *   once at start-up, not once per missed tick.
  * - Applies made while serving are picked up (the jobs follow the registry).
@@ -12,7 +12,7 @@ import type { Larder } from "../larder.ts";
 import type { Logger } from "../log.ts";
 import type { ViewMaterialization } from "../materialize/materialize.ts";
 import { newRunId } from "../materialize/run-id.ts";
-import { ConflictError } from "../errors.ts";
+import { ConflictError, ViewBusyError } from "../errors.ts";
 import { scheduleOf } from "./cron.ts";
 
 const REFRESH_MS = 2_000;
@@ -103,25 +103,24 @@ export class Scheduler {
    */
   async trigger(view: string, via: string, opts: { conflict?: boolean; full?: boolean } = {}): Promise<ViewMaterialization | null> {
     if (this.#running.has(view)) {
-      const at = new Date().toISOString();
-      const runId = newRunId();
-      await this.larder.runs.record({
-        id: runId, kind: "materialize", status: "skipped", startedAt: at, finishedAt: at, durationMs: 0,
-        views: [{ view, version: this.larder.registry().view(view).version }], range: null, sources: [], rows: { in: null, out: null },
-        validation: null, details: { reason: "a run of this view was still going" }, error: null,
-      }, via);
-      this.#last.set(view, { runId, at, status: "skipped", via, error: null });
+      await this.#skipped(view, via, "a run of this view was still going");
       if (opts.conflict) throw new ConflictError(`feature view "${view}" is being materialized right now; try again when it is done (GET /v1/schedules)`);
       return null;
     }
     const run = (async () => {
       const at = new Date().toISOString();
       try {
-        const [result] = await this.larder.materialize({ views: [view], incremental: !opts.full, via });
+        // Another process or replica running it now: this tick is skipped, not queued behind it.
+        const [result] = await this.larder.materialize({ views: [view], incremental: !opts.full, via, whenBusy: "fail" });
         if (result) this.log({ level: "info", event: "schedule.ran", view, via, events: result.events, seconds: Math.round(result.seconds * 1000) / 1000 });
         this.#last.set(view, { runId: result?.runId ?? null, at, status: "succeeded", via, error: null });
         return result ?? null;
       } catch (err) {
+        if (err instanceof ViewBusyError) {
+          await this.#skipped(view, via, err.message);
+          if (opts.conflict) throw err;
+          return null;
+        }
         const [rec] = await this.larder.runs.list({ kind: "materialize", view, limit: 1 }).catch(() => []);
         this.#last.set(view, { runId: rec?.id ?? null, at, status: "failed", via, error: (err as Error).message });
         this.log({ level: "error", event: "schedule.failed", view, error: err });
@@ -132,6 +131,18 @@ export class Scheduler {
     })();
     this.#running.set(view, run);
     return run;
+  }
+
+  /** Records a run that did not happen, and why. */
+  async #skipped(view: string, via: string, reason: string): Promise<void> {
+    const at = new Date().toISOString();
+    const runId = newRunId();
+    await this.larder.runs.record({
+      id: runId, kind: "materialize", status: "skipped", startedAt: at, finishedAt: at, durationMs: 0,
+      views: [{ view, version: this.larder.registry().view(view).version }], range: null, sources: [], rows: { in: null, out: null },
+      validation: null, details: { reason }, error: null,
+    }, via);
+    this.#last.set(view, { runId, at, status: "skipped", via, error: null });
   }
 
   isRunning(view: string): boolean {

@@ -1,7 +1,7 @@
 import type { Command } from "../command.ts";
 import { UsageError } from "../../errors.ts";
 import { isoTime, parseInstant } from "../../time.ts";
-import { out, progress, table } from "../print.ts";
+import { err, out, progress, table } from "../print.ts";
 
 export const materializeCommand: Command = {
   name: "materialize",
@@ -17,6 +17,9 @@ export const materializeCommand: Command = {
     const shows = new Map<string, ReturnType<typeof progress>>();
     const results = await larder.materialize({
       views, start, end, incremental: flags.incremental === true,
+      // Runs of one view are serialized: wait for one going on elsewhere (a schedule, another CLI).
+      whenBusy: "wait",
+      onWait: (view, lease) => err(`waiting for the run of ${view} that ${lease.holder} started at ${lease.acquiredAt}…`),
       onProgress: (p) => {
         if (!shows.has(p.view)) shows.set(p.view, progress(`materializing ${p.view}`));
         shows.get(p.view)!(p.entities, p.total);

@@ -8,8 +8,11 @@
 import { mkdirSync } from "node:fs";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { OnlineStoreError } from "../../errors.ts";
-import type { Commit, LentRecord, OnlineRecord, OnlineStore, RecordUpdate, ServingPointer } from "../online-store.ts";
+import { failedCheck, type Commit, type Lease, type LentRecord, type OnlineRecord, type OnlineStore, type PointerCheck, type RecordUpdate, type ServingPointer } from "../online-store.ts";
 import { DecodeArena, decodeRecord, encodeRecord, encodeUpdate, lendRecord, newLentRecord } from "../record-codec.ts";
+import { mayTakeLease, takenLease } from "../lease.ts";
+import { pointerMoved } from "../pointer-moved.ts";
+import { storedLease, storedPointers } from "../stored-meta.ts";
 
 export type LmdbConfig = { path: string };
 
@@ -31,6 +34,8 @@ const SEEN_AT = "seenAt:";
 /** A time in the index's keys: ms, 15 digits, so keys sort by time. */
 const seenTime = (ms: number) => String(ms).padStart(15, "0");
 const PRUNE_EVERY_MS = 60_000;
+/** `lease:<name>` → the Lease. */
+const LEASE = "lease:";
 /** Layout of the files; a store written by another layout is refused, not misread. */
 const FORMAT_KEY = "format";
 const FORMAT = 2;
@@ -114,19 +119,54 @@ export class LmdbOnlineStore implements OnlineStore {
     return entry.id.toString(36) + SEP;
   }
 
+  /** Every pointer as stored (inside a write transaction: as this transaction sees them). */
+  #storedPointers(): Record<string, ServingPointer> {
+    return storedPointers(this.#meta.get(POINTERS), `the LMDB online store at ${this.#config.path}`);
+  }
+
   /** Inside a write transaction. */
   #putPointers(pointers: ServingPointer[]): void {
-    const all = { ...((this.#meta.get(POINTERS) as Record<string, ServingPointer> | undefined) ?? {}) };
+    const all = { ...this.#storedPointers() };
     for (const p of pointers) all[p.view] = p;
     void this.#meta.put(POINTERS, all);
     void this.#meta.put(POINTERS_VERSION, ((this.#meta.get(POINTERS_VERSION) as number | undefined) ?? 0) + 1);
   }
 
+  /** Inside a write transaction: the first of `checks` the committed pointers fail. */
+  #failedCheck(checks: PointerCheck[] | undefined): { check: PointerCheck; found: ServingPointer | undefined } | undefined {
+    if (!checks?.length) return undefined;
+    const all = this.#storedPointers();
+    const check = failedCheck((view) => all[view], checks);
+    return check && { check, found: all[check.view] };
+  }
+
   async commit(c: Commit): Promise<void> {
-    await this.#root.transaction(() => {
+    // Nothing is thrown inside the transaction: a failed check writes nothing and is thrown after.
+    const moved = await this.#root.transaction(() => {
+      const failed = this.#failedCheck(c.expect);
+      if (failed) return failed;
       const prefix = this.#ensurePrefix(c.table);
       for (const [key, record] of c.records) void this.#records.put(prefix + key, encodeRecord(record));
       if (c.pointers?.length) this.#putPointers(c.pointers);
+      return undefined;
+    });
+    if (moved) throw pointerMoved(moved.check, moved.found);
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease> {
+    return this.#root.transaction(() => {
+      const current = storedLease(this.#meta.get(LEASE + name));
+      const now = Date.now();
+      if (!mayTakeLease(current, holder, now)) return current!;
+      const lease = takenLease(current, name, holder, ttlMs, now);
+      void this.#meta.put(LEASE + name, lease);
+      return lease;
+    });
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.#root.transaction(() => {
+      if (storedLease(this.#meta.get(LEASE + name))?.holder === holder) void this.#meta.remove(LEASE + name);
     });
   }
 
@@ -137,7 +177,9 @@ export class LmdbOnlineStore implements OnlineStore {
     // One write transaction: LMDB serializes writers across processes, so the records read
     // here are the committed ones and nothing can change them until commit. lmdb-js runs
     // the callback inside its write batch and commits batches with one disk sync.
-    await this.#root.transaction(() => {
+    const moved = await this.#root.transaction(() => {
+      const failed = this.#failedCheck(u.expect);
+      if (failed) return failed;
       const byTable = new Map<string, string>();
       const prefixes = u.keys.map((k) => {
         let p = byTable.get(k.table);
@@ -169,7 +211,9 @@ export class LmdbOnlineStore implements OnlineStore {
       for (const id of out.seen) void this.#meta.put(seenKey(id), now);
       if (window && out.seen.length) void this.#meta.put(`${SEEN_AT}${seenTime(now)}:${u.ids!.namespace}${SEP}#${process.pid}.${this.#seenBatches++}`, out.seen);
       if (out.pointers?.length) this.#putPointers(out.pointers);
+      return undefined;
     });
+    if (moved) throw pointerMoved(moved.check, moved.found);
     if (u.ids?.windowMs && Date.now() - this.#prunedAt > PRUNE_EVERY_MS) await this.pruneSeen(u.ids.windowMs);
   }
 
@@ -206,8 +250,7 @@ export class LmdbOnlineStore implements OnlineStore {
   async pointers(): Promise<ReadonlyMap<string, ServingPointer>> {
     const version = this.#meta.get(POINTERS_VERSION);
     if (!this.#pointers || this.#pointers.version !== version) {
-      const all = (this.#meta.get(POINTERS) as Record<string, ServingPointer> | undefined) ?? {};
-      this.#pointers = { version, map: new Map(Object.entries(all)) };
+      this.#pointers = { version, map: new Map(Object.entries(this.#storedPointers())) };
     }
     return this.#pointers.map;
   }

@@ -3,7 +3,7 @@
  * on several machines. Keys, under a prefix (default `larder:`):
  *   meta:format · meta:pointers (JSON of every pointer) · meta:pointers:version (a counter)
  *   meta:tables (hash: table → id) · meta:next-table · r:<id>:<entity key> (a record's bytes)
- *   seen:<namespace>:<id> (event ids applied by streaming updates)
+ *   seen:<namespace>:<id> (event ids applied by streaming updates) · lease:<name> (JSON of a Lease)
  * Records use the same codec as LMDB. Reads are pipelined. Commits and updates run on a
  * second connection kept for transactions: WATCH what they read, MULTI … EXEC, and retry
  * when another writer got there first, so a commit is atomic (records and pointers
@@ -12,9 +12,12 @@
  * and the next request after Redis returns is served.
  */
 import { RedisClient } from "bun";
-import { OnlineStoreError } from "../../errors.ts";
-import type { Commit, OnlineRecord, OnlineStore, RecordUpdate, ServingPointer } from "../online-store.ts";
+import { LarderError, OnlineStoreError } from "../../errors.ts";
+import { failedCheck, type Commit, type Lease, type OnlineRecord, type OnlineStore, type PointerCheck, type RecordUpdate, type ServingPointer } from "../online-store.ts";
 import { decodeRecord, encodeRecord, encodeUpdate } from "../record-codec.ts";
+import { mayTakeLease, takenLease } from "../lease.ts";
+import { pointerMoved } from "../pointer-moved.ts";
+import { storedLease, storedPointers } from "../stored-meta.ts";
 
 export type RedisConfig = { url: string; prefix: string };
 
@@ -60,7 +63,8 @@ export class RedisOnlineStore implements OnlineStore {
       }
       return await fn(client);
     } catch (err) {
-      if (err instanceof OnlineStoreError) throw err;
+      // Ours (a failed pointer check, damaged metadata): as they are.
+      if (err instanceof LarderError) throw err;
       const code = (err as { code?: string }).code ?? "";
       if (code.startsWith("ERR_REDIS_CONNECTION") || /connect|closed|ECONNREFUSED|timed? ?out/i.test(String((err as Error).message))) {
         throw new OnlineStoreError(`the online store (Redis at ${redact(this.#config.url)}) is unavailable: ${(err as Error).message}`, { cause: err });
@@ -141,14 +145,18 @@ export class RedisOnlineStore implements OnlineStore {
 
   async commit(commit: Commit): Promise<void> {
     await this.#transaction(async (tx) => {
+      // Checked before the table is registered too, so a refused commit leaves no trace.
+      if (commit.expect?.length) this.#check(tx, await this.#storedPointers(tx), commit.expect);
       const prefix = await this.#ensurePrefix(tx, commit.table);
       const encoded = commit.records.map(([key, record]) => [prefix + key, encodeRecord(record), commit.expireAt?.(record)] as const);
+      const readsPointers = Boolean(commit.pointers?.length || commit.expect?.length);
       for (let attempt = 0; ; attempt++) {
-        if (commit.pointers?.length) await tx.send("WATCH", [this.#key("meta", "pointers")]);
-        const pointers = commit.pointers?.length ? await this.#mergedPointers(tx, commit.pointers) : null;
+        if (readsPointers) await tx.send("WATCH", [this.#key("meta", "pointers")]);
+        const current = readsPointers ? await this.#storedPointers(tx) : {};
+        this.#check(tx, current, commit.expect);
         await tx.send("MULTI", []);
         const queued: Promise<unknown>[] = encoded.map(([key, bytes, at]) => this.#set(tx, key, bytes, at));
-        if (pointers) queued.push(...this.#queuePointers(tx, pointers));
+        if (commit.pointers?.length) queued.push(...this.#queuePointers(tx, current, commit.pointers));
         const done = await tx.send("EXEC", []);
         await Promise.all(queued);
         if (done !== null) return;
@@ -158,11 +166,31 @@ export class RedisOnlineStore implements OnlineStore {
     });
   }
 
-  async #mergedPointers(tx: RedisClient, pointers: ServingPointer[]): Promise<string> {
-    const raw = (await tx.send("GET", [this.#key("meta", "pointers")])) as string | null;
-    const all = raw ? (JSON.parse(raw) as Record<string, ServingPointer>) : {};
-    for (const p of pointers) all[p.view] = p;
-    return JSON.stringify(all);
+  /** Every pointer as stored, read on `c` (inside WATCH, the transaction's view). */
+  async #storedPointers(c: RedisClient): Promise<Record<string, ServingPointer>> {
+    const raw = (await c.send("GET", [this.#key("meta", "pointers")])) as string | null;
+    return storedPointers(raw === null ? undefined : this.#parseMeta(raw, "served pointers"), this.#where);
+  }
+
+  get #where(): string {
+    return `the Redis online store at ${redact(this.#config.url)} (prefix "${this.#config.prefix}")`;
+  }
+
+  /** JSON Larder wrote under meta keys; unparsable → a damaged-data error naming it. */
+  #parseMeta(raw: string, what: string): unknown {
+    try {
+      return JSON.parse(raw);
+    } catch {
+      return { damaged: `${what} are not valid JSON` };
+    }
+  }
+
+  /** Throws (after UNWATCH) when a pointer check fails. */
+  #check(tx: RedisClient, current: Record<string, ServingPointer>, checks: PointerCheck[] | undefined): void {
+    const failed = failedCheck((view) => current[view], checks);
+    if (!failed) return;
+    void tx.send("UNWATCH", []).catch(() => {});
+    throw pointerMoved(failed, current[failed.view]);
   }
 
   /** A record, with its expiry when it has one (a time already past drops it at once). */
@@ -170,9 +198,11 @@ export class RedisOnlineStore implements OnlineStore {
     return expireAt === undefined ? tx.set(key, bytes) : tx.send("SET", [key, bytes as unknown as string, "PXAT", String(Math.max(1, Math.floor(expireAt)))]);
   }
 
-  /** Inside MULTI: the commands are queued; their promises resolve with "QUEUED". */
-  #queuePointers(tx: RedisClient, json: string): Promise<unknown>[] {
-    return [tx.send("SET", [this.#key("meta", "pointers"), json]), tx.send("INCR", [this.#key("meta", "pointers:version")])];
+  /** Inside MULTI: `current` with `pointers` set; the commands are queued, their promises resolve with "QUEUED". */
+  #queuePointers(tx: RedisClient, current: Record<string, ServingPointer>, pointers: ServingPointer[]): Promise<unknown>[] {
+    const all = { ...current };
+    for (const p of pointers) all[p.view] = p;
+    return [tx.send("SET", [this.#key("meta", "pointers"), JSON.stringify(all)]), tx.send("INCR", [this.#key("meta", "pointers:version")])];
   }
 
   async update(u: RecordUpdate): Promise<void> {
@@ -185,10 +215,11 @@ export class RedisOnlineStore implements OnlineStore {
       for (let attempt = 0; ; attempt++) {
         const watched = [...recordKeys, ...seenKeys, this.#key("meta", "pointers")];
         for (let i = 0; i < watched.length; i += CHUNK) await tx.send("WATCH", watched.slice(i, i + CHUNK));
+        const pointers = await this.#storedPointers(tx);
+        this.#check(tx, pointers, u.expect);
         const current = (await this.#getMany(tx, recordKeys)).map((v) => (v ? decodeRecord(v) : undefined));
         const seen = (await Promise.all(seenKeys.map((k) => tx.send("EXISTS", [k])))).map((n) => Number(n) > 0);
         const out = u.compute(current, seen);
-        const pointers = out.pointers?.length ? await this.#mergedPointers(tx, out.pointers) : null;
         await tx.send("MULTI", []);
         const queued: Promise<unknown>[] = [];
         out.records.forEach((rec, i) => {
@@ -196,7 +227,7 @@ export class RedisOnlineStore implements OnlineStore {
         });
         const window = u.ids?.windowMs;
         for (const id of out.seen) queued.push(tx.send("SET", [this.#key("seen", u.ids!.namespace, id), "1", ...(window ? ["PX", String(Math.ceil(window))] : [])]));
-        if (pointers) queued.push(...this.#queuePointers(tx, pointers));
+        if (out.pointers?.length) queued.push(...this.#queuePointers(tx, pointers, out.pointers));
         const done = await tx.send("EXEC", []);
         await Promise.all(queued);
         if (done !== null) return;
@@ -210,10 +241,53 @@ export class RedisOnlineStore implements OnlineStore {
     return this.#with(this.#client, async (c) => {
       const version = (await c.send("GET", [this.#key("meta", "pointers:version")])) as string | null;
       if (!this.#pointers || this.#pointers.version !== version) {
-        const raw = (await c.send("GET", [this.#key("meta", "pointers")])) as string | null;
-        this.#pointers = { version, map: new Map(Object.entries(raw ? (JSON.parse(raw) as Record<string, ServingPointer>) : {})) };
+        this.#pointers = { version, map: new Map(Object.entries(await this.#storedPointers(c))) };
       }
       return this.#pointers.map;
+    });
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease> {
+    const key = this.#key("lease", name);
+    return this.#transaction(async (tx) => {
+      for (let attempt = 0; ; attempt++) {
+        await tx.send("WATCH", [key]);
+        const raw = (await tx.send("GET", [key])) as string | null;
+        const current = raw === null ? undefined : storedLease(this.#parseMeta(raw, "a lease"));
+        const now = Date.now();
+        if (!mayTakeLease(current, holder, now)) {
+          await tx.send("UNWATCH", []);
+          return current!;
+        }
+        const lease = takenLease(current, name, holder, ttlMs, now);
+        await tx.send("MULTI", []);
+        // The key outlives the lease a little, so a lapsed one is still seen as lapsed, then goes.
+        const set = tx.send("SET", [key, JSON.stringify(lease), "PXAT", String(lease.expiresAt + ttlMs)]);
+        const done = await tx.send("EXEC", []);
+        await set;
+        if (done !== null) return lease;
+        if (attempt >= MAX_ATTEMPTS) throw new OnlineStoreError(`lease ${name}: it kept changing under ${MAX_ATTEMPTS} attempts`);
+        await backoff(attempt);
+      }
+    });
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    const key = this.#key("lease", name);
+    await this.#transaction(async (tx) => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        await tx.send("WATCH", [key]);
+        const raw = (await tx.send("GET", [key])) as string | null;
+        if (raw === null || storedLease(this.#parseMeta(raw, "a lease"))?.holder !== holder) {
+          await tx.send("UNWATCH", []);
+          return;
+        }
+        await tx.send("MULTI", []);
+        const del = tx.send("DEL", [key]);
+        const done = await tx.send("EXEC", []);
+        await del;
+        if (done !== null) return;
+      }
     });
   }
 

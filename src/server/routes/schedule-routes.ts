@@ -1,7 +1,7 @@
 /**
  * GET /v1/schedules: each scheduled view's cron, next tick, whether it is running, and its
  * last run with the outcome. POST /v1/materialize: materialize views now (incremental
- * unless `"full": true`), 409 while one of them is running.
+ * unless `"full": true`), 409 while one of them is running here or elsewhere.
  */
 import { Hono } from "hono";
 import { z } from "zod";
@@ -20,7 +20,8 @@ export function scheduleRoutes(larder: Larder, scheduler: Scheduler, enabled: bo
     .post("/v1/materialize", async (c) => {
       const body = await readJson(c.req.raw, MaterializeBody, larder.config.maxBodyBytes);
       const registry = larder.registry();
-      const views = (body.views ?? registry.viewNames()).map((n) => registry.view(n).def.name);
+      // A view named twice runs once.
+      const views = [...new Set((body.views ?? registry.viewNames()).map((n) => registry.view(n).def.name))];
       const busy = views.filter((v) => scheduler.isRunning(v));
       if (busy.length) return c.json({ code: "conflict", message: `being materialized right now: ${busy.join(", ")}; try again when done (GET /v1/schedules)` }, 409);
       const results = [];

@@ -1,0 +1,11 @@
+/**
+ * A view pushed to before it was ever materialized gets its first table from the pushes:
+ * `view@version#stream`, its pointer written by no run (`runId` STREAM_RUN_ID).
+ */
+import { tableName, type ServingPointer } from "./online-store.ts";
+
+export const STREAM_RUN_ID = "stream";
+
+export function streamPointer(view: string, version: string): ServingPointer {
+  return { view, version, table: tableName(view, version, STREAM_RUN_ID), watermark: 0, updatedAt: new Date().toISOString(), runId: STREAM_RUN_ID };
+}
