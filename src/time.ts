@@ -15,15 +15,22 @@ export function parseDuration(text: string): number {
   return ms;
 }
 
-const MAX_INSTANT = 8_640_000_000_000_000;
+/**
+ * Every instant Larder takes in (event times, lookup times, --start/--end) lies in the
+ * years 0001–9999: what ISO-8601 writes with four digits, and what Python's datetime holds.
+ */
+export const MIN_INSTANT: EpochMs = -62_135_596_800_000; // 0001-01-01T00:00:00.000Z
+export const MAX_INSTANT: EpochMs = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+export const INSTANT_RANGE = "from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z";
+
+export const inInstantRange = (ms: number): boolean => ms >= MIN_INSTANT && ms <= MAX_INSTANT;
 
 /** Parses an ISO-8601 instant or epoch milliseconds given as a string. */
 export function parseInstant(text: string, what = "time"): EpochMs {
   const asNumber = Number(text);
-  const ms = /^\d+$/.test(text) ? asNumber : Date.parse(text);
-  if (!Number.isFinite(ms)) throw new BadRequestError(`${what} "${text.slice(0, 64)}" is not an ISO-8601 time or epoch milliseconds`);
-  // A JavaScript Date spans ±8.64e15 ms (about ±275 000 years); Larder's times stay within it.
-  if (Math.abs(ms) > MAX_INSTANT) throw new BadRequestError(`${what} "${text.slice(0, 64)}" is out of range: epoch milliseconds from -${MAX_INSTANT} to ${MAX_INSTANT}`);
+  const ms = /^-?\d+$/.test(text) ? asNumber : Date.parse(text);
+  if (!Number.isFinite(ms)) throw new BadRequestError(`${what} "${text.slice(0, 64)}" is not an ISO-8601 time or epoch milliseconds`, "invalid_time");
+  if (!inInstantRange(ms)) throw new BadRequestError(`${what} "${text.slice(0, 64)}" is out of range: times run ${INSTANT_RANGE}`, "invalid_time");
   return Math.floor(ms);
 }
 

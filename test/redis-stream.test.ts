@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { RedisClient } from "bun";
-import { RedisStreamConsumer } from "../src/push/redis-stream-consumer.ts";
+import { MAX_TRIES, RedisStreamConsumer } from "../src/push/redis-stream-consumer.ts";
+import { OfflineError } from "../src/errors.ts";
 import type { LogEvent } from "../src/log.ts";
 import { referenceValues, type RefEvent } from "./helpers/reference.ts";
 import { REF_FEATURES, TTL, randomEvents } from "./helpers/random-scenario.ts";
@@ -78,6 +79,51 @@ describe("Redis Stream ingestion", () => {
       client.close();
     }
   }, 30_000);
+
+  test("poison entries never block the stream: refused ones are dead at once, failing ones after a bounded number of tries", async () => {
+    if (!redis) return;
+    const { repo, client, events } = await setup();
+    // An engine failure for some rows: one fails every time, one only on its first two tries.
+    const push = repo.larder.push.bind(repo.larder);
+    let flaky = 0;
+    repo.larder.push = async (req) => {
+      const amounts = req.rows.map((r) => (r as { amount: number }).amount);
+      if (amounts.includes(666.66)) throw new OfflineError("simulated engine failure");
+      if (amounts.includes(333.33) && flaky++ < 2) throw new OfflineError("simulated passing failure");
+      return push(req);
+    };
+    const logs: LogEvent[] = [];
+    const consumer = new RedisStreamConsumer(repo.larder, { url: redis.url, blockMs: 50, retryMs: 100 }, (e) => logs.push(e));
+    consumer.start();
+    try {
+      const [a, b, c, d] = events.slice(0, 4);
+      await client.send("XADD", [STREAM, "*", "row", JSON.stringify({ ...row(a!), event_id: "x".repeat(2000) })]);
+      // A lone surrogate as JSON escapes it: DuckDB's JSON reader used to refuse it on every try.
+      await client.send("XADD", [STREAM, "*", "row", JSON.stringify(row(b!)).replace('"category":"', '"category":"\\ud800')]);
+      await client.send("XADD", [STREAM, "*", "row", JSON.stringify({ ...row(c!), amount: 666.66 })]);
+      await client.send("XADD", [STREAM, "*", "row", JSON.stringify({ ...row(d!), amount: 333.33 })]);
+      await add(client, events.slice(4));
+      const good = events.slice(4);
+      // Everything after the poison is applied while it waits for its next try.
+      await until(async () => consumer.entries >= good.length, "the entries after the poison");
+      await until(async () => (await pending(client)) === 0, "the poison to be dead-lettered (5 tries, 0.1 s apart and doubling)");
+      expect(consumer.entries).toBe(good.length + 1);
+      expect(await mismatches(repo, [...good, { ...d!, amount: 333.33 }])).toEqual([]);
+      const dead = (await client.send("XRANGE", [`${STREAM}:dead`, "-", "+"])) as [string, string[]][];
+      expect(dead.map(([, f]) => f[3])).toEqual([
+        'push to "events_push" refused, nothing was written:\n  row 0, field "event_id": 2000 characters, over the limit of 256 for an event id',
+        'push to "events_push" refused, nothing was written:\n  row 0, field "category": not valid Unicode (it holds a lone UTF-16 surrogate)',
+        `failed ${MAX_TRIES} times; the last: simulated engine failure`,
+      ]);
+      const tries = (id: string) => logs.flatMap((l) => (l.event === "stream.retry" && l.id === id ? [l.tries] : []));
+      const ids = dead.map(([, f]) => f[1]!);
+      expect(tries(ids[2]!)).toEqual([1, 2, 3, 4]);
+      expect(logs.filter((l) => l.event === "stream.retry" && l.id !== ids[2]).map((l) => (l as { tries: number }).tries)).toEqual([1, 2]);
+    } finally {
+      await consumer.stop();
+      client.close();
+    }
+  }, 60_000);
 
   test("a crash after commit and before acknowledgement: redelivered entries count once; a restart resumes", async () => {
     if (!redis) return;

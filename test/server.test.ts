@@ -141,7 +141,7 @@ describe("bad input gets a 4xx naming the problem and changes nothing", () => {
     ["too many entities", () => post("/v1/features/online", { service: "all", entities: { user_id: Array.from({ length: 51 }, (_, i) => i) } }), 400, "too_many_entities", /51 in one request, the limit is 50/],
     ["oversized body", () => post("/v1/features/online", { service: "all", entities: { user_id: [1] }, pad: "x".repeat(5000) }), 413, "payload_too_large", /larger than 4096 bytes/],
     ["unknown field", () => post("/v1/features/online", { service: "all", entities: { user_id: [1] }, hack: 1 }), 400, "invalid_body", /Unrecognized key: "hack"/],
-    ["bad at", () => post("/v1/features/online", { service: "all", entities: { user_id: [1] }, at: "yesterday" }), 400, "bad_request", /at "yesterday" is not an ISO-8601 time/],
+    ["bad at", () => post("/v1/features/online", { service: "all", entities: { user_id: [1] }, at: "yesterday" }), 400, "invalid_time", /at "yesterday" is not an ISO-8601 time/],
     ["at before the watermark", () => post("/v1/features/online", { service: "all", entities: { user_id: [1] }, at: "2020-01-01T00:00:00Z" }), 400, "at_before_watermark", /before the data served/],
     ["SQL-looking service name", () => post("/v1/features/online", { service: "all'; DROP TABLE x; --", entities: { user_id: [1] } }), 404, "not_found", /not found/],
     ["path traversal in a route", () => fetch(`${base}/v1/registry/feature-views/..%2F..%2Fetc%2Fpasswd`), 404, "not_found", /not found/],

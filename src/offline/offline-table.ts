@@ -16,6 +16,8 @@ import { sourceFiles, type SourceFile, type SourceFingerprint } from "./source-f
 import { pushedSegments } from "./pushed-segments.ts";
 import type { OfflineContext } from "./offline-context.ts";
 import { OfflineError } from "../errors.ts";
+import { rmSync } from "node:fs";
+import { INSTANT_RANGE, inInstantRange } from "../time.ts";
 import { hashOf } from "../registry/canonical.ts";
 import { ExpectationFailedError } from "../errors.ts";
 import { failureMessage, validateBatch, type CheckResult } from "../validation/validate-batch.ts";
@@ -124,6 +126,11 @@ export async function ensureOfflineTable(duck: Duck, v: ResolvedView, ctx: Offli
     `SELECT count(*) AS n, epoch_ms(min(${ts})) AS lo, epoch_ms(max(${ts})) AS hi FROM __source WHERE ${notNull}`,
   );
   await duck.run("DROP TABLE __source");
+  // Times Larder serves and answers with stay in 0001–9999 (time.ts), whatever a source holds.
+  if ((stats!.lo !== null && !inInstantRange(Number(stats!.lo))) || (stats!.hi !== null && !inInstantRange(Number(stats!.hi)))) {
+    rmSync(staged, { force: true });
+    throw new OfflineError(`source "${v.source.name}" has events timed outside the years 0001–9999 (earliest ${stats!.lo}, latest ${stats!.hi} in epoch ms; times must run ${INSTANT_RANGE}): fix or filter those rows`);
+  }
   const stored = await ctx.files.put(key, staged);
   const table: Omit<OfflineTable, "path"> = {
     format: OFFLINE_TABLE_FORMAT, view: v.def.name, version: v.version, key, fingerprint, rows: stats!.n, minTs: stats!.lo, maxTs: stats!.hi, builtAt: new Date().toISOString(),

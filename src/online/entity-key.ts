@@ -5,14 +5,13 @@
  */
 import { BadRequestError } from "../errors.ts";
 import type { EntityDef, KeyType } from "../definitions/types.ts";
-
-/** Longer keys would not fit an LMDB key (1978 bytes) once encoded. */
-export const MAX_STRING_KEY = 256;
+import { isValidUnicode, LIMITS } from "../input-limits.ts";
 
 export function normalizeKeyValue(value: unknown, type: KeyType, what: string): string | number {
   if (type === "string") {
     if (typeof value !== "string") throw new BadRequestError(`${what} must be a string, got ${describe(value)}`, "invalid_entity_key");
-    if (value.length > MAX_STRING_KEY) throw new BadRequestError(`${what} is longer than ${MAX_STRING_KEY} characters`, "invalid_entity_key");
+    if (value.length > LIMITS.keyPartChars) throw new BadRequestError(`${what} is longer than ${LIMITS.keyPartChars} characters`, "invalid_entity_key");
+    if (!isValidUnicode(value)) throw new BadRequestError(`${what} is not valid Unicode (it holds a lone UTF-16 surrogate)`, "invalid_entity_key");
     return value;
   }
   if (typeof value === "bigint") {
@@ -34,7 +33,12 @@ export function encodeEntityKey(entity: EntityDef, values: readonly unknown[]): 
     const normalized = k.type === "int64" && typeof v === "number" && Number.isSafeInteger(v) ? v : normalizeKeyValue(v, k.type, `join key "${k.name}"`);
     out += (i ? "," : "") + (typeof normalized === "number" ? String(normalized) : JSON.stringify(normalized));
   }
-  return out + "]";
+  out += "]";
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: count exactly only when it may matter.
+  if (out.length * 3 > LIMITS.entityKeyBytes && Buffer.byteLength(out) > LIMITS.entityKeyBytes) {
+    throw new BadRequestError(`the key of entity "${entity.name}" is ${Buffer.byteLength(out)} bytes once encoded, over the limit of ${LIMITS.entityKeyBytes}: use shorter join-key values`, "invalid_entity_key");
+  }
+  return out;
 }
 
 function describe(v: unknown): string {

@@ -5,6 +5,8 @@
  */
 import { BadRequestError } from "../errors.ts";
 import type { SourceDef } from "../definitions/types.ts";
+import { isValidUnicode, LIMITS } from "../input-limits.ts";
+import { INSTANT_RANGE, inInstantRange } from "../time.ts";
 
 export type PushedRow = Record<string, string | number | boolean | null>;
 
@@ -48,8 +50,9 @@ export function validateRows(source: SourceDef, pushSource: string, rows: unknow
       }
       const type = col.name === source.timestampField ? "timestamp" : col.type;
       const v = normalize(type, value);
-      if (v === undefined) problems.push(`row ${i}, field "${col.name}": expected ${EXPECTED[type]}, got ${describe(value)}`);
-      else normalized[col.name] = v;
+      const problem = v === undefined ? `expected ${EXPECTED[type]}, got ${describe(value)}` : typeof v === "string" ? stringProblem(v, col.name === eventIdField) : null;
+      if (problem) problems.push(`row ${i}, field "${col.name}": ${problem}`);
+      else normalized[col.name] = v!;
     }
     out[i] = normalized;
   }
@@ -59,12 +62,20 @@ export function validateRows(source: SourceDef, pushSource: string, rows: unknow
   return out;
 }
 
+/** What is wrong with a pushed string (its length, its Unicode), or null. */
+function stringProblem(s: string, isEventId: boolean): string | null {
+  const max = isEventId ? LIMITS.eventIdChars : LIMITS.stringValueChars;
+  if (s.length > max) return `${s.length} characters, over the limit of ${max}${isEventId ? " for an event id" : ""}`;
+  if (!isValidUnicode(s)) return "not valid Unicode (it holds a lone UTF-16 surrogate)";
+  return null;
+}
+
 const EXPECTED = {
   int64: "an integer",
   float64: "a number",
   string: "a string",
   bool: "true or false",
-  timestamp: "an ISO-8601 time or epoch milliseconds",
+  timestamp: `an ISO-8601 time or epoch milliseconds, ${INSTANT_RANGE}`,
 } as const;
 
 function normalize(type: keyof typeof EXPECTED, v: unknown): string | number | boolean | undefined {
@@ -80,12 +91,12 @@ function normalize(type: keyof typeof EXPECTED, v: unknown): string | number | b
     case "bool":
       return typeof v === "boolean" ? v : undefined;
     case "timestamp": {
-      if (typeof v === "number") return Number.isSafeInteger(v) ? v : undefined;
+      if (typeof v === "number") return Number.isSafeInteger(v) && inInstantRange(v) ? v : undefined;
       if (typeof v !== "string" || v.length > 64 || !/^\d{4}-\d{2}-\d{2}/.test(v)) return undefined;
       // No zone means UTC, as everywhere in Larder; microseconds (pandas' format) are cut to ms.
       const iso = v.replace(" ", "T").replace(/(\.\d{3})\d+/, "$1");
       const ms = Date.parse(/(Z|[+-]\d{2}:?\d{2})$/i.test(iso) ? iso : `${iso}Z`);
-      return Number.isFinite(ms) ? ms : undefined;
+      return Number.isFinite(ms) && inInstantRange(ms) ? ms : undefined;
     }
   }
 }

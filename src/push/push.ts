@@ -64,7 +64,28 @@ export function validatePush(registry: Registry, req: PushRequest, maxRows: numb
   if (!source) throw new BadRequestError(`push source "${req.source}" has no file source "${pushSource.batchSource}" in the registry: run larder apply`, "not_applied");
   if (req.rows.length === 0) throw new BadRequestError(`push to "${req.source}": no rows given`, "invalid_rows");
   if (req.rows.length > maxRows) throw new BadRequestError(`push to "${req.source}": ${req.rows.length} rows in one push, the limit is ${maxRows} (LARDER_MAX_PUSH_ROWS)`, "too_many_rows");
-  return { req, pushSource, source, rows: validateRows(source, req.source, req.rows, pushSource.eventIdField) };
+  const rows = validateRows(source, req.source, req.rows, pushSource.eventIdField);
+  checkEntityKeys(registry.viewsOfPushSource(pushSource.name), rows, req.source);
+  return { req, pushSource, source, rows };
+}
+
+/** Every row's entity keys within the limits of the online store (entity-key.ts), before anything is written. */
+function checkEntityKeys(views: ResolvedView[], rows: PushedRow[], source: string): void {
+  // Only string keys can be too long or invalid Unicode; an entity shared by views is checked once.
+  const entities = new Map(views.filter((v) => v.entity.joinKeys.some((k) => k.type === "string")).map((v) => [v.entity.name, v.entity]));
+  const problems: string[] = [];
+  for (const entity of entities.values()) {
+    rows.forEach((row, i) => {
+      const values = entity.joinKeys.map((k) => row[k.name]);
+      if (problems.length >= 5 || values.some((x) => x === null || x === undefined)) return;
+      try {
+        encodeEntityKey(entity, values);
+      } catch (err) {
+        problems.push(`row ${i}: ${(err as Error).message}`);
+      }
+    });
+  }
+  if (problems.length) throw new BadRequestError(`push to "${source}" refused, nothing was written:\n${problems.map((p) => `  ${p}`).join("\n")}`, "invalid_rows");
 }
 
 /**

@@ -7,8 +7,9 @@ export function listenOptions(config: Config) {
     port: config.port,
     // Several processes on one port (workers): the kernel spreads connections over them.
     reusePort: config.workers > 1,
-    // Bodies are checked against maxBodyBytes (with a JSON 413) when read; this only keeps
-    // Bun from buffering far larger chunked bodies first.
-    maxRequestBodySize: Math.max(4 * config.maxBodyBytes, 65_536),
+    // Bodies are checked against maxBodyBytes when read (read-json.ts: a JSON 413, reading
+    // stops at the limit); Bun's own limit would answer an empty 413 first, so it is set
+    // out of the way. A body no route reads is never buffered.
+    maxRequestBodySize: 2 ** 40,
   };
 }

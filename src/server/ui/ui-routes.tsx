@@ -11,6 +11,7 @@ import type { Larder } from "../../larder.ts";
 import { latestViewProfile } from "../../materialize/feature-profile.ts";
 import type { RunKind } from "../../registry/runs.ts";
 import { authOf, TOKEN_COOKIE } from "../auth.ts";
+import { readForm } from "../read-form.ts";
 import { STYLE } from "./layout.tsx";
 import { CatalogPage, LoginPage, LookupPage, RunsPage, ViewPage } from "./pages.tsx";
 
@@ -47,7 +48,7 @@ export function uiRoutes(larder: Larder) {
     .get("/ui/lookup", (c) => c.html(doc(<LookupPage data={larder.registry().data} service={c.req.query("service")} />)))
     .get("/ui/login", (c) => c.html(doc(<LoginPage next={safeNext(c.req.query("next"))} error={null} />)))
     .post("/ui/login", async (c) => {
-      const form = await c.req.parseBody();
+      const form = await readForm(c.req.raw, larder.config.maxBodyBytes);
       const next = safeNext(form.next);
       const token = typeof form.token === "string" ? form.token : "";
       try {
