@@ -13,10 +13,10 @@ import { materialize, type MaterializeOptions } from "./materialize/materialize.
 import { Duck } from "./offline/duckdb.ts";
 import type { HistoricalRequest } from "./offline/historical.ts";
 import { rebuildFromManifest, trainingSet, type TrainingResult } from "./offline/training-run.ts";
-import { openOnlineStore } from "./online/open-online-store.ts";
+import { openOnlineStore, setAsideOnlineStore } from "./online/open-online-store.ts";
 import type { OnlineStore } from "./online/online-store.ts";
 import { applyPlan, planChanges, type Plan } from "./registry/plan.ts";
-import { Registry } from "./registry/registry.ts";
+import { Registry, setAsideRegistry } from "./registry/registry.ts";
 import { publishSharedRegistry, pullSharedRegistry } from "./registry/shared-registry.ts";
 import { startPushBatch, validatePush, type PushRequest, type PushResult, type ValidatedPush, type WithDuck } from "./push/push.ts";
 import { PushQueue } from "./push/push-queue.ts";
@@ -24,7 +24,7 @@ import type { OfflineContext } from "./offline/offline-context.ts";
 import { openFileStore } from "./storage/file-store.ts";
 import { s3SettingsFromEnv } from "./storage/s3-location.ts";
 import { Storage } from "./storage/storage.ts";
-import { ExpectationFailedError, LarderError } from "./errors.ts";
+import { DamagedDataError, ExpectationFailedError, LarderError } from "./errors.ts";
 import { RunLog, type RunDraft } from "./registry/runs.ts";
 import { LarderMetrics, UNKNOWN_PUSH_SOURCE } from "./monitoring/larder-metrics.ts";
 import { perScrape } from "./monitoring/metrics.ts";
@@ -128,13 +128,28 @@ export class Larder {
     return { defs, plan: planChanges(defs, this.registry()) };
   }
 
-  async apply(): Promise<Plan> {
-    const { defs, plan } = await this.plan();
-    if (plan.changes.length) {
+  /**
+   * Applies features/. A damaged registry (here, or the shared one) is set aside and the
+   * definitions applied afresh: versions are hashes of definitions, so what is served
+   * keeps its version. `setAside` says where the damaged file went.
+   */
+  async apply(): Promise<Plan & { setAside: string | null }> {
+    let setAside: string | null = null;
+    try {
+      await this.syncRegistry();
+      this.registry();
+    } catch (err) {
+      if (!(err instanceof DamagedDataError)) throw err;
+      setAside = setAsideRegistry(this.config.dataDir);
+      this.#registry = undefined;
+    }
+    const defs = await this.loadDefinitions();
+    const plan = planChanges(defs, this.registry());
+    if (plan.changes.length || setAside) {
       applyPlan(defs, plan, this.registry());
       if (this.sharesRegistry) await publishSharedRegistry(this.ctx.files, this.registry());
     }
-    return plan;
+    return { ...plan, setAside };
   }
 
   /** What starts this instance's runs, for the run history: `cli materialize`, `serve`, `api`. */
@@ -170,6 +185,18 @@ export class Larder {
   async materialize(opts: MaterializeOptions & { via?: string } = {}) {
     const leaseTtlMs = parseDuration(this.config.leaseTtl);
     return this.#batch((duck) => materialize(duck, this.registry(), this.store(), this.ctx, { leaseTtlMs, ...opts, record: this.#recorder(opts.via) }));
+  }
+
+  /**
+   * Builds the online store again from the offline tables: the store is set aside without
+   * being opened (it may be damaged), then every view is materialized in full. What was
+   * pushed online only is not in the offline tables, so it is not in the new store.
+   */
+  async rebuildOnline(opts: MaterializeOptions = {}): Promise<{ setAside: string; views: Awaited<ReturnType<Larder["materialize"]>> }> {
+    await this.#store?.close().catch(() => {});
+    this.#store = undefined;
+    const setAside = await setAsideOnlineStore(this.config.online, this.config.dataDir);
+    return { setAside, views: await this.materialize({ ...opts, incremental: false }) };
   }
 
   /** A push: validated now, then applied in arrival order, coalesced with pushes waiting beside it. */

@@ -66,7 +66,8 @@ export async function runCli(argv: string[]): Promise<number> {
     });
     larder = new Larder(config);
     larder.via = `cli ${command.name}`;
-    await larder.syncRegistry();
+    // apply syncs by itself, and gets past a damaged shared registry.
+    if (command.name !== "apply") await larder.syncRegistry();
     await command.run(larder, values as Record<string, string | boolean | undefined>, positionals);
     return 0;
   } catch (e) {

@@ -4,7 +4,8 @@
  * mean, sample stddev, quantiles and a 20-bin histogram; for other values the most
  * frequent ones. Computed from up to SAMPLE entities' values as served at the run's end.
  */
-import { readJsonFile, type FileStore } from "../storage/file-store.ts";
+import { z } from "zod";
+import { readStoredJson, type FileStore } from "../storage/file-store.ts";
 
 export const PROFILE_SAMPLE = 10_000;
 /** Values kept in a numeric profile for drift (PSI, KS): evenly spaced order statistics. */
@@ -13,11 +14,22 @@ const QUANTILES = [0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1];
 const BINS = 20;
 const TOP = 20;
 
-export type FeatureProfile =
-  | { feature: string; kind: "numeric"; count: number; nulls: number; mean: number | null; stddev: number | null; quantiles: Record<string, number>; histogram: { edges: number[]; counts: number[] }; sample: number[] }
-  | { feature: string; kind: "categorical"; count: number; nulls: number; top: { value: string; count: number }[] };
+export const FeatureProfileSchema = z.discriminatedUnion("kind", [
+  z.object({
+    feature: z.string(), kind: z.literal("numeric"), count: z.number(), nulls: z.number(), mean: z.number().nullable(), stddev: z.number().nullable(),
+    quantiles: z.record(z.string(), z.number()), histogram: z.object({ edges: z.array(z.number()), counts: z.array(z.number()) }),
+    /** Absent in profiles saved before samples were kept. */
+    sample: z.array(z.number()).optional(),
+  }),
+  z.object({ feature: z.string(), kind: z.literal("categorical"), count: z.number(), nulls: z.number(), top: z.array(z.object({ value: z.string(), count: z.number() })) }),
+]);
+export type FeatureProfile = z.infer<typeof FeatureProfileSchema>;
 
-export type ViewProfile = { view: string; version: string; runId: string; at: string; entities: number; features: FeatureProfile[] };
+const ViewProfileSchema = z.object({ view: z.string(), version: z.string(), runId: z.string(), at: z.string(), entities: z.number(), features: z.array(FeatureProfileSchema) });
+export type ViewProfile = z.infer<typeof ViewProfileSchema>;
+
+const readProfile = (files: FileStore, key: string) =>
+  readStoredJson(files, key, ViewProfileSchema, "the profile", "remove it; the view's next materialization writes a new one");
 
 export function profileValues(feature: string, values: unknown[]): FeatureProfile {
   const present = values.filter((v) => v !== null && v !== undefined && !(typeof v === "number" && Number.isNaN(v)));
@@ -73,11 +85,11 @@ export async function saveViewProfile(files: FileStore, profile: ViewProfile): P
 }
 
 /** The profile of the latest run of a view's version, or null. */
-export const latestViewProfile = (files: FileStore, view: string, version: string) => readJsonFile<ViewProfile>(files, `${profileFolder(view, version)}/latest.json`);
+export const latestViewProfile = (files: FileStore, view: string, version: string) => readProfile(files, `${profileFolder(view, version)}/latest.json`);
 
 /** The profile of the first run of a view's version (run ids sort by time), or null. */
 export async function firstViewProfile(files: FileStore, view: string, version: string): Promise<ViewProfile | null> {
   const folder = profileFolder(view, version);
   const runs = (await files.list(folder)).map((f) => f.path.slice(f.path.lastIndexOf("/") + 1)).filter((n) => n !== "latest.json").sort();
-  return runs.length ? readJsonFile<ViewProfile>(files, `${folder}/${runs[0]}`) : null;
+  return runs.length ? readProfile(files, `${folder}/${runs[0]}`) : null;
 }

@@ -4,7 +4,10 @@
  * Newton's method (iteratively reweighted least squares). A few dozen features converge in
  * a handful of exact steps, deterministically.
  */
-export type LogisticModel = { features: string[]; means: number[]; scales: number[]; weights: number[]; intercept: number };
+import { z } from "zod";
+
+export const LogisticModelSchema = z.object({ features: z.array(z.string()), means: z.array(z.number()), scales: z.array(z.number()), weights: z.array(z.number()), intercept: z.number() });
+export type LogisticModel = z.infer<typeof LogisticModelSchema>;
 
 export type Matrix = (number | null)[][];
 

@@ -12,7 +12,8 @@ import { BadRequestError } from "../errors.ts";
 import type { Larder } from "../larder.ts";
 import { ident } from "../offline/duckdb.ts";
 import { auc, precisionRecall } from "./evaluate.ts";
-import { fit, modelInput, predict, type LogisticModel } from "./logistic.ts";
+import { z } from "zod";
+import { fit, LogisticModelSchema, modelInput, predict } from "./logistic.ts";
 
 export type TrainOptions = { service: string; labels: string; label: string; timestampColumn: string; baseline: string; testFraction: number; name: string };
 
@@ -21,22 +22,25 @@ export const trainDefaults = (dataDir: string): TrainOptions => ({
   service: "fraud_scoring", labels: `${dataDir}/fraud_labels.parquet`, label: "is_fraud", baseline: "amount", timestampColumn: "event_timestamp", testFraction: 0.2, name: "fraud",
 });
 
-export type Metrics = { rows: number; positives: number; auc: number; precision: number; recall: number; flagged: number };
+const MetricsSchema = z.object({ rows: z.number(), positives: z.number(), auc: z.number(), precision: z.number(), recall: z.number(), flagged: z.number() });
+export type Metrics = z.infer<typeof MetricsSchema>;
 
-export type ModelFile = {
-  kind: "logistic";
-  name: string;
-  trainedAt: string;
-  service: string;
+/** A trained model as kept in `<data>/models/<name>.json`; checked when read back. */
+export const ModelFileSchema = z.object({
+  kind: z.literal("logistic"),
+  name: z.string(),
+  trainedAt: z.string(),
+  service: z.string(),
   /** Model inputs, in order: the service's features by name, and their refs. */
-  features: { name: string; ref: string }[];
-  versions: Record<string, string>;
-  trainingSet: { path: string; manifest: string | null; runId: string; cutoff: string };
-  label: string;
-  threshold: number;
-  model: LogisticModel;
-  metrics: { train: Metrics; test: Metrics; baseline: { feature: string; test: Metrics } };
-};
+  features: z.array(z.object({ name: z.string(), ref: z.string() })),
+  versions: z.record(z.string(), z.string()),
+  trainingSet: z.object({ path: z.string(), manifest: z.string().nullable(), runId: z.string(), cutoff: z.string() }),
+  label: z.string(),
+  threshold: z.number(),
+  model: LogisticModelSchema,
+  metrics: z.object({ train: MetricsSchema, test: MetricsSchema, baseline: z.object({ feature: z.string(), test: MetricsSchema }) }),
+});
+export type ModelFile = z.infer<typeof ModelFileSchema>;
 
 export const modelPath = (dataDir: string, name: string) => join(dataDir, "models", `${name}.json`);
 

@@ -8,12 +8,12 @@
  */
 import { firstViewProfile, latestViewProfile, type FeatureProfile } from "../materialize/feature-profile.ts";
 import type { Registry } from "../registry/registry.ts";
-import { readJsonFile, type FileStore } from "../storage/file-store.ts";
+import type { FileStore } from "../storage/file-store.ts";
 import { BadRequestError, NotFoundError } from "../errors.ts";
 import { DRIFT_DEFAULTS } from "../definitions/load-definitions.ts";
 import { categoricalPsi, ksStatistic, numericPsi } from "./drift-math.ts";
 import type { ServedSample } from "./served-sample.ts";
-import { trainingProfileKey, type TrainingProfile } from "./training-profile.ts";
+import { loadTrainingProfile, type TrainingProfile } from "./training-profile.ts";
 
 const MIN_SERVED = 200;
 
@@ -41,7 +41,7 @@ export async function driftReport(registry: Registry, files: FileStore, served: 
   let training: TrainingProfile | null = null;
   if (opts.reference !== undefined) {
     if (!/^[0-9TZ]+-[0-9a-f]+$/.test(opts.reference)) throw new BadRequestError(`reference "${opts.reference.slice(0, 80)}" is not a run id: give the id of the historical run that wrote the training set (larder runs --kind historical)`);
-    training = await readJsonFile<TrainingProfile>(files, trainingProfileKey(opts.reference));
+    training = await loadTrainingProfile(files, opts.reference);
     if (!training) throw new NotFoundError(`no training-set profile for run "${opts.reference}": only training sets written with --out have one`);
   }
   const out: FeatureDrift[] = [];

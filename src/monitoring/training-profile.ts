@@ -3,12 +3,14 @@
  * store): per feature the same shape as a materialization's (feature-profile.ts), computed
  * in DuckDB over the whole set, so drift can be measured against what a model learned from.
  */
+import { z } from "zod";
 import type { FeatureRef } from "../definitions/types.ts";
 import { type Duck, ident } from "../offline/duckdb.ts";
-import type { FileStore } from "../storage/file-store.ts";
-import { KEPT_VALUES, orderPositions, type FeatureProfile } from "../materialize/feature-profile.ts";
+import { readStoredJson, type FileStore } from "../storage/file-store.ts";
+import { FeatureProfileSchema, KEPT_VALUES, orderPositions } from "../materialize/feature-profile.ts";
 
-export type TrainingProfile = { runId: string; at: string; rows: number; features: (FeatureProfile & { view: string })[] };
+const TrainingProfileSchema = z.object({ runId: z.string(), at: z.string(), rows: z.number(), features: z.array(z.intersection(FeatureProfileSchema, z.object({ view: z.string() }))) });
+export type TrainingProfile = z.infer<typeof TrainingProfileSchema>;
 
 const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*)$/;
 
@@ -52,6 +54,10 @@ export async function profileTrainingSet(duck: Duck, table: string, columns: { c
 }
 
 export const trainingProfileKey = (runId: string) => `profiles/training/${runId}.json`;
+
+/** The profile saved with a training set, or null. */
+export const loadTrainingProfile = (files: FileStore, runId: string) =>
+  readStoredJson(files, trainingProfileKey(runId), TrainingProfileSchema, "the training-set profile", "remove it and build the training set again with larder historical --out, or compare against another --reference");
 
 export async function saveTrainingProfile(files: FileStore, profile: TrainingProfile): Promise<string> {
   await files.writeText(trainingProfileKey(profile.runId), JSON.stringify(profile, null, 2));

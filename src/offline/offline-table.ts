@@ -7,6 +7,7 @@
  * `offline/<view>/<version>/` in the offline file store, rebuilt only when its inputs change.
  * Historical retrieval and materialization both read it.
  */
+import { z } from "zod";
 import type { Duck } from "./duckdb.ts";
 import { ident, literal } from "./duckdb.ts";
 import type { ResolvedView } from "../registry/registry.ts";
@@ -20,30 +21,45 @@ import { rmSync } from "node:fs";
 import { INSTANT_RANGE, inInstantRange } from "../time.ts";
 import { hashOf } from "../registry/canonical.ts";
 import { ExpectationFailedError } from "../errors.ts";
-import { failureMessage, validateBatch, type CheckResult } from "../validation/validate-batch.ts";
+import { failureMessage, validateBatch } from "../validation/validate-batch.ts";
 import { viewBatchChecks } from "../validation/view-checks.ts";
 
 /** Bumped when the table's columns or their meaning change, so old builds are redone. */
 const OFFLINE_TABLE_FORMAT = 7;
 
-export type OfflineTable = {
-  format: number;
-  view: string;
-  version: string;
+const StoredFileSchema = z.object({ path: z.string(), size: z.number(), mtimeMs: z.number().optional(), etag: z.string().optional() });
+
+/** The table's metadata as kept in `_table.json` beside it; checked when read back. */
+const StoredOfflineTableSchema = z.object({
+  format: z.number(),
+  view: z.string(),
+  version: z.string(),
   /** The Parquet file's key in the offline file store. */
-  key: string;
-  /** A local path holding it, for DuckDB (not saved in the manifest). */
-  path: string;
+  key: z.string(),
   /** The expectations its input passed (warnings included) when it was built. */
-  validation: { passed: boolean; rows: number; checks: Pick<CheckResult, "rule" | "target" | "column" | "severity" | "passed" | "message">[] };
-  fingerprint: SourceFingerprint;
-  rows: number;
-  minTs: number | null;
-  maxTs: number | null;
-  builtAt: string;
-};
+  validation: z.object({
+    passed: z.boolean(), rows: z.number(),
+    checks: z.array(z.object({ rule: z.string(), target: z.string(), column: z.string().nullable(), severity: z.enum(["error", "warn"]), passed: z.boolean(), message: z.string() })),
+  }),
+  fingerprint: z.object({ files: z.array(StoredFileSchema), hash: z.string() }),
+  rows: z.number(),
+  minTs: z.number().nullable(),
+  maxTs: z.number().nullable(),
+  builtAt: z.string(),
+});
+
+/** `path`: a local path holding the table, for DuckDB (not saved in the metadata). */
+export type OfflineTable = z.infer<typeof StoredOfflineTableSchema> & { path: string };
 
 export const inputColumn = (i: number) => `__in_${i}`;
+
+const safeJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
 
 /**
  * A view's events as columns, from a relation with the source's typed columns and a row
@@ -93,9 +109,9 @@ export async function ensureOfflineTable(duck: Duck, v: ResolvedView, ctx: Offli
   const folder = `offline/${v.def.name}/${v.version}`;
   const manifestKey = `${folder}/_table.json`;
   const { files, segments, fingerprint } = await viewInputFiles(duck, v, ctx);
-  const existing = await ctx.files.readText(manifestKey);
-  if (existing) {
-    const current = JSON.parse(existing) as OfflineTable;
+  // Metadata that is damaged is as good as none: the table is built again.
+  const current = await ctx.files.readText(manifestKey).then((text) => (text === null ? null : StoredOfflineTableSchema.safeParse(safeJson(text)).data ?? null));
+  if (current) {
     if (current.format === OFFLINE_TABLE_FORMAT && current.fingerprint.hash === fingerprint.hash) {
       const stored = (await ctx.files.list(folder)).find((f) => f.path === ctx.files.pathOf(current.key));
       if (stored) return { ...current, path: await ctx.files.readable(stored) };

@@ -6,10 +6,10 @@
  * error naming what changed when something did.
  */
 import { writeFileSync } from "node:fs";
+import { z } from "zod";
 import pkg from "../../package.json" with { type: "json" };
 import type { FeatureRef } from "../definitions/types.ts";
 import { LarderError } from "../errors.ts";
-import type { RunSourceFile } from "../registry/runs.ts";
 import { isS3Url, parseS3Url } from "../storage/s3-location.ts";
 import type { StoredFile } from "../storage/storage.ts";
 import { withContentHashes } from "./content-hash.ts";
@@ -20,19 +20,24 @@ import type { SourceFingerprint } from "./source-fingerprint.ts";
 /** Bumped when the meaning of window, ttl or point-in-time rules changes (ARCHITECTURE.md). */
 export const WINDOW_SEMANTICS_VERSION = 1;
 
-export type TrainingManifest = {
-  format: 1;
-  windowSemantics: number;
-  larder: string;
-  createdAt: string;
-  runId: string;
-  request: { features: string[]; timestampColumn: string | null; fullNames: boolean };
-  labels: RunSourceFile & { rows: number };
-  views: { view: string; version: string; rows: number; fingerprint: { hash: string; files: RunSourceFile[] } }[];
-  output: { path: string; rows: number; columns: string[]; sha256: string };
+const ManifestFileSchema = z.object({ path: z.string(), size: z.number(), mtimeMs: z.number().optional(), etag: z.string().optional(), sha256: z.string().nullable().optional() });
+
+/** A training set's manifest as written beside it; checked when read back. */
+export const TrainingManifestSchema = z.object({
+  format: z.literal(1),
+  windowSemantics: z.number(),
+  larder: z.string(),
+  createdAt: z.string(),
+  runId: z.string(),
+  request: z.object({ features: z.array(z.string()), timestampColumn: z.string().nullable(), fullNames: z.boolean() }),
+  labels: ManifestFileSchema.extend({ rows: z.number() }),
+  views: z.array(z.object({ view: z.string(), version: z.string(), rows: z.number(), fingerprint: z.object({ hash: z.string(), files: z.array(ManifestFileSchema) }) })),
+  output: z.object({ path: z.string(), rows: z.number(), columns: z.array(z.string()), sha256: z.string() }),
   /** The training set's feature profile (drift reference: `larder drift --reference <runId>`). */
-  profile?: string;
-};
+  profile: z.string().optional(),
+});
+export type TrainingManifest = z.infer<typeof TrainingManifestSchema>;
+type ManifestFile = z.infer<typeof ManifestFileSchema>;
 
 export class ManifestMismatchError extends LarderError {
   override readonly code = "manifest_mismatch";
@@ -73,7 +78,7 @@ export async function writeManifest(ctx: OfflineContext, out: string, manifest: 
 }
 
 /** What differs between the files a manifest recorded and the files there are now. */
-export function fileChanges(before: RunSourceFile[], now: StoredFile[]): string[] {
+export function fileChanges(before: ManifestFile[], now: StoredFile[]): string[] {
   const was = new Map(before.map((f) => [f.path, f]));
   const is = new Map(now.map((f) => [f.path, f]));
   const out: string[] = [];

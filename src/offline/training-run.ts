@@ -18,8 +18,9 @@ import { historicalWithOnDemand } from "./on-demand-historical.ts";
 import type { OfflineContext } from "./offline-context.ts";
 import { viewInputFiles } from "./offline-table.ts";
 import {
-  ManifestMismatchError, WINDOW_SEMANTICS_VERSION, buildManifest, checkLabels, checkSources, writeManifest, type TrainingManifest,
+  ManifestMismatchError, TrainingManifestSchema, WINDOW_SEMANTICS_VERSION, buildManifest, checkLabels, checkSources, writeManifest, type TrainingManifest,
 } from "./training-manifest.ts";
+import { parseStored } from "../storage/stored-json.ts";
 
 export type TrainingResult = HistoricalResult & { runId: string; manifest: string | null };
 
@@ -81,14 +82,7 @@ export async function readManifest(ctx: OfflineContext, path: string): Promise<T
     }
   }
   if (text === null) throw new BadRequestError(`manifest ${path} does not exist`);
-  let m: TrainingManifest;
-  try {
-    m = JSON.parse(text) as TrainingManifest;
-  } catch (err) {
-    throw new BadRequestError(`manifest ${path} is not JSON: ${(err as Error).message}`);
-  }
-  if (m.format !== 1 || !Array.isArray(m.views) || !m.labels || !m.output) throw new BadRequestError(`${path} is not a Larder training-set manifest`);
-  return m;
+  return parseStored(text, TrainingManifestSchema, `training-set manifest ${path}`, "give the manifest written beside the training set (<out>.manifest.json), or build the set again with larder historical --out");
 }
 
 /**

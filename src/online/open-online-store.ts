@@ -1,5 +1,7 @@
 /** A static table of online-store implementations, chosen by the configured URL. */
+import { existsSync, renameSync } from "node:fs";
 import { join } from "node:path";
+import { RedisClient } from "bun";
 import { BadRequestError } from "../errors.ts";
 import { LmdbOnlineStore } from "./lmdb/lmdb-online-store.ts";
 import { RedisOnlineStore } from "./redis/redis-online-store.ts";
@@ -22,8 +24,43 @@ export function openOnlineStore(url: string, dataDir: string): OnlineStore {
 
 /** `redis://[user:pass@]host:port[/db][?prefix=…]`: the prefix (default "larder:") namespaces every key. */
 function redisStore(url: string): OnlineStore {
+  return new RedisOnlineStore(redisConfig(url));
+}
+
+function redisConfig(url: string): { url: string; prefix: string } {
   const u = new URL(url);
   const prefix = u.searchParams.get("prefix") ?? "larder:";
   u.search = "";
-  return new RedisOnlineStore({ url: u.toString(), prefix });
+  return { url: u.toString(), prefix };
+}
+
+/**
+ * Empties the online store without opening it (it may be too damaged to open), for a
+ * rebuild: an LMDB folder is renamed aside (`online.damaged-<time>`), a Redis prefix's keys
+ * are deleted. Says what it did.
+ */
+export async function setAsideOnlineStore(url: string, dataDir: string): Promise<string> {
+  if (url === "lmdb" || url.startsWith("lmdb://")) {
+    const path = url === "lmdb" ? join(dataDir, "online") : url.slice("lmdb://".length);
+    if (!existsSync(path)) return `nothing at ${path}`;
+    const aside = `${path}.damaged-${new Date().toISOString().replace(/[-:.]/g, "")}`;
+    renameSync(path, aside);
+    return `moved ${path} to ${aside}`;
+  }
+  const { url: server, prefix } = redisConfig(url);
+  const client = new RedisClient(server);
+  try {
+    let cursor = "0";
+    let removed = 0;
+    do {
+      // The pattern is the configured prefix, with glob characters escaped.
+      const [next, keys] = (await client.send("SCAN", [cursor, "MATCH", `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`, "COUNT", "1000"])) as [string, string[]];
+      if (keys.length) await client.send("UNLINK", keys);
+      removed += keys.length;
+      cursor = String(next);
+    } while (cursor !== "0");
+    return `deleted the ${removed} keys under "${prefix}"`;
+  } finally {
+    client.close();
+  }
 }

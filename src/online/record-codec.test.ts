@@ -22,10 +22,13 @@ test("decoding copies exactly `length` bytes of a view into a larger buffer", ()
   expect(decoded).toEqual({ ts: 1, values: ["x"], lifetime: new Float64Array(0), series: [] });
 });
 
-test("records of another format are refused with a clear message", () => {
-  const bytes = encodeRecord({ ts: 1, values: [], lifetime: new Float64Array(0), series: [] });
+test("a damaged record (another format word, lengths past its end) is refused with the way out", () => {
+  const bytes = encodeRecord({ ts: 1, values: [], lifetime: new Float64Array(0), series: [new Float64Array(4)] });
   bytes[0] = 99;
-  expect(() => decodeRecord(bytes)).toThrow("online record format 99 is not 3: run larder materialize again");
+  expect(() => decodeRecord(bytes)).toThrow("a record of the online store is damaged (it starts with 99, not record format 3); run larder materialize --rebuild");
+  bytes[0] = 3;
+  bytes[16] = 200; // the series' length, in numbers
+  expect(() => decodeRecord(bytes)).toThrow("a record of the online store is damaged (its lengths reach past its 64 bytes)");
 });
 
 test("encodeUpdate patches the decoded copy when only tiles and plain values changed, and equals a fresh encoding", () => {

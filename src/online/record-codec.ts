@@ -11,7 +11,8 @@
  * Strings (and anything else JSON can carry) go to the JSON tail; dates are stored as
  * ISO-8601 strings, which is what lookups answer with anyway.
  */
-import { NotAppliedError } from "../errors.ts";
+import { DamagedDataError } from "../errors.ts";
+import { REBUILD_ONLINE } from "./stored-meta.ts";
 import type { LentRecord, OnlineRecord } from "./online-store.ts";
 
 /** 3: tiles keep only the statistics their series' aggregations read (windows/tile-stats.ts). */
@@ -157,7 +158,8 @@ export function lendRecord(bytes: Uint8Array, into: LentRecord): LentRecord {
   const { u8, u32, f64 } = wholeViews(bytes.buffer as ArrayBuffer, bytes.length);
   const base = bytes.byteOffset;
   const w = base >> 2;
-  if (u32[w] !== FORMAT) throw new NotAppliedError(`online record format ${u32[w]} is not ${FORMAT}: run larder materialize again`);
+  // The store refuses files of another format when it opens: a record that is not this one is damaged.
+  if (u32[w] !== FORMAT) throw new DamagedDataError(`a record of the online store is damaged (it starts with ${u32[w]}, not record format ${FORMAT}); ${REBUILD_ONLINE}`);
   const nValues = u32[w + 1]!;
   const lifetimeLength = u32[w + 2]!;
   const seriesCount = u32[w + 3]!;
@@ -173,6 +175,7 @@ export function lendRecord(bytes: Uint8Array, into: LentRecord): LentRecord {
     into.seriesStart[i] = at;
     into.seriesEnd[i] = at += u32[w + 4 + i]!;
   }
+  if (at * 8 > base + bytes.length) throw new DamagedDataError(`a record of the online store is damaged (its lengths reach past its ${bytes.length} bytes); ${REBUILD_ONLINE}`);
   const values = into.values;
   values.length = nValues;
   let json: unknown[] | undefined;

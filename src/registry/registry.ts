@@ -5,7 +5,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { NotAppliedError, NotFoundError, LarderError } from "../errors.ts";
+import { z } from "zod";
+import { NotAppliedError, NotFoundError } from "../errors.ts";
+import { parseStored } from "../storage/stored-json.ts";
 import type { EntityDef, FeatureServiceDef, FeatureViewDef, SourceDef, FeatureRef, PushSourceDef, OnDemandViewDef } from "../definitions/types.ts";
 
 export type ViewVersion = { version: string; definition: FeatureViewDef; appliedAt: string };
@@ -39,6 +41,43 @@ export function ownMaps(data: RegistryData): RegistryData {
   return data;
 }
 
+/**
+ * The registry's structure, checked when it is read back (the definitions' own fields were
+ * checked when they were applied): enough that a damaged file is named, not misread.
+ */
+const Named = z.looseObject({ name: z.string() });
+const Definitions = z.record(z.string(), Named);
+const RegistrySchema = z.object({
+  formatVersion: z.literal(1),
+  updatedAt: z.string().nullable(),
+  entities: z.record(z.string(), z.looseObject({ name: z.string(), joinKeys: z.array(z.looseObject({ name: z.string(), type: z.enum(["int64", "string"]) })) })),
+  sources: Definitions,
+  pushSources: Definitions.optional(),
+  views: z.record(z.string(), z.object({
+    current: z.string(),
+    definition: z.looseObject({ name: z.string(), entity: z.string(), source: z.string(), features: z.array(z.looseObject({ name: z.string(), kind: z.string() })) }),
+    versions: z.array(z.object({ version: z.string(), definition: Named, appliedAt: z.string() })),
+  })),
+  onDemandViews: Definitions.optional(),
+  services: z.record(z.string(), z.looseObject({ name: z.string(), features: z.array(z.object({ view: z.string(), feature: z.string() })) })),
+});
+
+/** What to do about a damaged registry. */
+export const REGISTRY_WAY_OUT = "run larder apply in the feature repo: it sets the damaged file aside and applies features/ afresh";
+
+/** Registry JSON as read back from `where`: checked, or a DamagedDataError naming it. */
+export function parseRegistry(text: string, where: string): RegistryData {
+  return parseStored(text, RegistrySchema, `registry ${where}`, REGISTRY_WAY_OUT) as unknown as RegistryData;
+}
+
+/** Renames a damaged registry file out of the way (`registry.json.damaged-<time>`); returns where it went. */
+export function setAsideRegistry(dataDir: string): string {
+  const path = Registry.registryPath(dataDir);
+  const aside = `${path}.damaged-${new Date().toISOString().replace(/[-:.]/g, "")}`;
+  if (existsSync(path)) renameSync(path, aside);
+  return aside;
+}
+
 export const emptyRegistry = (): RegistryData => ({ formatVersion: 1, updatedAt: null, entities: {}, sources: {}, pushSources: {}, views: {}, services: {} });
 
 /**
@@ -61,11 +100,7 @@ export class Registry {
   static load(dataDir: string): Registry {
     const path = Registry.registryPath(dataDir);
     if (!existsSync(path)) return new Registry(emptyRegistry(), path);
-    try {
-      return new Registry(JSON.parse(readFileSync(path, "utf8")) as RegistryData, path);
-    } catch (err) {
-      throw new LarderError(`registry ${path} is unreadable (${(err as Error).message}); restore it or run larder apply again`, { cause: err });
-    }
+    return new Registry(parseRegistry(readFileSync(path, "utf8"), path), path);
   }
 
   save(): void {

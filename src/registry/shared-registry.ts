@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { FileStore } from "../storage/file-store.ts";
-import { Registry, type RegistryData } from "./registry.ts";
+import { parseRegistry, Registry } from "./registry.ts";
 
 const KEY = "registry.json";
 
@@ -17,7 +17,7 @@ export async function pullSharedRegistry(files: FileStore, dataDir: string): Pro
   if (shared === null) return false;
   const path = Registry.registryPath(dataDir);
   if (existsSync(path) && readFileSync(path, "utf8") === shared) return false;
-  new Registry(JSON.parse(shared) as RegistryData, path).save();
+  new Registry(parseRegistry(shared, files.pathOf(KEY)), path).save();
   return true;
 }
 

@@ -5,7 +5,9 @@
  * Files are written locally first (`staging`), then published whole (`put`): a rename
  * locally, an upload on S3. Readers only ever see complete files.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import type { z } from "zod";
+import { parseStored } from "./stored-json.ts";
 import { basename, dirname, join } from "node:path";
 import { hashOf } from "../registry/canonical.ts";
 import { isS3Url, parseS3Url, s3Url } from "./s3-location.ts";
@@ -29,10 +31,13 @@ export interface FileStore {
   readable(file: StoredFile): Promise<string>;
 }
 
-/** A JSON file's content, or null when there is no such file. */
-export async function readJsonFile<T>(files: FileStore, key: string): Promise<T | null> {
+/**
+ * A JSON file Larder wrote, checked against its schema; null when there is no such file.
+ * Damaged, it is a DamagedDataError naming `what` (with the file's place) and `wayOut`.
+ */
+export async function readStoredJson<T extends z.ZodType>(files: FileStore, key: string, schema: T, what: string, wayOut: string): Promise<z.output<T> | null> {
   const text = await files.readText(key);
-  return text ? (JSON.parse(text) as T) : null;
+  return text === null ? null : parseStored(text, schema, `${what} ${files.pathOf(key)}`, wayOut);
 }
 
 export function openFileStore(root: string, storage: Storage): FileStore {
@@ -67,9 +72,16 @@ class LocalFileStore implements FileStore {
     return existsSync(path) ? readFileSync(path, "utf8") : null;
   }
 
+  /** Whole or not at all, and on disk before it is in place (a crash never leaves half a file). */
   async writeText(key: string, text: string): Promise<void> {
     const staged = this.staging(key);
     writeFileSync(staged, text);
+    const fd = openSync(staged, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(staged, this.#path(key));
   }
 

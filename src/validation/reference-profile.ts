@@ -4,11 +4,13 @@
  * The first batch that passes becomes the reference; `larder validate --save-reference`
  * replaces it with the batch checked.
  */
-import { readJsonFile, type FileStore } from "../storage/file-store.ts";
+import { z } from "zod";
+import { readStoredJson, type FileStore } from "../storage/file-store.ts";
 import { type Duck } from "../offline/duckdb.ts";
 import { psiOfShares } from "../monitoring/drift-math.ts";
 
-export type ReferenceProfile = { column: string; edges: number[]; shares: number[]; rows: number; savedAt: string };
+const ReferenceProfileSchema = z.object({ column: z.string(), edges: z.array(z.number()), shares: z.array(z.number()), rows: z.number(), savedAt: z.string() });
+export type ReferenceProfile = z.infer<typeof ReferenceProfileSchema>;
 
 const key = (target: string, column: string) => `references/${target}/${column}.json`;
 
@@ -16,7 +18,7 @@ export class ReferenceProfiles {
   constructor(readonly files: FileStore) {}
 
   async load(target: string, column: string): Promise<ReferenceProfile | null> {
-    return readJsonFile<ReferenceProfile>(this.files, key(target, column));
+    return readStoredJson(this.files, key(target, column), ReferenceProfileSchema, "the PSI reference", "remove it, then run larder validate --save-reference (or the next batch that passes becomes the reference)");
   }
 
   async save(target: string, profile: ReferenceProfile): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Command } from "../command.ts";
 import { formatPlan } from "../../registry/plan.ts";
-import { out } from "../print.ts";
+import { err, out } from "../print.ts";
 
 export const applyCommand: Command = {
   name: "apply",
@@ -9,6 +9,7 @@ export const applyCommand: Command = {
   options: {},
   async run(larder) {
     const plan = await larder.apply();
+    if (plan.setAside) err(`the registry was damaged: set aside as ${plan.setAside}; features/ applied afresh`);
     out(formatPlan(plan));
     if (plan.changes.length) out("Applied.");
   },

@@ -40,7 +40,10 @@ export const historicalCommand: Command = {
     if (result.manifest) out(`manifest: ${result.manifest} (run ${result.runId})`);
     const featureColumns = result.columns.slice(result.columns.length - refs.length);
     const duck = await larder.duck();
-    const stats = await duck.all(`SELECT ${featureColumns.map((c, i) => `count(${ident(c)}) AS n${i}, avg(${ident(c)}::DOUBLE) AS m${i}`).join(", ")} FROM __training_set`);
+    // A mean only where the column holds numbers (strings and timestamps have none).
+    const types = new Map((await duck.describe("SELECT * FROM __training_set")).map((c) => [c.name, c.type]));
+    const mean = (c: string) => (/^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|FLOAT|DOUBLE|DECIMAL|BOOLEAN)/.test(types.get(c) ?? "") ? `avg(${ident(c)}::DOUBLE)` : "NULL");
+    const stats = await duck.all(`SELECT ${featureColumns.map((c, i) => `count(${ident(c)}) AS n${i}, ${mean(c)} AS m${i}`).join(", ")} FROM __training_set`);
     out(table([["feature", "non-null", "mean"], ...featureColumns.map((c, i) => [c, stats[0]![`n${i}`] as number, fmt(stats[0]![`m${i}`])])]));
   },
 };

@@ -1,7 +1,7 @@
 import type { Command } from "../command.ts";
 import { NotFoundError, UsageError } from "../../errors.ts";
 import type { RunKind, RunRecord } from "../../registry/runs.ts";
-import { out, table } from "../print.ts";
+import { err, out, table } from "../print.ts";
 import { runNote } from "../../registry/run-note.ts";
 
 const KINDS: RunKind[] = ["materialize", "push", "historical"];
@@ -24,7 +24,7 @@ export const runsCommand: Command = {
     if (status && status !== "succeeded" && status !== "failed") throw new UsageError("larder runs: --status is succeeded or failed");
     const limit = flags.limit === undefined ? 20 : Number(flags.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError("larder runs: --limit is a positive whole number");
-    const runs = await larder.runs.list({ kind, view: flags.view as string | undefined, status, limit });
+    const runs = await larder.runs.list({ kind, view: flags.view as string | undefined, status, limit }, (d) => err(`left out: ${d.problem}`));
     if (flags.json) {
       out(JSON.stringify(runs, null, 2));
       return;

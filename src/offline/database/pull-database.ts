@@ -15,6 +15,7 @@ import { join } from "node:path";
 import type { DatabaseSourceDef } from "../../definitions/types.ts";
 import { hashOf } from "../../registry/canonical.ts";
 import type { StoredFile } from "../../storage/storage.ts";
+import { z } from "zod";
 import { type Duck, ident, literal } from "../duckdb.ts";
 import { jsonRowsSql } from "../source-sql.ts";
 import { isSqlite } from "./connection-string.ts";
@@ -23,16 +24,27 @@ import { openPostgres, sqliteChunks, sqliteFileStamp, sqlitePath, type Row } fro
 /** Beyond this many incremental parts, the next pull is a full one (one part per chunk again). */
 const MAX_PARTS = 64;
 
-type Snapshot = {
+const SnapshotSchema = z.object({
   /** What the parts were pulled with: the source's connection, table or query, and schema. */
-  definition: string;
-  parts: { file: string; rows: number }[];
-  rows: number;
-  maxTs: number | null;
+  definition: z.string(),
+  parts: z.array(z.object({ file: z.string(), rows: z.number() })),
+  rows: z.number(),
+  maxTs: z.number().nullable(),
   /** SQLite: the file's stamp when pulled. */
-  stamp?: unknown;
-  pulledAt: string;
-};
+  stamp: z.unknown().optional(),
+  pulledAt: z.string(),
+});
+type Snapshot = z.infer<typeof SnapshotSchema>;
+
+/** The snapshot's manifest; a damaged one counts as none (the next pull is a full one). */
+function readSnapshot(path: string): Snapshot | null {
+  if (!existsSync(path)) return null;
+  try {
+    return SnapshotSchema.safeParse(JSON.parse(readFileSync(path, "utf8"))).data ?? null;
+  } catch {
+    return null;
+  }
+}
 
 export type PullResult = { files: StoredFile[]; rows: number; fetched: number; mode: "full" | "incremental" | "unchanged" };
 
@@ -40,7 +52,7 @@ export async function pullDatabaseSource(duck: Duck, source: DatabaseSourceDef, 
   const dir = join(dataDir, "cache", "db", source.name);
   const manifest = join(dir, "snapshot.json");
   const definition = hashOf({ connection: source.connection, table: source.table, query: source.query, timestampField: source.timestampField, schema: source.schema });
-  let snap: Snapshot | null = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, "utf8")) as Snapshot) : null;
+  let snap = readSnapshot(manifest);
   if (snap && (snap.definition !== definition || snap.parts.some((p) => !existsSync(join(dir, p.file))))) snap = null;
   if (opts.full) snap = null;
   mkdirSync(dir, { recursive: true });

@@ -7,7 +7,9 @@
  */
 import { mkdirSync } from "node:fs";
 import { open, type Database, type RootDatabase } from "lmdb";
-import { OnlineStoreError } from "../../errors.ts";
+import { DamagedDataError, OnlineStoreError } from "../../errors.ts";
+import { lmdbFileProblem } from "./lmdb-file-check.ts";
+import { REBUILD_ONLINE } from "../stored-meta.ts";
 import { failedCheck, type Commit, type Lease, type LentRecord, type OnlineRecord, type OnlineStore, type PointerCheck, type RecordUpdate, type ServingPointer } from "../online-store.ts";
 import { DecodeArena, decodeRecord, encodeRecord, encodeUpdate, lendRecord, newLentRecord } from "../record-codec.ts";
 import { mayTakeLease, takenLease } from "../lease.ts";
@@ -56,12 +58,16 @@ export class LmdbOnlineStore implements OnlineStore {
 
   constructor(config: LmdbConfig) {
     this.#config = Object.freeze({ ...config });
+    // A file cut short would kill the process (SIGBUS) at its first read past the end.
+    const problem = lmdbFileProblem(this.#config.path);
+    if (problem) throw this.#damaged(problem);
     try {
       mkdirSync(this.#config.path, { recursive: true });
       this.#root = open({ path: this.#config.path, compression: false, maxDbs: 4 });
       this.#records = this.#root.openDB<Uint8Array, string>({ name: "records", encoding: "binary" });
       this.#meta = this.#root.openDB<unknown, string>({ name: "meta" });
     } catch (err) {
+      if (isCorruption(err)) throw this.#damaged((err as Error).message);
       throw new OnlineStoreError(`cannot open the LMDB online store at ${this.#config.path}: ${(err as Error).message}`, { cause: err });
     }
     const format = this.#meta.get(FORMAT_KEY);
@@ -69,6 +75,19 @@ export class LmdbOnlineStore implements OnlineStore {
     if (format === undefined && empty) this.#meta.putSync(FORMAT_KEY, FORMAT);
     else if (format !== FORMAT) {
       throw new OnlineStoreError(`the online store at ${this.#config.path} was written by another version of Larder (format ${String(format ?? 1)}, this one reads ${FORMAT}): delete that folder and run larder materialize`);
+    }
+  }
+
+  #damaged(problem: string): DamagedDataError {
+    return new DamagedDataError(`the LMDB online store at ${this.#config.path} is damaged (${problem}); ${REBUILD_ONLINE}`);
+  }
+
+  /** Runs a read, turning LMDB's own corruption errors into a DamagedDataError. */
+  #reading<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw isCorruption(err) ? this.#damaged((err as Error).message) : err;
     }
   }
 
@@ -85,26 +104,30 @@ export class LmdbOnlineStore implements OnlineStore {
   }
 
   async read(table: string, entityKeys: readonly string[]): Promise<(OnlineRecord | undefined)[]> {
-    const prefix = this.#prefix(table);
-    const out: (OnlineRecord | undefined)[] = new Array(entityKeys.length);
-    for (let i = 0; i < entityKeys.length; i++) {
-      // getBinaryFast returns a buffer reused by the next read; decodeRecord copies it.
-      const bytes = prefix === undefined ? undefined : this.#records.getBinaryFast(prefix + entityKeys[i]);
-      out[i] = bytes === undefined ? undefined : decodeRecord(bytes);
-    }
-    return out;
+    return this.#reading(() => {
+      const prefix = this.#prefix(table);
+      const out: (OnlineRecord | undefined)[] = new Array(entityKeys.length);
+      for (let i = 0; i < entityKeys.length; i++) {
+        // getBinaryFast returns a buffer reused by the next read; decodeRecord copies it.
+        const bytes = prefix === undefined ? undefined : this.#records.getBinaryFast(prefix + entityKeys[i]);
+        out[i] = bytes === undefined ? undefined : decodeRecord(bytes);
+      }
+      return out;
+    });
   }
 
   /** One LentRecord, refilled for every visit (readEach is synchronous inside). */
   readonly #lent = newLentRecord();
 
   async readEach(table: string, entityKeys: readonly string[], visit: (index: number, record: LentRecord | undefined) => void): Promise<void> {
-    const prefix = this.#prefix(table);
-    for (let i = 0; i < entityKeys.length; i++) {
-      // Read in place from lmdb-js's read buffer: valid until the next get, i.e. during visit().
-      const bytes = prefix === undefined ? undefined : this.#records.getBinaryFast(prefix + entityKeys[i]);
-      visit(i, bytes === undefined ? undefined : lendRecord(bytes, this.#lent));
-    }
+    this.#reading(() => {
+      const prefix = this.#prefix(table);
+      for (let i = 0; i < entityKeys.length; i++) {
+        // Read in place from lmdb-js's read buffer: valid until the next get, i.e. during visit().
+        const bytes = prefix === undefined ? undefined : this.#records.getBinaryFast(prefix + entityKeys[i]);
+        visit(i, bytes === undefined ? undefined : lendRecord(bytes, this.#lent));
+      }
+    });
   }
 
   /** Inside a write transaction: the key prefix of a table, registering the table if new. */
@@ -248,11 +271,13 @@ export class LmdbOnlineStore implements OnlineStore {
   }
 
   async pointers(): Promise<ReadonlyMap<string, ServingPointer>> {
-    const version = this.#meta.get(POINTERS_VERSION);
-    if (!this.#pointers || this.#pointers.version !== version) {
-      this.#pointers = { version, map: new Map(Object.entries(this.#storedPointers())) };
-    }
-    return this.#pointers.map;
+    return this.#reading(() => {
+      const version = this.#meta.get(POINTERS_VERSION);
+      if (!this.#pointers || this.#pointers.version !== version) {
+        this.#pointers = { version, map: new Map(Object.entries(this.#storedPointers())) };
+      }
+      return this.#pointers.map;
+    });
   }
 
   async dropTable(table: string): Promise<void> {
@@ -278,4 +303,9 @@ export class LmdbOnlineStore implements OnlineStore {
   async close(): Promise<void> {
     await this.#root.close();
   }
+}
+
+/** LMDB's own words for a file it found damaged. */
+function isCorruption(err: unknown): boolean {
+  return /MDB_(CORRUPTED|PAGE_NOTFOUND|INVALID|VERSION_MISMATCH|BAD_TXN)/.test(String((err as Error)?.message ?? err));
 }

@@ -33,3 +33,15 @@ test("a store written in another format is refused with what to do", async () =>
   expect(store.pointers()).rejects.toThrow('was written by another version of Larder (format 1, this one reads 2): delete its keys and run larder materialize');
   await store.close();
 });
+
+test("a damaged pointer record is named with the way out, not misread", async () => {
+  if (!redis) return;
+  const c = new RedisClient(redis.url);
+  await c.send("SET", ["bad:meta:format", "2"]);
+  await c.send("SET", ["bad:meta:pointers", '{"v": {"table": 7']);
+  c.close();
+  const store = new RedisOnlineStore({ url: redis.url, prefix: "bad:" });
+  await expect(store.pointers()).rejects.toThrow(`the pointer record in the Redis online store at ${redis.url} (prefix "bad:") is damaged: it is not valid JSON`);
+  await expect(store.commit({ table: "v@1#a", records: [], pointers: [], expect: [{ view: "v", runIds: [null] }] })).rejects.toThrow("run larder materialize --rebuild");
+  await store.close();
+});

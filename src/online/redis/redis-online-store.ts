@@ -17,7 +17,7 @@ import { failedCheck, type Commit, type Lease, type OnlineRecord, type OnlineSto
 import { decodeRecord, encodeRecord, encodeUpdate } from "../record-codec.ts";
 import { mayTakeLease, takenLease } from "../lease.ts";
 import { pointerMoved } from "../pointer-moved.ts";
-import { storedLease, storedPointers } from "../stored-meta.ts";
+import { storedLease, storedPointersJson } from "../stored-meta.ts";
 
 export type RedisConfig = { url: string; prefix: string };
 
@@ -168,20 +168,19 @@ export class RedisOnlineStore implements OnlineStore {
 
   /** Every pointer as stored, read on `c` (inside WATCH, the transaction's view). */
   async #storedPointers(c: RedisClient): Promise<Record<string, ServingPointer>> {
-    const raw = (await c.send("GET", [this.#key("meta", "pointers")])) as string | null;
-    return storedPointers(raw === null ? undefined : this.#parseMeta(raw, "served pointers"), this.#where);
+    return storedPointersJson((await c.send("GET", [this.#key("meta", "pointers")])) as string | null, this.#where);
   }
 
   get #where(): string {
     return `the Redis online store at ${redact(this.#config.url)} (prefix "${this.#config.prefix}")`;
   }
 
-  /** JSON Larder wrote under meta keys; unparsable → a damaged-data error naming it. */
-  #parseMeta(raw: string, what: string): unknown {
+  /** A lease's JSON; unparsable counts as no lease (storedLease). */
+  #parseLease(raw: string): unknown {
     try {
       return JSON.parse(raw);
     } catch {
-      return { damaged: `${what} are not valid JSON` };
+      return undefined;
     }
   }
 
@@ -253,7 +252,7 @@ export class RedisOnlineStore implements OnlineStore {
       for (let attempt = 0; ; attempt++) {
         await tx.send("WATCH", [key]);
         const raw = (await tx.send("GET", [key])) as string | null;
-        const current = raw === null ? undefined : storedLease(this.#parseMeta(raw, "a lease"));
+        const current = raw === null ? undefined : storedLease(this.#parseLease(raw));
         const now = Date.now();
         if (!mayTakeLease(current, holder, now)) {
           await tx.send("UNWATCH", []);
@@ -278,7 +277,7 @@ export class RedisOnlineStore implements OnlineStore {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         await tx.send("WATCH", [key]);
         const raw = (await tx.send("GET", [key])) as string | null;
-        if (raw === null || storedLease(this.#parseMeta(raw, "a lease"))?.holder !== holder) {
+        if (raw === null || storedLease(this.#parseLease(raw))?.holder !== holder) {
           await tx.send("UNWATCH", []);
           return;
         }

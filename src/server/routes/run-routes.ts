@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import type { Larder } from "../../larder.ts";
 import { BadRequestError, NotFoundError } from "../../errors.ts";
-import type { RunKind, RunRecord } from "../../registry/runs.ts";
+import type { DamagedRun, RunKind, RunRecord } from "../../registry/runs.ts";
 
 const KINDS = ["materialize", "push", "historical"];
 const MAX_LIMIT = 500;
@@ -15,7 +15,10 @@ export function runRoutes(larder: Larder) {
       if (status !== undefined && status !== "succeeded" && status !== "failed") throw new BadRequestError("status must be succeeded or failed", "invalid_query");
       const n = limit === undefined ? 20 : Number(limit);
       if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) throw new BadRequestError(`limit must be a whole number from 1 to ${MAX_LIMIT}`, "invalid_query");
-      return c.json({ runs: await larder.runs.list({ kind: kind as RunKind | undefined, view, status: status as RunRecord["status"] | undefined, limit: n }) });
+      // Damaged records are left out and named, so one bad file does not hide the history.
+      const damaged: DamagedRun[] = [];
+      const runs = await larder.runs.list({ kind: kind as RunKind | undefined, view, status: status as RunRecord["status"] | undefined, limit: n }, (d) => damaged.push(d));
+      return c.json({ runs, damaged: damaged.map((d) => d.problem) });
     })
     .get("/:id", async (c) => {
       const run = await larder.runs.get(c.req.param("id"));

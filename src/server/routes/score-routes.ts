@@ -11,7 +11,8 @@ import { z } from "zod";
 import { BadRequestError, NotAppliedError, NotFoundError } from "../../errors.ts";
 import type { Larder } from "../../larder.ts";
 import { modelInput, predict } from "../../model/logistic.ts";
-import { modelPath, type ModelFile } from "../../model/train.ts";
+import { modelPath, ModelFileSchema, type ModelFile } from "../../model/train.ts";
+import { parseStored } from "../../storage/stored-json.ts";
 import { getFeaturesWithOnDemand } from "../../online/on-demand.ts";
 import { parseInstant } from "../../time.ts";
 import { readJson } from "../read-json.ts";
@@ -27,7 +28,7 @@ function loadModel(dataDir: string, name: string): ModelFile {
   const mtimeMs = statSync(path).mtimeMs;
   const hit = cache.get(path);
   if (hit && hit.mtimeMs === mtimeMs) return hit.model;
-  const model = JSON.parse(readFileSync(path, "utf8")) as ModelFile;
+  const model = parseStored(readFileSync(path, "utf8"), ModelFileSchema, `model file ${path}`, `train it again: larder train --name ${name}`);
   cache.set(path, { mtimeMs, model });
   return model;
 }
