@@ -42,6 +42,17 @@ export class BadRequestError extends LarderError {
 
 export class UsageError extends errorKind("usage", 400, EXIT.usage) {}
 
+/**
+ * An online lookup at an instant the served records cannot answer exactly: before the
+ * watermark, or before events already folded into an entity's record. `earliest`: the
+ * first instant that can be answered.
+ */
+export class LookupTooEarlyError extends BadRequestError {
+  constructor(message: string, code: string, readonly earliest: number) {
+    super(message, code);
+  }
+}
+
 export class NotFoundError extends errorKind("not_found", 404, EXIT.usage) {}
 
 export class PayloadTooLargeError extends errorKind("payload_too_large", 413, EXIT.usage) {}

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Random } from "../src/demo/random.ts";
+import { LookupTooEarlyError } from "../src/errors.ts";
 import { getOnlineFeatures } from "../src/online/online-features.ts";
 import { startServer } from "../src/server/start-server.ts";
 import { close, referenceValues, type RefEvent } from "./helpers/reference.ts";
@@ -79,6 +80,43 @@ describe("push: online equals the reference at every instant", () => {
       expect([late.results[0]!.values.count_1d, late.results[0]!.statuses.doubled]).toEqual([0, "expired"]);
     }, 60_000);
   }
+
+  test("push, then look up at the event's own instant: it is left out, as batch leaves it out (ts < t), at every instant", async () => {
+    const all = randomEvents(23, 400);
+    const middle = T0 + 8 * DAY;
+    const batch = all.filter((e) => e.ts < middle);
+    const streamed = stream(23, all, middle);
+    const repo = pushRepo(batch);
+    await repo.larder.apply();
+    await repo.larder.materialize({ end: middle });
+    const known = [...batch];
+    const mismatches: string[] = [];
+    let exact = 0;
+    let refused = 0;
+    for (const e of streamed) {
+      await repo.larder.push({ source: "events_push", rows: [row(e)], to: "online" });
+      known.push(e);
+      // Its own instant; the hop boundary before it (where the 1-hour window's head is a whole tile); just after it.
+      for (const t of [e.ts, Math.floor(e.ts / 60_000) * 60_000, e.ts + 1]) {
+        if (t < middle) continue;
+        try {
+          mismatches.push(...(await checkOnline(repo.larder, t, known, [e.key])));
+          exact++;
+        } catch (err) {
+          // A late event, older than events already folded for its entity: that instant is
+          // refused by name, and the first instant answered is exact.
+          expect(err).toBeInstanceOf(LookupTooEarlyError);
+          expect((err as LookupTooEarlyError).code).toBe("at_before_served_events");
+          expect((err as Error).message).toContain(`online record of user_id=${e.key} in "user_stats"`);
+          mismatches.push(...(await checkOnline(repo.larder, (err as LookupTooEarlyError).earliest, known, [e.key])));
+          refused++;
+        }
+      }
+    }
+    expect(mismatches.slice(0, 10)).toEqual([]);
+    expect(exact).toBeGreaterThan(500);
+    expect(refused).toBeGreaterThan(0);
+  }, 60_000);
 
   test("pushed segments reach batch: historical and a new full run match the reference; an incremental run adds nothing twice", async () => {
     const all = randomEvents(23, 400);

@@ -17,6 +17,7 @@
  */
 import { type Duck, ident, literal } from "../offline/duckdb.ts";
 import { getOnlineFeatures } from "../online/online-features.ts";
+import { LookupTooEarlyError } from "../errors.ts";
 import { PROFILE_SAMPLE, profileValues, saveViewProfile, type ViewProfile } from "./feature-profile.ts";
 import { ensureOfflineTable, type OfflineTable } from "../offline/offline-table.ts";
 import { materializeRun } from "./materialize-run.ts";
@@ -210,7 +211,19 @@ async function profileServed(
   for (let i = 0; i < keys.length; i += 1000) {
     const chunk = keys.slice(i, i + 1000);
     const entities = Object.fromEntries(v.entity.joinKeys.map((k, j) => [k.name, chunk.map((key) => key[j])]));
-    const r = await getOnlineFeatures(registry, store, { refs: names.map((feature) => ({ view: v.def.name, feature })), entities: entities as Record<string, (string | number)[]>, at: end }, 1000);
+    const lookup = (at: number) => getOnlineFeatures(registry, store, { refs: names.map((feature) => ({ view: v.def.name, feature })), entities: entities as Record<string, (string | number)[]>, at }, 1000);
+    // Entities with events pushed for after the end and folded already are profiled as of
+    // the first instant their records answer exactly (a few at most: see RECENT_EVENTS).
+    let r;
+    for (let at = end; ; ) {
+      try {
+        r = await lookup(at);
+        break;
+      } catch (err) {
+        if (!(err instanceof LookupTooEarlyError) || err.earliest <= at) throw err;
+        at = err.earliest;
+      }
+    }
     for (const e of r.results) for (const n of names) values.get(n)!.push(e.values[n]);
   }
   const profile: ViewProfile = { view: v.def.name, version: v.version, runId, at: new Date(end).toISOString(), entities: keys.length, features: names.map((n) => profileValues(n, values.get(n)!)) };
@@ -238,10 +251,13 @@ function mergeRecords(v: ResolvedView, old: OnlineRecord, next: OnlineRecord, en
   for (let i = 0; i < layout.lifetime.length; i++) {
     lifetime.set(statsToTile(0, mergeStats(tileToStats(old.lifetime, i * TILE_WIDTH), tileToStats(next.lifetime, i * TILE_WIDTH))), i * TILE_WIDTH);
   }
-  return {
+  const merged: OnlineRecord = {
     ts: next.ts >= old.ts ? next.ts : old.ts,
     values: next.ts >= old.ts ? next.values : old.values,
     lifetime,
     series: layout.series.map((s, i) => mergeSeries(old.series[i] ?? new Float64Array(0), next.series[i]!, align(end - s.retention, s.hop), s.shape)),
   };
+  // Pushed events kept apart stay so: the batch events merged here are other events.
+  if (old.recent) merged.recent = old.recent;
+  return merged;
 }

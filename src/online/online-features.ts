@@ -4,15 +4,16 @@
  * another materialization; latest values older than the view's ttl are "expired".
  * Serving uses the definition of the version that was materialized, never a mix.
  */
-import { BadRequestError, NotAppliedError } from "../errors.ts";
+import { BadRequestError, LookupTooEarlyError, NotAppliedError } from "../errors.ts";
 import type { EntityDef, FeatureRef, FeatureViewDef } from "../definitions/types.ts";
 import type { Registry } from "../registry/registry.ts";
 import { isoTime, type EpochMs } from "../time.ts";
 import { viewLayout, type FeatureSlot } from "../windows/view-layout.ts";
-import { TILE_WIDTH, finish, tileToStats, windowValue } from "../windows/tile-stats.ts";
+import { TILE_WIDTH, addLooseValues, finish, tileToStats, windowValue } from "../windows/tile-stats.ts";
 import { encodeEntityKey } from "./entity-key.ts";
 import type { LentRecord, OnlineStore, ServingPointer } from "./online-store.ts";
 import { lentFromRecord } from "./record-codec.ts";
+import { RECENT_EVENTS } from "./recent-events.ts";
 
 export type FeatureStatus = "present" | "missing" | "expired";
 
@@ -57,7 +58,7 @@ export async function getOnlineFeatures(registry: Registry, store: OnlineStore, 
   const reads: Promise<void>[] = [];
   for (const { viewName, def, entity, pointer, slots } of plan.views) {
     const t = req.at ?? Math.max(now, pointer.watermark);
-    if (t < pointer.watermark) throw new BadRequestError(`at ${isoTime(t)} is before the data served for "${viewName}" (complete up to ${isoTime(pointer.watermark)}); online lookups answer as of that time or later — use historical retrieval for the past`, "at_before_watermark");
+    if (t < pointer.watermark) throw new LookupTooEarlyError(`at ${isoTime(t)} is before the data served for "${viewName}" (complete up to ${isoTime(pointer.watermark)}); online lookups answer as of that time or later — use historical retrieval for the past`, "at_before_watermark", pointer.watermark);
     evaluatedAt = t;
     const columns = entity.joinKeys.map((k) => {
       const column = req.entities[k.name];
@@ -73,18 +74,40 @@ export async function getOnlineFeatures(registry: Registry, store: OnlineStore, 
     const expiredBefore = def.ttl === null ? -Infinity : t - def.ttl;
     const fill = (i: number, rec: LentRecord | undefined) => {
       const out = results[i]!;
-      out.eventTimestamps[viewName] = rec ? isoTime(rec.ts) : null;
+      // Every event folded into the record must be before t; the recent ones are taken one by one.
+      if (rec && rec.ts >= t) throw tooEarly(viewName, entity, req.entities, i, t, rec.ts);
+      // No record, or none of its events before t (all pushed for later): the entity is unknown at t.
+      if (!rec || (rec.ts === -Infinity && !rec.recent.some((e) => e.ts < t))) {
+        out.eventTimestamps[viewName] = null;
+        for (const { name } of slots) {
+          out.values[name] = null;
+          out.statuses[name] = "missing";
+        }
+        return;
+      }
+      const recent = rec.recent;
+      // The latest row before t: the folded one, or a later recent one (ties: the later pushed).
+      let latestTs = rec.ts;
+      let latest = rec.values;
+      for (const e of recent) {
+        if (e.ts < t && e.ts >= latestTs) {
+          latestTs = e.ts;
+          latest = e.values;
+        }
+      }
+      out.eventTimestamps[viewName] = isoTime(latestTs);
       for (const { slot, name } of slots) {
-        if (!rec) { out.values[name] = null; out.statuses[name] = "missing"; continue; }
         if (slot.kind === "expression") {
-          const expired = rec.ts < expiredBefore;
-          out.values[name] = expired ? null : rec.values[slot.index] ?? null;
+          const expired = latestTs < expiredBefore;
+          out.values[name] = expired ? null : latest[slot.index] ?? null;
           out.statuses[name] = expired ? "expired" : "present";
         } else if (slot.kind === "window") {
-          out.values[name] = windowValue(rec.data, rec.seriesStart[slot.series]!, rec.seriesEnd[slot.series]!, slot.fn, t, slot.window, slot.hop, slot.shape);
+          out.values[name] = windowValue(rec.data, rec.seriesStart[slot.series]!, rec.seriesEnd[slot.series]!, slot.fn, t, slot.window, slot.hop, slot.shape, recent, slot.input);
           out.statuses[name] = "present";
         } else {
-          out.values[name] = finish(slot.fn, tileToStats(rec.data, rec.lifetimeStart + slot.slot * TILE_WIDTH));
+          const stats = tileToStats(rec.data, rec.lifetimeStart + slot.slot * TILE_WIDTH);
+          if (recent.length) addLooseValues(stats, recent, slot.input, -Infinity, t);
+          out.values[name] = finish(slot.fn, stats);
           out.statuses[name] = "present";
         }
       }
@@ -100,6 +123,15 @@ export async function getOnlineFeatures(registry: Registry, store: OnlineStore, 
   }
   await Promise.all(reads);
   return { at: isoTime(evaluatedAt), features: plan.names, results };
+}
+
+/** A lookup at `t` that an entity's folded events reach: the entity, and the first instant it can answer. */
+function tooEarly(view: string, entity: EntityDef, entities: Record<string, readonly unknown[]>, i: number, t: number, foldedTs: number): LookupTooEarlyError {
+  const key = entity.joinKeys.map((k) => `${k.name}=${JSON.stringify(entities[k.name]?.[i]).slice(0, 80)}`).join(", ");
+  return new LookupTooEarlyError(
+    `at ${isoTime(t)} is before events already folded into the online record of ${key} in "${view}" (the newest at ${isoTime(foldedTs)}; each entity's newest ${RECENT_EVENTS} events are kept apart, so lookups can leave out events at or after their instant): look up as of ${isoTime(foldedTs + 1)} or later, or use historical retrieval`,
+    "at_before_served_events", foldedTs + 1,
+  );
 }
 
 /** What a lookup of these refs reads, per view: the same for every request until the registry or a pointer changes. */

@@ -9,9 +9,23 @@
  */
 import type { EpochMs } from "../time.ts";
 
-/** What is stored per entity of a view (see online/record-codec.ts for the layout). */
+/** One event as its view's record keeps it apart: its time, latest-value features and aggregation inputs. */
+export type RecentEvent = {
+  ts: EpochMs;
+  /** Latest-value features, in the view layout's expression order. */
+  values: unknown[];
+  /** Aggregation inputs, in the layout's input order (null: missing). */
+  inputs: (number | null)[];
+};
+
+/**
+ * What is stored per entity of a view (see online/record-codec.ts for the layout): the
+ * events folded into statistics and tiles, and the newest few pushed events kept apart
+ * (`recent`), so a lookup at t leaves out every event at or after t exactly (push/
+ * apply-events.ts). A lookup at t is exact when t is after `ts`, the newest folded event.
+ */
 export type OnlineRecord = {
-  /** Event time of the latest row (ms). */
+  /** Event time of the latest folded row (ms). */
   ts: EpochMs;
   /** Latest-value features of that row, in the view layout's expression order. */
   values: unknown[];
@@ -19,6 +33,8 @@ export type OnlineRecord = {
   lifetime: Float64Array;
   /** Tile series, in the view layout's series order, each tile as wide as its series' shape. */
   series: Float64Array[];
+  /** Events not folded yet, in time order (ties in arrival order); absent: none. */
+  recent?: RecentEvent[];
 };
 
 /**
@@ -34,6 +50,8 @@ export type LentRecord = {
   lifetimeEnd: number;
   seriesStart: number[];
   seriesEnd: number[];
+  /** The events kept apart (decoded: there are few, and only pushed entities have any). */
+  recent: RecentEvent[];
 };
 
 export type ServingPointer = {

@@ -25,10 +25,10 @@ test("decoding copies exactly `length` bytes of a view into a larger buffer", ()
 test("a damaged record (another format word, lengths past its end) is refused with the way out", () => {
   const bytes = encodeRecord({ ts: 1, values: [], lifetime: new Float64Array(0), series: [new Float64Array(4)] });
   bytes[0] = 99;
-  expect(() => decodeRecord(bytes)).toThrow("a record of the online store is damaged (it starts with 99, not record format 3); run larder materialize --rebuild");
-  bytes[0] = 3;
-  bytes[16] = 200; // the series' length, in numbers
-  expect(() => decodeRecord(bytes)).toThrow("a record of the online store is damaged (its lengths reach past its 64 bytes)");
+  expect(() => decodeRecord(bytes)).toThrow("a record of the online store is damaged (it starts with 99, not record format 4); run larder materialize --rebuild");
+  bytes[0] = 4;
+  bytes[24] = 200; // the series' length, in numbers
+  expect(() => decodeRecord(bytes)).toThrow("a record of the online store is damaged (its lengths reach past its 72 bytes)");
 });
 
 test("encodeUpdate patches the decoded copy when only tiles and plain values changed, and equals a fresh encoding", () => {
@@ -87,3 +87,30 @@ test("lendRecord reads a record in place, aligned or not, into one reused object
     if (shift % 8 === 0) expect(lent).toBe(into); // aligned: the object is reused, nothing allocated
   }
 });
+
+test("recent events round-trip with their values (numbers, strings, nulls, booleans) and inputs (null as missing)", () => {
+  const r = {
+    ts: 5, values: ["folded", 1.5, null],
+    lifetime: Float64Array.of(0, 3, 6, 14, 1, 3, 5, 3),
+    series: [Float64Array.of(60_000, 2, 3, 5)],
+    recent: [
+      { ts: 7, values: ["a", 2, true], inputs: [1, null] },
+      { ts: 7, values: [null, 3, false], inputs: [null, 4.25] },
+      { ts: 9, values: [{ nested: ["x"] }, -0.5, "b"], inputs: [2, 3] },
+    ],
+  };
+  const bytes = encodeRecord(r);
+  expect(decodeRecord(bytes)).toEqual(r);
+  const lent = lendRecord(decodeRecordBytes(bytes), newLentRecord());
+  expect(lent.recent).toEqual(r.recent);
+  expect(lent.values).toEqual(r.values);
+  // Without recent events there is no `recent` at all.
+  expect(decodeRecord(encodeRecord({ ...r, recent: [] }))).toEqual({ ts: 5, values: r.values, lifetime: r.lifetime, series: r.series });
+});
+
+/** An 8-byte-aligned copy (lendRecord reads aligned bytes in place). */
+const decodeRecordBytes = (bytes: Uint8Array) => {
+  const copy = new Uint8Array(new ArrayBuffer(bytes.length + 8), 8, bytes.length);
+  copy.set(bytes);
+  return copy;
+};

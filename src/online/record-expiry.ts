@@ -15,5 +15,6 @@ export type RecordExpiry = (record: OnlineRecord) => EpochMs;
 export function recordExpiry(view: FeatureViewDef): RecordExpiry | undefined {
   const ttl = view.ttl;
   if (ttl === null || view.features.some((f) => f.kind !== "expression")) return undefined;
-  return (record) => record.ts + 2 * ttl;
+  // From the newest event, folded or kept apart.
+  return (record) => Math.max(record.ts, record.recent?.at(-1)?.ts ?? -Infinity) + 2 * ttl;
 }

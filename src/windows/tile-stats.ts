@@ -113,16 +113,41 @@ export function finish(agg: Aggregation, s: Stats): number | null {
   }
 }
 
-/**
- * The window value as of `t` from a tile series. Every event stored in the series must be
- * earlier than `t` (serving checks `t` against the materialization watermark), so whole
- * tiles from `align(t − w, h)` on are exactly the window.
- */
+/** Adds one value `x` at `ts` to `acc`. */
+export function addValueToStats(acc: Stats, x: number, ts: number): void {
+  acc.count += 1;
+  acc.sum += x;
+  acc.sumSq += x * x;
+  if (x < acc.min) acc.min = x;
+  if (x > acc.max) acc.max = x;
+  if (ts >= acc.lastTs) {
+    acc.lastTs = ts;
+    acc.last = x;
+  }
+}
+
+/** Values kept apart from the tiles (a record's recent events): their times and inputs. */
+export type LooseValues = readonly { ts: EpochMs; inputs: readonly (number | null)[] }[];
+
+/** Adds the loose values of input `input` with `from ≤ ts < t` to `acc`, in their (time) order. */
+export function addLooseValues(acc: Stats, loose: LooseValues, input: number, from: number, t: EpochMs): void {
+  for (const e of loose) {
+    const x = e.inputs[input];
+    if (e.ts >= from && e.ts < t && x !== null && x !== undefined) addValueToStats(acc, x, e.ts);
+  }
+}
+
 /** Reused by windowValue (synchronous, so one accumulator serves every call). */
 const scratch = emptyStats();
 
-/** The window's value from the tiles in `tiles[start, end)` (a record's series of shape `shape`, read in place). */
-export function windowValue(tiles: Float64Array, start: number, end: number, agg: Aggregation, t: EpochMs, window: number, hop: number, shape: TileShape): number | null {
+/**
+ * The window value as of `t` from a tile series in `tiles[start, end)` (a record's series of
+ * shape `shape`, read in place) and the record's loose values of input `input`. Every event
+ * in the tiles must be earlier than `t` (serving checks `t` against the watermark and the
+ * newest folded event), so whole tiles from `align(t − w, h)` on, and the loose values in
+ * the window, are exactly the window.
+ */
+export function windowValue(tiles: Float64Array, start: number, end: number, agg: Aggregation, t: EpochMs, window: number, hop: number, shape: TileShape, loose: LooseValues = [], input = 0): number | null {
   const from = windowStart(t, window, hop);
   const acc = scratch;
   acc.count = acc.sum = acc.sumSq = 0;
@@ -137,6 +162,8 @@ export function windowValue(tiles: Float64Array, start: number, end: number, agg
     if (tileStart < from) break;
     if (tileStart < t) addTile(acc, tiles, off, shape);
   }
+  // After the tiles: at the same instant, a loose value came later than a folded one ("last").
+  if (loose.length) addLooseValues(acc, loose, input, from, t);
   return finish(agg, acc);
 }
 

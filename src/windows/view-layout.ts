@@ -12,8 +12,8 @@ import { FULL_SHAPE, tileShape, type Aggregation, type TileShape } from "./tile-
 
 export type FeatureSlot =
   | { name: string; kind: "expression"; index: number }
-  | { name: string; kind: "window"; fn: Aggregation; series: number; window: number; hop: number; shape: TileShape }
-  | { name: string; kind: "lifetime"; fn: Aggregation; slot: number };
+  | { name: string; kind: "window"; fn: Aggregation; series: number; window: number; hop: number; shape: TileShape; input: number }
+  | { name: string; kind: "lifetime"; fn: Aggregation; slot: number; input: number };
 
 export type ViewLayout = {
   inputs: string[];
@@ -49,7 +49,7 @@ export function viewLayout(view: FeatureViewDef): ViewLayout {
     if (f.window === null) {
       let slot = layout.lifetime.findIndex((l) => l.input === input);
       if (slot < 0) slot = layout.lifetime.push({ input }) - 1;
-      layout.features.push({ name: f.name, kind: "lifetime", fn: f.function, slot });
+      layout.features.push({ name: f.name, kind: "lifetime", fn: f.function, slot, input });
       continue;
     }
     const hop = f.hop!;
@@ -57,7 +57,7 @@ export function viewLayout(view: FeatureViewDef): ViewLayout {
     if (series < 0) series = layout.series.push({ input, hop, retention: 0, shape: FULL_SHAPE }) - 1;
     const s = layout.series[series]!;
     s.retention = Math.max(s.retention, f.window);
-    layout.features.push({ name: f.name, kind: "window", fn: f.function, series, window: f.window, hop, shape: FULL_SHAPE });
+    layout.features.push({ name: f.name, kind: "window", fn: f.function, series, window: f.window, hop, shape: FULL_SHAPE, input });
   }
   layout.series.forEach((s, i) => {
     s.shape = tileShape(layout.features.flatMap((f) => (f.kind === "window" && f.series === i ? [f.fn] : [])));

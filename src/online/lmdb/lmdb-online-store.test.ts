@@ -19,7 +19,7 @@ test("a store written in another layout is refused with what to do, not misread"
   const old = open({ path, compression: false, maxDbs: 4 });
   await old.openDB({ name: "meta" }).put("pointer:v", { table: "v@1#a" });
   await old.close();
-  expect(() => new LmdbOnlineStore({ path })).toThrow("was written by another version of Larder (format 1, this one reads 2): delete that folder and run larder materialize");
+  expect(() => new LmdbOnlineStore({ path })).toThrow("was written by another version of Larder (format 1, this one reads 3): run larder materialize --rebuild");
   rmSync(path, { recursive: true, force: true });
 });
 

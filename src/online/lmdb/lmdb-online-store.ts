@@ -40,7 +40,8 @@ const PRUNE_EVERY_MS = 60_000;
 const LEASE = "lease:";
 /** Layout of the files; a store written by another layout is refused, not misread. */
 const FORMAT_KEY = "format";
-const FORMAT = 2;
+/** 3: records of format 4 (recent events kept apart; record-codec.ts). */
+const FORMAT = 3;
 
 type TableEntry = { id: number; createdAt: string };
 
@@ -74,7 +75,7 @@ export class LmdbOnlineStore implements OnlineStore {
     const empty = this.#meta.getKeysCount() === 0;
     if (format === undefined && empty) this.#meta.putSync(FORMAT_KEY, FORMAT);
     else if (format !== FORMAT) {
-      throw new OnlineStoreError(`the online store at ${this.#config.path} was written by another version of Larder (format ${String(format ?? 1)}, this one reads ${FORMAT}): delete that folder and run larder materialize`);
+      throw new OnlineStoreError(`the online store at ${this.#config.path} was written by another version of Larder (format ${String(format ?? 1)}, this one reads ${FORMAT}): run larder materialize --rebuild`);
     }
   }
 

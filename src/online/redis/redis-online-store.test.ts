@@ -30,14 +30,14 @@ test("a store written in another format is refused with what to do", async () =>
   await c.send("SET", ["old:meta:format", "1"]);
   c.close();
   const store = new RedisOnlineStore({ url: redis.url, prefix: "old:" });
-  expect(store.pointers()).rejects.toThrow('was written by another version of Larder (format 1, this one reads 2): delete its keys and run larder materialize');
+  expect(store.pointers()).rejects.toThrow('was written by another version of Larder (format 1, this one reads 3): run larder materialize --rebuild');
   await store.close();
 });
 
 test("a damaged pointer record is named with the way out, not misread", async () => {
   if (!redis) return;
   const c = new RedisClient(redis.url);
-  await c.send("SET", ["bad:meta:format", "2"]);
+  await c.send("SET", ["bad:meta:format", "3"]);
   await c.send("SET", ["bad:meta:pointers", '{"v": {"table": 7']);
   c.close();
   const store = new RedisOnlineStore({ url: redis.url, prefix: "bad:" });

@@ -21,7 +21,8 @@ import { storedLease, storedPointersJson } from "../stored-meta.ts";
 
 export type RedisConfig = { url: string; prefix: string };
 
-const FORMAT = "2";
+/** 3: records of format 4 (recent events kept apart; record-codec.ts). */
+const FORMAT = "3";
 const MAX_ATTEMPTS = 100;
 /** After a conflict: a random pause that grows, so two busy writers do not collide forever. */
 const backoff = (attempt: number) => Bun.sleep(Math.random() * Math.min(50, 2 ** attempt));
@@ -92,7 +93,7 @@ export class RedisOnlineStore implements OnlineStore {
     await this.#client.send("SETNX", [key, FORMAT]);
     const format = (await this.#client.send("GET", [key])) as string | null;
     if (format !== FORMAT) {
-      throw new OnlineStoreError(`the online store at ${redact(this.#config.url)} (prefix "${this.#config.prefix}") was written by another version of Larder (format ${format}, this one reads ${FORMAT}): delete its keys and run larder materialize`);
+      throw new OnlineStoreError(`the online store at ${redact(this.#config.url)} (prefix "${this.#config.prefix}") was written by another version of Larder (format ${format}, this one reads ${FORMAT}): run larder materialize --rebuild`);
     }
     this.#formatChecked = true;
   }
