@@ -45,11 +45,7 @@ export const merchantActivity = featureView({
 
 export const fraudDetection = featureService({
   name: "fraud_detection",
-  features: [
-    userTransactions,
-    "merchant_activity:merchant_txn_count_24h",
-    "merchant_activity:merchant_avg_amount_7d",
-  ],
+  features: [userTransactions, "merchant_activity:merchant_txn_count_24h", "merchant_activity:merchant_avg_amount_7d"],
   description: "Features of the fraud model",
   owner: "fraud-team@example.com",
 });

@@ -16,12 +16,7 @@ export const transactions = fileSource({
     is_fraud: z.boolean(),
   }),
   // Checked before anything is written: a failing batch is quarantined, nothing changes.
-  expectations: [
-    between("amount", { min: 0, max: 1_000_000 }),
-    between("account_balance", { min: 0 }),
-    maxNullFraction("merchant_id", 0),
-    rowCount({ min: 1 }),
-  ],
+  expectations: [between("amount", { min: 0, max: 1_000_000 }), between("account_balance", { min: 0 }), maxNullFraction("merchant_id", 0), rowCount({ min: 1 })],
   description: "Card transactions, one row each, with the balance before the transaction",
   owner: "fraud-team@example.com",
 });

@@ -25,7 +25,9 @@ const cannot: string[] = [];
 for (const target of requested) {
   const natives = nativePackages(root, target);
   if ("missing" in natives) {
-    cannot.push(`${target}: ${natives.missing.map((m) => m.name).join(" and ")} ${natives.missing.length > 1 ? "are" : "is"} not installed; add with\n    npm install --no-save --force ${natives.missing.map((m) => `${m.name}@${m.version}`).join(" ")}`);
+    cannot.push(
+      `${target}: ${natives.missing.map((m) => m.name).join(" and ")} ${natives.missing.length > 1 ? "are" : "is"} not installed; add with\n    npm install --no-save --force ${natives.missing.map((m) => `${m.name}@${m.version}`).join(" ")}`,
+    );
     continue;
   }
   const outfile = join(root, "dist", target === "linux-x64" ? "larder" : `larder-${target}${target.startsWith("windows") ? ".exe" : ""}`);

@@ -44,8 +44,13 @@ try {
   );
   // The offline probability of each test transaction, from the training set the model was tested on.
   const offline = new Map(
-    (await duck.all(`SELECT * FROM read_parquet(${literal(model.trainingSet.path)}) WHERE event_timestamp >= make_timestamp(${cutoff} * 1000)`))
-      .map((r) => [r.transaction_id as string, predict(model.model, model.features.map((f) => modelInput(r[f.name])))]),
+    (await duck.all(`SELECT * FROM read_parquet(${literal(model.trainingSet.path)}) WHERE event_timestamp >= make_timestamp(${cutoff} * 1000)`)).map((r) => [
+      r.transaction_id as string,
+      predict(
+        model.model,
+        model.features.map((f) => modelInput(r[f.name])),
+      ),
+    ]),
   );
   duck.close();
 
@@ -78,11 +83,18 @@ try {
   const q = (p: number) => latencies[Math.floor(p * (latencies.length - 1))]!.toFixed(2);
   const onlineAuc = auc(scores, labels);
   // The offline AUC over exactly the transactions replayed (all of the test rows, unless limited).
-  const offlineAuc = auc(replay.map((t) => offline.get(t.transaction_id)!), labels);
+  const offlineAuc = auc(
+    replay.map((t) => offline.get(t.transaction_id)!),
+    labels,
+  );
   console.log(`replayed ${replay.length} held-out transactions (${labels.filter(Boolean).length} fraudulent) in ${seconds.toFixed(1)} s: scored as of their own time, then pushed`);
   console.log(`scoring latency: p50 ${q(0.5)} ms, p99 ${q(0.99)} ms`);
-  console.log(`online AUC ${onlineAuc.toFixed(6)} vs offline AUC ${offlineAuc.toFixed(6)} over the same transactions (the model's whole test set: ${model.metrics.test.auc.toFixed(6)}); largest gap between a transaction's online and offline probability: ${maxGap.toExponential(2)}`);
-  console.log(JSON.stringify({ onlineAuc, offlineAuc, testAuc: model.metrics.test.auc, maxGap, transactions: replay.length, frauds: labels.filter(Boolean).length, p99Ms: Number(q(0.99)) }));
+  console.log(
+    `online AUC ${onlineAuc.toFixed(6)} vs offline AUC ${offlineAuc.toFixed(6)} over the same transactions (the model's whole test set: ${model.metrics.test.auc.toFixed(6)}); largest gap between a transaction's online and offline probability: ${maxGap.toExponential(2)}`,
+  );
+  console.log(
+    JSON.stringify({ onlineAuc, offlineAuc, testAuc: model.metrics.test.auc, maxGap, transactions: replay.length, frauds: labels.filter(Boolean).length, p99Ms: Number(q(0.99)) }),
+  );
 } finally {
   server?.kill("SIGTERM");
   await server?.exited;

@@ -48,7 +48,11 @@ export class UsageError extends errorKind("usage", 400, EXIT.usage) {}
  * first instant that can be answered.
  */
 export class LookupTooEarlyError extends BadRequestError {
-  constructor(message: string, code: string, readonly earliest: number) {
+  constructor(
+    message: string,
+    code: string,
+    readonly earliest: number,
+  ) {
     super(message, code);
   }
 }
@@ -74,7 +78,7 @@ function formatProblems(problems: readonly DefinitionProblem[]): string {
     const where = [p.file, p.definition && `"${p.definition}"`].filter(Boolean).join(" ");
     return where ? `${where}: ${p.message}` : p.message;
   });
-  return `${problems.length} problem${problems.length === 1 ? "" : "s"} in feature definitions:\n` + lines.join("\n");
+  return `${problems.length} problem${problems.length === 1 ? "" : "s"} in feature definitions:\n${lines.join("\n")}`;
 }
 
 /** A view, service or version that has not been applied/materialized yet. */
@@ -94,7 +98,10 @@ export class ExpectationFailedError extends LarderError {
   override readonly code = "expectation_failed";
   override readonly status = 422;
   override readonly exitCode = EXIT.validation;
-  constructor(message: string, readonly report: unknown) {
+  constructor(
+    message: string,
+    readonly report: unknown,
+  ) {
     super(message);
   }
 }

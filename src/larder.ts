@@ -55,13 +55,25 @@ export class Larder {
     const driftNow = perScrape(() => this.drift());
     const fresh = (pick: (f: Awaited<ReturnType<Larder["freshness"]>>[number]) => number | null) => async () =>
       (await freshness()).flatMap((f) => (pick(f) === null ? [] : [{ labels: { view: f.view }, value: pick(f)! }]));
-    this.metrics.gauge("larder_view_event_age_seconds", "Seconds since the newest event served, per view.", fresh((f) => f.ageSeconds));
-    this.metrics.gauge("larder_view_watermark_lag_seconds", "Seconds since the point up to which a view's served data is complete.", fresh((f) => (f.served ? (Date.now() - Date.parse(f.served.watermark)) / 1000 : null)));
+    this.metrics.gauge(
+      "larder_view_event_age_seconds",
+      "Seconds since the newest event served, per view.",
+      fresh((f) => f.ageSeconds),
+    );
+    this.metrics.gauge(
+      "larder_view_watermark_lag_seconds",
+      "Seconds since the point up to which a view's served data is complete.",
+      fresh((f) => (f.served ? (Date.now() - Date.parse(f.served.watermark)) / 1000 : null)),
+    );
     const drift = (pick: "psi" | "ks") => async () =>
       (await driftNow()).flatMap((d) => (d[pick] === null ? [] : [{ labels: { view: d.view, feature: d.feature }, value: d[pick]! }]));
     this.metrics.gauge("larder_feature_drift_psi", "PSI of a feature's served values against its reference (GET /v1/drift).", drift("psi"));
     this.metrics.gauge("larder_feature_drift_ks", "KS statistic of a feature's served values against its reference.", drift("ks"));
-    this.metrics.gauge("larder_view_schedule_lag_seconds", "Seconds a scheduled view's due run is overdue (0 when up to date).", fresh((f) => f.schedule?.lagSeconds ?? null));
+    this.metrics.gauge(
+      "larder_view_schedule_lag_seconds",
+      "Seconds a scheduled view's due run is overdue (0 when up to date).",
+      fresh((f) => f.schedule?.lagSeconds ?? null),
+    );
   }
 
   #ctx?: OfflineContext;
@@ -240,7 +252,10 @@ export class Larder {
   async #push(req: PushRequest): Promise<{ result: PushResult; validated: ValidatedPush }> {
     const registry = this.registry();
     const validated = validatePush(registry, req, this.config.maxPushRows);
-    this.#pushQueue ??= new PushQueue((batch) => startPushBatch(this.#withDuck, this.registry(), this.store(), this.ctx, batch, parseDuration(this.config.dedupeWindow)), this.config.maxPushRows);
+    this.#pushQueue ??= new PushQueue(
+      (batch) => startPushBatch(this.#withDuck, this.registry(), this.store(), this.ctx, batch, parseDuration(this.config.dedupeWindow)),
+      this.config.maxPushRows,
+    );
     return { result: await this.#pushQueue.submit(validated), validated };
   }
 

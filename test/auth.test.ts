@@ -16,7 +16,9 @@ import { T0, randomEvents } from "./helpers/random-scenario.ts";
 import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
 
 const repos: TempRepo[] = [];
-afterAll(async () => { for (const r of repos) await r.cleanup(); });
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+});
 
 const READ = "r-0123456789abcdef";
 const WRITE = "w-0123456789abcdef";
@@ -51,7 +53,9 @@ describe("auth", () => {
     };
     expect((await app.request("/health")).status).toBe(200);
     expect(await answer("/v1/features/online", json(lookup))).toEqual({
-      status: 401, auth: "Bearer", body: { code: "unauthorized", message: 'this needs a token with scope "read": send Authorization: Bearer <token>' },
+      status: 401,
+      auth: "Bearer",
+      body: { code: "unauthorized", message: 'this needs a token with scope "read": send Authorization: Bearer <token>' },
     });
     const unknown = await answer("/v1/features/online", json(lookup, "not-a-token-0123456789"));
     expect(unknown).toMatchObject({ status: 401, body: { code: "unauthorized", message: "unknown token" } });
@@ -104,7 +108,9 @@ describe("auth", () => {
     writeFileSync(file, `read=${READ}\nadmin=${ADMIN}\n`);
     const config = loadConfig({ repoDir: r.dir }, { LARDER_TOKENS_FILE: file });
     expect(config.tokens).toContain("admin=");
-    expect(() => loadConfig({ repoDir: r.dir }, { LARDER_TOKENS: "reader=secret-value-0123456789" })).toThrow("token 1: write it as scope=token with scope one of read, write, admin");
+    expect(() => loadConfig({ repoDir: r.dir }, { LARDER_TOKENS: "reader=secret-value-0123456789" })).toThrow(
+      "token 1: write it as scope=token with scope one of read, write, admin",
+    );
     expect(() => loadConfig({ repoDir: r.dir }, { LARDER_TOKENS: "read=short" })).toThrow("token 1 (read): at least 16 characters, please");
     try {
       loadConfig({ repoDir: r.dir }, { LARDER_TOKENS: "reader=secret-value-0123456789" });

@@ -32,7 +32,9 @@ describe("larder CLI", () => {
     expect(r.stdout).toMatch(/\d+ rows × 17 columns/);
     expect(existsSync(join(dir, "data", "training_set.parquet"))).toBe(true);
     // 80 users' few frauds leave none after the time split: the demo says so and goes on.
-    expect(r.stdout).toContain("6. Training the fraud model (service fraud_scoring: stored and on-demand features)\n   no model: both the training and the test rows need positive labels");
+    expect(r.stdout).toContain(
+      "6. Training the fraud model (service fraud_scoring: stored and on-demand features)\n   no model: both the training and the test rows need positive labels",
+    );
     expect(existsSync(join(dir, "data", "models", "fraud.json"))).toBe(false);
   });
 
@@ -78,7 +80,9 @@ describe("larder CLI", () => {
     expect((await larder(["init", other])).code).toBe(0);
     const demo = await larder(["demo", "--no-serve", "--users", "50"], other);
     expect(demo.code).toBe(2);
-    expect(demo.stderr).toBe(`larder demo: features/ in ${other} is not the fraud demo's: it does not define the feature services fraud_detection and fraud_scoring. Run the demo in an empty folder (it writes the demo's definitions there)\n`);
+    expect(demo.stderr).toBe(
+      `larder demo: features/ in ${other} is not the fraud demo's: it does not define the feature services fraud_detection and fraud_scoring. Run the demo in an empty folder (it writes the demo's definitions there)\n`,
+    );
     expect(existsSync(join(other, "data", "transactions.parquet"))).toBe(false);
     expect(existsSync(join(other, "data", "registry.json"))).toBe(false);
     rmSync(other, { recursive: true, force: true });
@@ -88,7 +92,8 @@ describe("larder CLI", () => {
     const p = Bun.spawn([process.execPath, MAIN, "serve", "--port", "0"], { cwd: dir, stdout: "pipe", stderr: "pipe" });
     const url = await serverUrl(p);
     const res = await fetch(`${url}/v1/features/online`, {
-      method: "POST", headers: { "content-type": "application/json" },
+      method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ service: "fraud_detection", entities: { user_id: [1], merchant_id: [1] } }),
     });
     expect(res.status).toBe(200);

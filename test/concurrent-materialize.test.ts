@@ -22,7 +22,9 @@ const USERS = [1, 2, 3, 4, 5, 6, 7, 8];
 
 let redis: RedisServer | null = null;
 const repos: TempRepo[] = [];
-beforeAll(async () => { redis = await startRedis(); });
+beforeAll(async () => {
+  redis = await startRedis();
+});
 afterAll(async () => {
   for (const r of repos) await r.cleanup();
   await redis?.stop();
@@ -33,37 +35,51 @@ function larderCli(dir: string, env: Record<string, string>, ...args: string[]) 
   return (async () => ({ code: await p.exited, stderr: await new Response(p.stderr).text() }))();
 }
 
-const backends = () => [
-  { name: "lmdb", online: "lmdb" },
-  ...(redis ? [{ name: "redis", online: `${redis.url}?prefix=cm${Math.random().toString(36).slice(2, 8)}:` }] : []),
-];
+const backends = () => [{ name: "lmdb", online: "lmdb" }, ...(redis ? [{ name: "redis", online: `${redis.url}?prefix=cm${Math.random().toString(36).slice(2, 8)}:` }] : [])];
 
 describe("concurrent materialization", () => {
-  test.each(["lmdb", "redis"])("%s: full + incremental and incremental + incremental at once, as separate processes, equal the reference", async (name) => {
-    const backend = backends().find((b) => b.name === name);
-    if (!backend) return; // redis-server missing: startRedis reported it (and failed under CI=true)
-    const events = randomEvents(2101);
-    const r = tempRepo({ "features/stats.ts": FEATURES_TS, "data/events.csv": eventsCsv(events) }, { online: backend.online });
-    repos.push(r);
-    await r.larder.apply();
-    await r.larder.materialize({ end: T0 + 8 * DAY });
-    await r.larder.close();
-    const env = { LARDER_ONLINE: backend.online };
-    const pairs = [["--incremental", "--incremental"], ["", "--incremental"], ["--incremental", ""], ["--incremental", "--incremental"], ["", ""]];
-    let end = T0 + 8 * DAY;
-    for (const [a, b] of pairs) {
-      end += DAY + 3_600_000;
-      const at = new Date(end).toISOString();
-      const runs = await Promise.all([a, b].map((mode) => larderCli(r.dir, env, "materialize", "--end", at, ...(mode ? [mode] : []))));
-      expect(runs.map((x) => (x.code === 0 ? 0 : x.stderr))).toEqual([0, 0]);
-      // Served whole, at the new watermark, with every event before it counted once.
-      const pointer = (await r.larder.store().pointers()).get("user_stats")!;
-      expect(pointer.watermark).toBe(end);
-      expect(await r.larder.store().tables()).toEqual([pointer.table]);
-      expect(await onlineMismatches(r.larder, end, events.filter((e) => e.ts < end), USERS)).toEqual([]);
+  test.each(["lmdb", "redis"])(
+    "%s: full + incremental and incremental + incremental at once, as separate processes, equal the reference",
+    async (name) => {
+      const backend = backends().find((b) => b.name === name);
+      if (!backend) return; // redis-server missing: startRedis reported it (and failed under CI=true)
+      const events = randomEvents(2101);
+      const r = tempRepo({ "features/stats.ts": FEATURES_TS, "data/events.csv": eventsCsv(events) }, { online: backend.online });
+      repos.push(r);
+      await r.larder.apply();
+      await r.larder.materialize({ end: T0 + 8 * DAY });
       await r.larder.close();
-    }
-  }, 120_000);
+      const env = { LARDER_ONLINE: backend.online };
+      const pairs = [
+        ["--incremental", "--incremental"],
+        ["", "--incremental"],
+        ["--incremental", ""],
+        ["--incremental", "--incremental"],
+        ["", ""],
+      ];
+      let end = T0 + 8 * DAY;
+      for (const [a, b] of pairs) {
+        end += DAY + 3_600_000;
+        const at = new Date(end).toISOString();
+        const runs = await Promise.all([a, b].map((mode) => larderCli(r.dir, env, "materialize", "--end", at, ...(mode ? [mode] : []))));
+        expect(runs.map((x) => (x.code === 0 ? 0 : x.stderr))).toEqual([0, 0]);
+        // Served whole, at the new watermark, with every event before it counted once.
+        const pointer = (await r.larder.store().pointers()).get("user_stats")!;
+        expect(pointer.watermark).toBe(end);
+        expect(await r.larder.store().tables()).toEqual([pointer.table]);
+        expect(
+          await onlineMismatches(
+            r.larder,
+            end,
+            events.filter((e) => e.ts < end),
+            USERS,
+          ),
+        ).toEqual([]);
+        await r.larder.close();
+      }
+    },
+    120_000,
+  );
 });
 
 describe("replicas with schedules on", () => {
@@ -110,13 +126,20 @@ describe("replicas with schedules on", () => {
     const pointer = (await r.larder.store().pointers()).get("user_stats")!;
     expect(pointer.watermark).toBeGreaterThan(Math.max(...events.map((e) => e.ts)));
     expect(await r.larder.store().tables()).toEqual([pointer.table]);
-    expect(await onlineMismatches(r.larder, pointer.watermark, events.filter((e) => e.ts < pointer.watermark), USERS)).toEqual([]);
+    expect(
+      await onlineMismatches(
+        r.larder,
+        pointer.watermark,
+        events.filter((e) => e.ts < pointer.watermark),
+        USERS,
+      ),
+    ).toEqual([]);
     // Ticks that met a run going on the other replica were skipped, not run twice.
     const runs = await r.larder.runs.list({ kind: "materialize", view: "user_stats", limit: 1000 });
     expect(runs.filter((x) => x.status === "succeeded").length).toBeGreaterThan(5);
     expect(runs.some((x) => x.status === "skipped" && String(x.details.reason).includes("materialized elsewhere"))).toBe(true);
     const c = new RedisClient(redis.url);
-    expect(((await c.send("KEYS", [`${online.split("prefix=")[1]}lease:*`])) as string[])).toEqual([]);
+    expect((await c.send("KEYS", [`${online.split("prefix=")[1]}lease:*`])) as string[]).toEqual([]);
     c.close();
   }, 60_000);
 });

@@ -18,7 +18,9 @@ import { serverUrl } from "./helpers/server-url.ts";
 import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
 
 const repos: TempRepo[] = [];
-afterAll(async () => { for (const r of repos) await r.cleanup(); });
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+});
 const MAIN = resolve(import.meta.dir, "../src/main.ts");
 const USERS = 20_000;
 // Just after the last event (events run from T0 for 13.9 days): 1-day and 3-day ttls differ here.
@@ -116,7 +118,11 @@ describe("crash safety", () => {
       while (!stop) {
         const i = next++;
         try {
-          const res = await fetch(`${url}/v1/push`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ source: "events_push", rows: rowsOf(i), to: "online_and_offline" }) });
+          const res = await fetch(`${url}/v1/push`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ source: "events_push", rows: rowsOf(i), to: "online_and_offline" }),
+          });
           if (res.status === 200) acked.add(i);
         } catch {
           return; // the server is gone
@@ -137,7 +143,12 @@ describe("crash safety", () => {
     const counts = new Map<number, number>();
     for (let lo = 0; lo < sent.length; lo += 1000) {
       const ids = sent.slice(lo, lo + 1000);
-      const res = await getOnlineFeatures(registry, larder.store(), { refs: [{ view: "user_stats", feature: "life_count" }], entities: { user_id: ids.map((i) => 10_000 + i) }, at: END_MS + 3_600_000 }, 1000);
+      const res = await getOnlineFeatures(
+        registry,
+        larder.store(),
+        { refs: [{ view: "user_stats", feature: "life_count" }], entities: { user_id: ids.map((i) => 10_000 + i) }, at: END_MS + 3_600_000 },
+        1000,
+      );
       res.results.forEach((x, j) => counts.set(ids[j]!, (x.values.life_count as number | null) ?? 0));
     }
     const lost = [...acked].filter((i) => counts.get(i) !== ROWS);

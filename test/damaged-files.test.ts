@@ -17,9 +17,10 @@ import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
 const MAIN = resolve(import.meta.dir, "../src/main.ts");
 const DAY = 86_400_000;
 const END = T0 + 21 * DAY;
-const WITH_PSI = FEATURES_TS
-  .replace("stddev, last } from \"larder\";", "stddev, last, psi } from \"larder\";")
-  .replace('  ttl: "3d",', '  ttl: "3d",\n  expectations: [psi("amount", { max: 10, bins: 4 })],');
+const WITH_PSI = FEATURES_TS.replace('stddev, last } from "larder";', 'stddev, last, psi } from "larder";').replace(
+  '  ttl: "3d",',
+  '  ttl: "3d",\n  expectations: [psi("amount", { max: 10, bins: 4 })],',
+);
 const events = randomEvents(2401, 300);
 
 let repo: TempRepo;
@@ -38,7 +39,15 @@ const cli = (...args: string[]) => {
 const data = (...parts: string[]) => join(repo.dir, "data", ...parts);
 const cut = (path: string) => writeFileSync(path, readFileSync(path, "utf8").slice(0, 40));
 const app = () => createApp(repo.larder, () => {});
-const lookup = async () => (await getOnlineFeatures(repo.larder.registry(), repo.larder.store(), { refs: repo.larder.registry().service("all").features, entities: { user_id: [1, 2, 3] }, at: END + DAY }, 10)).results;
+const lookup = async () =>
+  (
+    await getOnlineFeatures(
+      repo.larder.registry(),
+      repo.larder.store(),
+      { refs: repo.larder.registry().service("all").features, entities: { user_id: [1, 2, 3] }, at: END + DAY },
+      10,
+    )
+  ).results;
 
 describe("damaged files", () => {
   test("a run record cut short: left out of lists and named; asked for by id, a 500 naming it and the way out", async () => {
@@ -53,7 +62,10 @@ describe("damaged files", () => {
     expect(body.damaged).toEqual([expect.stringContaining(`run record ${damaged} is damaged: it is not valid JSON`)]);
     const one = await app().request(`/v1/runs/${runs[0]!.id}`);
     expect(one.status).toBe(500);
-    expect(((await one.json()) as { code: string; message: string })).toEqual({ code: "damaged_data", message: expect.stringContaining(`; remove it (a run record is history; nothing else depends on it): rm ${damaged}`) });
+    expect((await one.json()) as { code: string; message: string }).toEqual({
+      code: "damaged_data",
+      message: expect.stringContaining(`; remove it (a run record is history; nothing else depends on it): rm ${damaged}`),
+    });
     for (const path of ["/v1/freshness", "/", "/ui/runs", "/ui/views/user_stats"]) expect({ path, status: (await app().request(path)).status }).toEqual({ path, status: 200 });
     const r = cli("runs");
     expect(r.code).toBe(0);
@@ -90,7 +102,9 @@ describe("damaged files", () => {
     const res = await app().request("/v1/score/fraud", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(res.status).toBe(500);
     expect(((await res.json()) as { message: string }).message).toStartWith(`model file ${model} is damaged: it is not valid JSON`);
-    expect(((await (await app().request("/v1/score/fraud", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).json()) as { message: string }).message).toEndWith("; train it again: larder train --name fraud");
+    expect(
+      ((await (await app().request("/v1/score/fraud", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).json()) as { message: string }).message,
+    ).toEndWith("; train it again: larder train --name fraud");
   });
 
   test("offline-table metadata cut short is rebuilt; a manifest cut short is named", async () => {
@@ -139,11 +153,23 @@ describe("damaged files", () => {
       }
       const m = cli("materialize", "--incremental");
       expect({ damage, code: m.code, signal: m.signal }).toEqual({ damage, code: 1, signal: null });
-      expect(m.stderr).toMatch(new RegExp(`the LMDB online store at ${data("online")} is damaged \\((data\\.mdb is \\d+ bytes but its header needs \\d+ \\(the file was cut short\\)|its first header page is not an LMDB header \\(garbled\\))\\); run larder materialize --rebuild`));
-      const serve = Bun.spawn([process.execPath, MAIN, "serve", "--repo", repo.dir], { env: { ...process.env, LARDER_PORT: "0", LARDER_SCHEDULES: "off" }, stdout: "pipe", stderr: "pipe" });
+      expect(m.stderr).toMatch(
+        new RegExp(
+          `the LMDB online store at ${data("online")} is damaged \\((data\\.mdb is \\d+ bytes but its header needs \\d+ \\(the file was cut short\\)|its first header page is not an LMDB header \\(garbled\\))\\); run larder materialize --rebuild`,
+        ),
+      );
+      const serve = Bun.spawn([process.execPath, MAIN, "serve", "--repo", repo.dir], {
+        env: { ...process.env, LARDER_PORT: "0", LARDER_SCHEDULES: "off" },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       try {
         const url = await serverUrl(serve);
-        const res = await fetch(`${url}/v1/features/online`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ service: "all", entities: { user_id: [1] } }) });
+        const res = await fetch(`${url}/v1/features/online`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ service: "all", entities: { user_id: [1] } }),
+        });
         expect(res.status).toBe(500);
         expect(((await res.json()) as { code: string }).code).toBe("damaged_data");
         expect((await fetch(`${url}/v1/registry`)).status).toBe(200);

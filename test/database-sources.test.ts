@@ -16,16 +16,20 @@ import { FEATURES_TS, REF_FEATURES, TTL, labelsCsv, randomEvents, randomLabels }
 import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
 
 const repos: TempRepo[] = [];
-afterAll(async () => { for (const r of repos) await r.cleanup(); });
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+});
 
 const events = randomEvents(61, 400);
 const labels = randomLabels(61, events, 150);
 const DAY = 86_400_000;
 
 /** The scenario's view over a database source in place of its CSV file. */
-const databaseFeatures = (connection: string, from: string) => FEATURES_TS
-  .replace("import { entity, fileSource,", "import { entity, databaseSource,")
-  .replace('fileSource({\n  name: "events",\n  path: "data/events.csv",', `databaseSource({\n  name: "events",\n  connection: ${JSON.stringify(connection)},\n  ${from},`);
+const databaseFeatures = (connection: string, from: string) =>
+  FEATURES_TS.replace("import { entity, fileSource,", "import { entity, databaseSource,").replace(
+    'fileSource({\n  name: "events",\n  path: "data/events.csv",',
+    `databaseSource({\n  name: "events",\n  connection: ${JSON.stringify(connection)},\n  ${from},`,
+  );
 
 function dbRepo(connection: string, from = 'table: "events"', config: Record<string, string> = {}): TempRepo {
   const repo = tempRepo({ "features/stats.ts": databaseFeatures(connection, from), "labels.csv": labelsCsv(labels) }, config);
@@ -46,7 +50,9 @@ describe("SQLite", () => {
   const iso = (ms: number) => new Date(ms).toISOString().replace("T", " ").replace("Z", "");
   const insert = (db: Database, list: RefEvent[]) => {
     const stmt = db.prepare("INSERT INTO events (user_id, ts, amount, category) VALUES (?, ?, ?, ?)");
-    db.transaction(() => { for (const e of list) stmt.run(e.key, iso(e.ts), e.amount, e.category); })();
+    db.transaction(() => {
+      for (const e of list) stmt.run(e.key, iso(e.ts), e.amount, e.category);
+    })();
   };
 
   test("a SQLite table gives the training set of the same events in a file; it is pulled again only when the file changes", async () => {
@@ -80,7 +86,15 @@ describe("SQLite", () => {
     await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs: repo.larder.registry().service("all").features });
     const got = await (await repo.larder.duck()).all("SELECT * FROM __training_set");
     const others = labels.map((l, i) => ({ l, i })).filter(({ l }) => l.user_id !== 2);
-    expect(trainingSetMismatches(others.map(({ i }) => got[i]!), others.map(({ l }) => l), kept, TTL, REF_FEATURES).slice(0, 5)).toEqual([]);
+    expect(
+      trainingSetMismatches(
+        others.map(({ i }) => got[i]!),
+        others.map(({ l }) => l),
+        kept,
+        TTL,
+        REF_FEATURES,
+      ).slice(0, 5),
+    ).toEqual([]);
 
     const broken = dbRepo("sqlite:app.db", 'query: "SELECT user_id, ts, amount, category FROM no_such_table"');
     const f2 = new Database(join(broken.dir, "app.db"), { create: true });
@@ -118,27 +132,49 @@ describe("PostgreSQL", () => {
     const repo = dbRepo("${PG_TEST_URL}", 'table: "events"');
     process.env.PG_TEST_URL = pg.url;
     await repo.larder.apply();
-    expect(await trainingSetErrors(repo, byTime.slice(0, 300).map((e, seq) => ({ ...e, seq })))).toEqual([]);
+    expect(
+      await trainingSetErrors(
+        repo,
+        byTime.slice(0, 300).map((e, seq) => ({ ...e, seq })),
+      ),
+    ).toEqual([]);
     expect((await pull(repo)).mode).toBe("unchanged");
 
     await insert("events", byTime.slice(300));
     const inc = await pull(repo);
-    expect({ mode: inc.mode, fetched: inc.fetched, rows: inc.rows, parts: inc.files.length }).toEqual({ mode: "incremental", fetched: events.length - 300, rows: events.length, parts: 2 });
-    expect(await trainingSetErrors(repo, byTime.map((e, seq) => ({ ...e, seq })))).toEqual([]);
+    expect({ mode: inc.mode, fetched: inc.fetched, rows: inc.rows, parts: inc.files.length }).toEqual({
+      mode: "incremental",
+      fetched: events.length - 300,
+      rows: events.length,
+      parts: 2,
+    });
+    expect(
+      await trainingSetErrors(
+        repo,
+        byTime.map((e, seq) => ({ ...e, seq })),
+      ),
+    ).toEqual([]);
 
     // A late event (older than the watermark) changes the past: everything is pulled again.
     const late: RefEvent = { key: 1, ts: byTime[10]!.ts + 1, seq: events.length, amount: 7, category: "a" };
     await insert("events", [late]);
     const full = await pull(repo);
     expect({ mode: full.mode, rows: full.rows }).toEqual({ mode: "full", rows: events.length + 1 });
-    expect(await trainingSetErrors(repo, [...byTime, late].map((e, seq) => ({ ...e, seq })))).toEqual([]);
+    expect(
+      await trainingSetErrors(
+        repo,
+        [...byTime, late].map((e, seq) => ({ ...e, seq })),
+      ),
+    ).toEqual([]);
     delete process.env.PG_TEST_URL;
   });
 
   test("a big table is fetched in chunks through a cursor", async () => {
     if (!pg) return;
     const n = CHUNK_ROWS * 2 + 123;
-    await sql.unsafe(`CREATE TABLE big AS SELECT (i % 1000)::int8 AS user_id, timestamp '2026-01-01' + i * interval '1 second' AS ts, (i % 97)::float8 AS amount, 'c' AS category FROM generate_series(1, ${n}) i`);
+    await sql.unsafe(
+      `CREATE TABLE big AS SELECT (i % 1000)::int8 AS user_id, timestamp '2026-01-01' + i * interval '1 second' AS ts, (i % 97)::float8 AS amount, 'c' AS category FROM generate_series(1, ${n}) i`,
+    );
     const repo = dbRepo(pg.url, 'table: "big"');
     await repo.larder.apply();
     const r = await pull(repo);
@@ -156,7 +192,9 @@ describe("PostgreSQL", () => {
 
     const missing = dbRepo(pg.url, 'table: "no_such_table"');
     await missing.larder.apply();
-    await expect(missing.larder.materialize()).rejects.toThrow(/source "events" \(postgres:\/\/larder@127\.0\.0\.1:\d+\/postgres\): reading row count and newest time failed: relation "no_such_table" does not exist/);
+    await expect(missing.larder.materialize()).rejects.toThrow(
+      /source "events" \(postgres:\/\/larder@127\.0\.0\.1:\d+\/postgres\): reading row count and newest time failed: relation "no_such_table" does not exist/,
+    );
 
     const down = dbRepo("postgres://larder:secret@127.0.0.1:1/postgres");
     await down.larder.apply();

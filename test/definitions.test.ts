@@ -10,7 +10,9 @@ import { DefinitionError } from "../src/errors.ts";
 import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
 
 const repos: TempRepo[] = [];
-afterAll(async () => { for (const r of repos) await r.cleanup(); });
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+});
 
 const BASE = `
 import { entity, fileSource, featureView, featureService, sql, count, mean } from "larder";
@@ -36,7 +38,7 @@ async function problemsOf(files: Record<string, string>): Promise<string> {
 describe("invalid definitions are reported precisely and nothing is applied", () => {
   test("zod errors carry the file, the definition and the field path", async () => {
     const msg = await problemsOf({
-      "features/a.ts": BASE + `export const v = featureView({ name: "spend", entity: user, source: txns, ttl: "3 days",
+      "features/a.ts": `${BASE}export const v = featureView({ name: "spend", entity: user, source: txns, ttl: "3 days",
         features: { avg: { aggregate: "mean", window: "7d" }, n: count("1h", { hop: "7x" }) } });`,
     });
     expect(msg).toContain('features/a.ts "spend"');
@@ -48,13 +50,15 @@ describe("invalid definitions are reported precisely and nothing is applied", ()
 
   test("unknown entity and unknown column (DuckDB names it)", async () => {
     const msg = await problemsOf({
-      "features/a.ts": BASE + `
+      "features/a.ts": `${BASE}
         const ghost = entity({ name: "ghost", joinKeys: { ghost_id: "int64" } });
         export const v = featureView({ name: "spend", entity: ghost, source: txns, features: { r: sql("amunt / 2") } });`,
     });
     expect(msg).toContain('features/a.ts "spend": ✖ unknown entity "ghost"');
     // ghost is not exported, so the view's entity is unknown; the column error needs the entity: check separately.
-    const msg2 = await problemsOf({ "features/a.ts": BASE + `export const v = featureView({ name: "spend", entity: user, source: txns, features: { r: sql("amunt / 2"), m: mean("ts", "1d") } });` });
+    const msg2 = await problemsOf({
+      "features/a.ts": `${BASE}export const v = featureView({ name: "spend", entity: user, source: txns, features: { r: sql("amunt / 2"), m: mean("ts", "1d") } });`,
+    });
     expect(msg2).toMatch(/"spend": ✖ .*amunt.*not found/);
     expect(msg2).toContain("→ at features.r.sql");
     expect(msg2).toContain('"ts" is TIMESTAMP; mean needs a numeric expression');
@@ -62,7 +66,7 @@ describe("invalid definitions are reported precisely and nothing is applied", ()
 
   test("duplicate names across files, and a service naming a missing feature", async () => {
     const msg = await problemsOf({
-      "features/a.ts": BASE + `export const v = featureView({ name: "spend", entity: user, source: txns, features: { n: count("1d") } });
+      "features/a.ts": `${BASE}export const v = featureView({ name: "spend", entity: user, source: txns, features: { n: count("1d") } });
         export const s = featureService({ name: "svc", features: ["spend:n", "spend:nope", "other:x"] });`,
       "features/b.ts": `import { entity } from "larder"; export const dup = entity({ name: "user", joinKeys: { id: "string" } });`,
     });
@@ -74,7 +78,7 @@ describe("invalid definitions are reported precisely and nothing is applied", ()
 
   test("join key missing from the source, and a file that does not load", async () => {
     const msg = await problemsOf({
-      "features/a.ts": BASE + `const acct = entity({ name: "acct", joinKeys: { acct_id: "string" } });
+      "features/a.ts": `${BASE}const acct = entity({ name: "acct", joinKeys: { acct_id: "string" } });
         export { acct }; export const v = featureView({ name: "spend", entity: acct, source: txns, features: { n: count("1d") } });`,
     });
     expect(msg).toContain('join key "acct_id" of entity "acct" is not a column of source "txns"');
@@ -86,15 +90,17 @@ describe("invalid definitions are reported precisely and nothing is applied", ()
 describe("expectations in definitions", () => {
   test("unknown columns, a rule in the wrong place, a range without bounds and a bad severity are reported", async () => {
     const withView = (expectations: string, source = "") => ({
-      "features/a.ts": BASE.replace("import { entity,", "import { between, notNull, rowCount, uniqueKeyPerTimestamp, entity,")
-        .replace("amount: z.number() }) });", `amount: z.number() })${source} });`) +
-        `export const v = featureView({ name: "spend", entity: user, source: txns, features: { r: sql("amount * 2") }, expectations: [${expectations}] });`,
+      "features/a.ts":
+        BASE.replace("import { entity,", "import { between, notNull, rowCount, uniqueKeyPerTimestamp, entity,").replace(
+          "amount: z.number() }) });",
+          `amount: z.number() })${source} });`,
+        ) + `export const v = featureView({ name: "spend", entity: user, source: txns, features: { r: sql("amount * 2") }, expectations: [${expectations}] });`,
     });
     // Shapes (zod), then ranges (normalizing), then columns (cross-checks): each phase reports all it finds.
-    expect(await problemsOf(withView('{ rule: "notNull", column: "r", severity: "fatal" }')))
-      .toContain('features/a.ts "spend": ✖ Invalid option: expected one of "error"|"warn"\n  → at expectations[0].severity');
-    expect(await problemsOf(withView("rowCount({})")))
-      .toContain('features/a.ts "spend": ✖ rowCount needs a min, a max or both\n  → at expectations[0]');
+    expect(await problemsOf(withView('{ rule: "notNull", column: "r", severity: "fatal" }'))).toContain(
+      'features/a.ts "spend": ✖ Invalid option: expected one of "error"|"warn"\n  → at expectations[0].severity',
+    );
+    expect(await problemsOf(withView("rowCount({})"))).toContain('features/a.ts "spend": ✖ rowCount needs a min, a max or both\n  → at expectations[0]');
     const msg = await problemsOf(withView('between("r", { min: 0 }), between("nope", { max: 1 })', ', expectations: [notNull("amout"), uniqueKeyPerTimestamp()]'));
     expect(msg).toContain('features/a.ts "txns": ✖ notNull: no column "amout" here (columns: user_id, ts, amount)\n  → at expectations[0].column');
     expect(msg).toContain('features/a.ts "txns": ✖ uniqueKeyPerTimestamp needs an entity key: put it on a feature view\n  → at expectations[1]');
@@ -103,8 +109,7 @@ describe("expectations in definitions", () => {
 });
 
 describe("versions", () => {
-  const view = (features: string, extra = "") =>
-    BASE + `export const v = featureView({ name: "spend", entity: user, source: txns, ${extra} features: { ${features} } });`;
+  const view = (features: string, extra = "") => `${BASE}export const v = featureView({ name: "spend", entity: user, source: txns, ${extra} features: { ${features} } });`;
 
   test("formatting, key order and metadata keep the version; semantics change it", async () => {
     const repo = tempRepo({ "features/a.ts": view(`n: count("1d"), avg: mean("amount", "7d")`) });

@@ -113,7 +113,8 @@ describe("the executable, alone in a folder", () => {
     try {
       const url = await serverUrl(server);
       const res = await fetch(`${url}/v1/features/online`, {
-        method: "POST", headers: { "content-type": "application/json" },
+        method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({ service: "driver_activity", entities: { driver_id: [1001, 1003, 9999] } }),
       });
       expect(res.status).toBe(200);
@@ -142,7 +143,9 @@ describe("the executable, alone in a folder", () => {
       expect(readFileSync(`/proc/${worker}/cmdline`, "utf8").split("\0")[0]).toBe(exe);
       for (let i = 0; i < 10; i++) {
         const res = await fetch(`${url}/v1/features/online`, {
-          method: "POST", headers: { "content-type": "application/json" }, keepalive: false,
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          keepalive: false,
           body: JSON.stringify({ service: "driver_activity", entities: { driver_id: [1001] } }),
         });
         expect(res.status).toBe(200);
@@ -161,7 +164,9 @@ describe("the executable, alone in a folder", () => {
     expect(r.stdout).toStartWith("100 rows, 10 columns");
     const duck = await Duck.open();
     const got = await duck.all(`SELECT * FROM read_parquet('${join(repo, "train.parquet")}')`);
-    const labels = await duck.all<{ driver_id: bigint | number; event_timestamp: Date; trip_completed: boolean }>(`SELECT * FROM read_csv('${join(repo, "data/driver_labels.csv")}')`);
+    const labels = await duck.all<{ driver_id: bigint | number; event_timestamp: Date; trip_completed: boolean }>(
+      `SELECT * FROM read_csv('${join(repo, "data/driver_labels.csv")}')`,
+    );
     duck.close();
     const { events, rows } = readStats();
     const fs = features(rows);
@@ -185,12 +190,16 @@ describe("the executable, alone in a folder", () => {
     expect(demo.stdout).toStartWith("Wrote the fraud demo's definitions: features/entities.ts, features/sources.ts, features/fraud.ts\n1. Generating transactions");
     // The files embedded in the executable are features/ of this repo, byte for byte.
     for (const f of ["entities.ts", "sources.ts", "fraud.ts"]) expect(readFileSync(join(folder, "features", f), "utf8")).toBe(readFileSync(join(ROOT, "features", f), "utf8"));
-    expect(demo.stdout).toMatch(/6\. Training the fraud model .*\n   test AUC 0\.\d{4}/);
+    expect(demo.stdout).toMatch(/6\. Training the fraud model .*\n {3}test AUC 0\.\d{4}/);
     // The model scores through the executable's server (its on-demand function included).
     const server = Bun.spawn([exe, "serve"], { cwd: folder, env, stdout: "pipe", stderr: "pipe" });
     try {
       const url = await serverUrl(server);
-      const res = await fetch(`${url}/v1/score/fraud`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user_id: 1, merchant_id: 3, amount: 900 }) });
+      const res = await fetch(`${url}/v1/score/fraud`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ user_id: 1, merchant_id: 3, amount: 900 }),
+      });
       expect(res.status).toBe(200);
       const body = (await res.json()) as { features: Record<string, number>; probability: number };
       expect(body.features.amount_to_avg_7d).toBeCloseTo(900 / body.features.avg_spend_7d!, 12);

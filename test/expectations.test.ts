@@ -12,7 +12,9 @@ import { createApp } from "../src/server/app.ts";
 import { tempRepo, toCsv, type TempRepo } from "./helpers/temp-repo.ts";
 
 const repos: TempRepo[] = [];
-afterAll(async () => { for (const r of repos) await r.cleanup(); });
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+});
 
 const FEATURES = `
 import { entity, fileSource, pushSource, featureView, featureService, sql, count, sum, between, allowedValues, maxNullFraction, rowCount, meanBetween, psi, uniqueKeyPerTimestamp } from "larder";
@@ -35,7 +37,15 @@ export const svc = featureService({ name: "svc", features: [spend] });
 const T = Date.UTC(2026, 5, 1);
 const HOUR = 3_600_000;
 type Tx = { user_id: number | string; ts: string; amount: number | string | null; balance: number | null; channel: string; event_id: string };
-const row = (i: number, over: Partial<Tx> = {}): Tx => ({ user_id: (i % 4) + 1, ts: new Date(T + i * HOUR).toISOString(), amount: 10 + (i % 7) * 5, balance: 100 + i, channel: i % 2 ? "web" : "pos", event_id: `e${i}`, ...over });
+const row = (i: number, over: Partial<Tx> = {}): Tx => ({
+  user_id: (i % 4) + 1,
+  ts: new Date(T + i * HOUR).toISOString(),
+  amount: 10 + (i % 7) * 5,
+  balance: 100 + i,
+  channel: i % 2 ? "web" : "pos",
+  event_id: `e${i}`,
+  ...over,
+});
 const csv = (rows: Tx[]) => toCsv(["user_id", "ts", "amount", "balance", "channel", "event_id"], rows);
 const good = Array.from({ length: 40 }, (_, i) => row(i));
 
@@ -47,7 +57,9 @@ function repo(rows: Tx[]): TempRepo {
 
 const lookup = async (r: TempRepo) => {
   const reg = r.larder.registry();
-  return (await getOnlineFeatures(reg, r.larder.store(), { refs: reg.service("svc").features, entities: { user_id: [1, 2, 3, 4] }, at: T + 40 * HOUR }, 10)).results.map((x) => x.values);
+  return (await getOnlineFeatures(reg, r.larder.store(), { refs: reg.service("svc").features, entities: { user_id: [1, 2, 3, 4] }, at: T + 40 * HOUR }, 10)).results.map(
+    (x) => x.values,
+  );
 };
 
 describe("expectations", () => {
@@ -59,8 +71,15 @@ describe("expectations", () => {
     const [v] = await r.larder.validate();
     expect(v!.report.passed).toBe(true);
     expect(v!.report.checks.map((c) => `${c.passed ? "ok" : "FAIL"} ${c.rule}`)).toEqual([
-      "ok schema types", "ok between(amount, min 0)", `ok allowedValues(channel, ["web", "pos"])`, "ok between(ratio, max 10)", "ok uniqueKeyPerTimestamp()",
-      "ok maxNullFraction(balance, 0.5)", "ok rowCount(min 3)", "ok meanBetween(amount, max 1000)", "ok psi(amount, max 0.25)",
+      "ok schema types",
+      "ok between(amount, min 0)",
+      `ok allowedValues(channel, ["web", "pos"])`,
+      "ok between(ratio, max 10)",
+      "ok uniqueKeyPerTimestamp()",
+      "ok maxNullFraction(balance, 0.5)",
+      "ok rowCount(min 3)",
+      "ok meanBetween(amount, max 1000)",
+      "ok psi(amount, max 0.25)",
     ]);
     expect(existsSync(join(r.dir, "data", "references", "view-spend", "amount.json"))).toBe(true);
   });
@@ -88,7 +107,9 @@ describe("expectations", () => {
     // Nothing changed: the same values served, the same offline files.
     expect(await lookup(r)).toEqual(before);
     expect(readdirSync(tableDir, { recursive: true }).sort()).toEqual(tablesBefore);
-    await expect(r.larder.historical({ labelsPath: join(r.dir, "tx.csv"), refs: r.larder.registry().service("svc").features, timestampColumn: "ts" })).rejects.toThrow(ExpectationFailedError);
+    await expect(r.larder.historical({ labelsPath: join(r.dir, "tx.csv"), refs: r.larder.registry().service("svc").features, timestampColumn: "ts" })).rejects.toThrow(
+      ExpectationFailedError,
+    );
 
     const quarantined = message.match(/failing rows, with the reason per row: (\S+)/)![1]!;
     expect(quarantined).toStartWith(resolve(r.dir, "data", "quarantine", "spend"));
@@ -142,7 +163,8 @@ describe("expectations", () => {
     await r.larder.materialize({ end: T + 40 * HOUR });
     const before = await lookup(r);
     const app = createApp(r.larder, () => {});
-    const push = (rows: Tx[]) => app.request("/v1/push", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ source: "tx_push", rows, to: "online_and_offline" }) });
+    const push = (rows: Tx[]) =>
+      app.request("/v1/push", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ source: "tx_push", rows, to: "online_and_offline" }) });
     const res = await push([row(41), row(42, { amount: -1 })]);
     expect(res.status).toBe(422);
     const body = (await res.json()) as { code: string; message: string };
@@ -153,18 +175,32 @@ describe("expectations", () => {
     expect(existsSync(join(r.dir, "data", "pushed"))).toBe(false);
     expect(readdirSync(join(r.dir, "data", "quarantine", "tx_push"))).toHaveLength(1);
     // Offline only, the expectations are a query of their own (online, they ride on the views' query).
-    const offline = await app.request("/v1/push", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ source: "tx_push", rows: [row(42, { amount: -1 })], to: "offline" }) });
+    const offline = await app.request("/v1/push", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ source: "tx_push", rows: [row(42, { amount: -1 })], to: "offline" }),
+    });
     expect(offline.status).toBe(422);
     expect(existsSync(join(r.dir, "data", "pushed"))).toBe(false);
     expect(readdirSync(join(r.dir, "data", "quarantine", "tx_push"))).toHaveLength(2);
     // Feast's endpoint says the same with its status code.
-    const feast = await app.request("/push", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ push_source_name: "tx_push", df: { user_id: [1], ts: [new Date(T + 43 * HOUR).toISOString()], amount: [5], balance: [0.1], channel: ["tv"], event_id: ["e43"] } }) });
+    const feast = await app.request("/push", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        push_source_name: "tx_push",
+        df: { user_id: [1], ts: [new Date(T + 43 * HOUR).toISOString()], amount: [5], balance: [0.1], channel: ["tv"], event_id: ["e43"] },
+      }),
+    });
     expect(feast.status).toBe(422);
     expect(((await feast.json()) as { detail: string }).detail).toContain("allowedValues(channel");
     // A good push still goes through.
     expect((await push([row(41)])).status).toBe(200);
     // Pushes waiting together are checked and applied as one batch: the bad one is refused alone.
-    const counts = async () => (await getOnlineFeatures(r.larder.registry(), r.larder.store(), { refs: [{ view: "spend", feature: "n_7d" }], entities: { user_id: [1, 2, 3, 4] }, at: T + 60 * HOUR }, 10)).results.map((x) => x.values.n_7d as number);
+    const counts = async () =>
+      (
+        await getOnlineFeatures(r.larder.registry(), r.larder.store(), { refs: [{ view: "spend", feature: "n_7d" }], entities: { user_id: [1, 2, 3, 4] }, at: T + 60 * HOUR }, 10)
+      ).results.map((x) => x.values.n_7d as number);
     const countsBefore = await counts();
     // Rows 50–53 belong to users 3, 4, 1 and 2; row 51 (user 4) is bad.
     const outcomes = await Promise.allSettled([row(50), row(51, { amount: -3 }), row(52), row(53)].map((x) => r.larder.push({ source: "tx_push", rows: [x], to: "online" })));

@@ -31,7 +31,7 @@ describe("the fraud model", () => {
     const demo = cli(["demo", "--no-serve", "--users", "300"]);
     expect(demo.code).toBe(0);
     // The demo trains the model with train's defaults, so scoring answers after it.
-    expect(demo.stdout).toMatch(/6\. Training the fraud model .*\n   test AUC 0\.\d{4} \(the amount alone: 0\.\d{4}\), precision 0\.\d{3}, recall 0\.\d{3} → \S+fraud\.json/);
+    expect(demo.stdout).toMatch(/6\. Training the fraud model .*\n {3}test AUC 0\.\d{4} \(the amount alone: 0\.\d{4}\), precision 0\.\d{3}, recall 0\.\d{3} → \S+fraud\.json/);
     const fromDemo = JSON.parse(readFileSync(join(dir, "data", "models", "fraud.json"), "utf8")) as ModelFile;
     expect(fromDemo).toMatchObject({ service: "fraud_scoring", label: "is_fraud" });
     expect(demo.stdout).toContain(`test AUC ${fromDemo.metrics.test.auc.toFixed(4)} (the amount alone: ${fromDemo.metrics.baseline.test.auc.toFixed(4)})`);
@@ -60,7 +60,10 @@ describe("the fraud model", () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { probability: number; flagged: boolean; features: Record<string, number | boolean | null>; versions: Record<string, string> };
     // The probability is the model applied to the features the answer names.
-    const x = model.features.map((f) => { const v = body.features[f.name]; return typeof v === "boolean" ? (v ? 1 : 0) : v ?? null; });
+    const x = model.features.map((f) => {
+      const v = body.features[f.name];
+      return typeof v === "boolean" ? (v ? 1 : 0) : (v ?? null);
+    });
     expect(body.probability).toBe(predict(model.model, x));
     expect(body.flagged).toBe(body.probability >= model.threshold);
     expect(body.features.amount_to_avg_7d).toBeCloseTo(900 / (body.features.avg_spend_7d as number), 12);
@@ -77,7 +80,9 @@ describe("the fraud model", () => {
     writeFileSync(join(dir, "data", "models", "stale.json"), JSON.stringify({ ...model, name: "stale", versions: { ...model.versions, user_transactions: "000000000000" } }));
     const stale = await app.request("/v1/score/stale", json({ user_id: 1, merchant_id: 3, amount: 5 }));
     expect(stale.status).toBe(409);
-    expect(((await stale.json()) as { message: string }).message).toBe(`model "stale" was trained on user_transactions@000000000000; user_transactions is now @${model.versions.user_transactions}: retrain it (larder train --name stale)`);
+    expect(((await stale.json()) as { message: string }).message).toBe(
+      `model "stale" was trained on user_transactions@000000000000; user_transactions is now @${model.versions.user_transactions}: retrain it (larder train --name stale)`,
+    );
     await larder.close();
   });
 

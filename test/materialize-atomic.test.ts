@@ -12,16 +12,24 @@ import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
 
 const DAY = 86_400_000;
 const repos: TempRepo[] = [];
-afterAll(async () => { for (const r of repos) await r.cleanup(); });
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+});
 
 /** The real store, with its n-th commit failing as a crash would (nothing of it written). */
 function failingOnCommit(store: OnlineStore, n: number): OnlineStore {
   let commits = 0;
   return {
-    kind: store.kind, capabilities: store.capabilities,
-    read: (t, k) => store.read(t, k), pointers: () => store.pointers(), dropTable: (t) => store.dropTable(t),
-    tables: () => store.tables(), close: () => store.close(), update: (u) => store.update(u),
-    acquireLease: (n, h, ttl) => store.acquireLease(n, h, ttl), releaseLease: (n, h) => store.releaseLease(n, h),
+    kind: store.kind,
+    capabilities: store.capabilities,
+    read: (t, k) => store.read(t, k),
+    pointers: () => store.pointers(),
+    dropTable: (t) => store.dropTable(t),
+    tables: () => store.tables(),
+    close: () => store.close(),
+    update: (u) => store.update(u),
+    acquireLease: (n, h, ttl) => store.acquireLease(n, h, ttl),
+    releaseLease: (n, h) => store.releaseLease(n, h),
     async commit(c: Commit) {
       if (++commits === n) throw new Error("simulated crash during materialization");
       return store.commit(c);
@@ -71,7 +79,7 @@ test("a changed definition is a new version; the old one is served until the new
   const plan = await repo.larder.apply();
   const change = plan.changes.find((c) => c.name === "user_stats")!;
   expect(change.action).toBe("change");
-  expect(change.fields).toEqual(['features.count_1d.hop: 300000 → 3600000', "features.count_1d.window: 86400000 → 172800000"]);
+  expect(change.fields).toEqual(["features.count_1d.hop: 300000 → 3600000", "features.count_1d.window: 86400000 → 172800000"]);
   expect(change.newVersion).not.toBe(change.oldVersion);
   const at = end + 60_000;
   const registry = repo.larder.registry();

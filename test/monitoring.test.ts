@@ -10,7 +10,9 @@ import { T0, randomEvents } from "./helpers/random-scenario.ts";
 import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
 
 const repos: TempRepo[] = [];
-afterAll(async () => { for (const r of repos) await r.cleanup(); });
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+});
 const DAY = 86_400_000;
 const events = randomEvents(103, 150);
 const END = T0 + 21 * DAY;
@@ -23,7 +25,10 @@ const series = (text: string, name: string) => {
 
 describe("monitoring", () => {
   test("/metrics counts requests, lookups, values by status, pushes and runs, and reads freshness when scraped", async () => {
-    const r = tempRepo({ "features/stats.ts": PUSH_FEATURES_TS.replace('  ttl: "3d",', '  ttl: "3d",\n  schedule: "0 * * * *",'), "data/events.csv": pushCsv(events) }, { port: "0", schedules: "off" });
+    const r = tempRepo(
+      { "features/stats.ts": PUSH_FEATURES_TS.replace('  ttl: "3d",', '  ttl: "3d",\n  schedule: "0 * * * *",'), "data/events.csv": pushCsv(events) },
+      { port: "0", schedules: "off" },
+    );
     repos.push(r);
     await r.larder.apply();
     const server = startServer(r.larder, () => {});
@@ -40,7 +45,7 @@ describe("monitoring", () => {
       expect((await post("/v1/push", { source: "events_push", rows: [pushRow({ key: 9, ts: Date.now() - 1000, seq: 1, amount: 1, category: "a" })] })).status).toBe(200);
       expect((await post("/v1/push", { source: "events_push", rows: [{ user_id: "x" }] })).status).toBe(400);
       // Pushes naming no push source: 404s counted under one series, and no run each.
-      for (const name of ["nope", "events", "x\"}{evil"]) expect((await post("/v1/push", { source: name, rows: [{}, {}] })).status).toBe(404);
+      for (const name of ["nope", "events", 'x"}{evil']) expect((await post("/v1/push", { source: name, rows: [{}, {}] })).status).toBe(404);
 
       const res = await fetch(`${base}/metrics`);
       expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
@@ -89,7 +94,10 @@ describe("monitoring", () => {
 
   test("drift: a shifted distribution is flagged against the first materialization or a training set; served values count once there are enough", async () => {
     const many = randomEvents(107, 2000);
-    const r = tempRepo({ "features/stats.ts": PUSH_FEATURES_TS.replace('  ttl: "3d",', '  ttl: "3d",\n  drift: { psi: 0.3 },'), "data/events.csv": pushCsv(many), "labels.csv": "" }, { port: "0" });
+    const r = tempRepo(
+      { "features/stats.ts": PUSH_FEATURES_TS.replace('  ttl: "3d",', '  ttl: "3d",\n  drift: { psi: 0.3 },'), "data/events.csv": pushCsv(many), "labels.csv": "" },
+      { port: "0" },
+    );
     repos.push(r);
     await r.larder.apply();
     await r.larder.materialize({ end: END });
@@ -97,7 +105,15 @@ describe("monitoring", () => {
     await r.larder.materialize({ end: END });
     const same = await r.larder.drift();
     const doubled = (rows: typeof same) => rows.find((d) => d.feature === "doubled")!;
-    expect(doubled(same)).toMatchObject({ view: "user_stats", kind: "numeric", psi: 0, ks: 0, drifting: false, thresholds: { psi: 0.3, ks: 0.2 }, current: { source: "materialization" } });
+    expect(doubled(same)).toMatchObject({
+      view: "user_stats",
+      kind: "numeric",
+      psi: 0,
+      ks: 0,
+      drifting: false,
+      thresholds: { psi: 0.3, ks: 0.2 },
+      current: { source: "materialization" },
+    });
     expect(doubled(same).reference.source).toMatch(/^first materialization of @\w+ \(run \d{8}T\d+Z-[0-9a-f]+\)$/);
 
     // Every amount ten times larger: the amount features drift, the counts do not.
@@ -109,7 +125,7 @@ describe("monitoring", () => {
     expect(shifted.find((d) => d.feature === "life_count")).toMatchObject({ psi: 0, ks: 0, drifting: false });
 
     // Against a training set's profile (written with the set): same data, no drift.
-    r.write("labels.csv", "user_id,event_timestamp\n" + [1, 2, 3, 4, 5, 6].map((u) => `${u},${new Date(END).toISOString()}`).join("\n") + "\n");
+    r.write("labels.csv", `user_id,event_timestamp\n${[1, 2, 3, 4, 5, 6].map((u) => `${u},${new Date(END).toISOString()}`).join("\n")}\n`);
     const training = await r.larder.historical({ labelsPath: `${r.dir}/labels.csv`, refs: r.larder.registry().service("all").features, outPath: `${r.dir}/train.parquet` });
     const vsTraining = await r.larder.drift({ reference: training.runId });
     expect(doubled(vsTraining).reference.source).toBe(`training set of run ${training.runId}`);
@@ -121,8 +137,15 @@ describe("monitoring", () => {
     try {
       const base = `http://${server.hostname}:${server.port}`;
       const users = Array.from({ length: 6 }, (_, i) => i + 1);
-      for (let i = 0; i < 400; i++) await fetch(`${base}/v1/features/online`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ features: ["user_stats:life_count"], entities: { user_id: users } }) });
-      const body = (await (await fetch(`${base}/v1/drift?view=user_stats`)).json()) as { features: { feature: string; current: { source: string; at: string | null; values: number } }[] };
+      for (let i = 0; i < 400; i++)
+        await fetch(`${base}/v1/features/online`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ features: ["user_stats:life_count"], entities: { user_id: users } }),
+        });
+      const body = (await (await fetch(`${base}/v1/drift?view=user_stats`)).json()) as {
+        features: { feature: string; current: { source: string; at: string | null; values: number } }[];
+      };
       expect(body.features.find((f) => f.feature === "life_count")!.current).toEqual({ source: "served", at: null, values: 300 });
       expect(body.features.find((f) => f.feature === "doubled")!.current.source).toBe("materialization");
       expect((await fetch(`${base}/v1/drift?reference=nope`)).status).toBe(400);

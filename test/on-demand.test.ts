@@ -11,12 +11,14 @@ import { serverUrl } from "./helpers/server-url.ts";
 import { tempRepo, toCsv, type TempRepo } from "./helpers/temp-repo.ts";
 
 const repos: TempRepo[] = [];
-afterAll(async () => { for (const r of repos) await r.cleanup(); });
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+});
 const DAY = 86_400_000;
 const END = T0 + 21 * DAY;
 const events = randomEvents(121, 400);
 
-const ON_DEMAND = (body = "amount / mean_7d") => FEATURES_TS.replace("import { entity,", "import { onDemandFeatureView, entity,") + `
+const ON_DEMAND = (body = "amount / mean_7d") => `${FEATURES_TS.replace("import { entity,", "import { onDemandFeatureView, entity,")}
 export const scored = onDemandFeatureView({
   name: "scored",
   request: z.object({ amount: z.number(), channel: z.enum(["web", "pos"]).optional() }),
@@ -42,7 +44,10 @@ describe("on-demand feature views", () => {
     expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toContain("add on-demand feature view scored");
     await r.larder.materialize({ end: END });
     const app = createApp(r.larder, () => {});
-    const res = await app.request("/v1/features/online", json({ service: "scoring", entities: { user_id: [1, 2, 99] }, requestData: { amount: [50, 500, 10], channel: ["web", "pos", "web"] }, at: END }));
+    const res = await app.request(
+      "/v1/features/online",
+      json({ service: "scoring", entities: { user_id: [1, 2, 99] }, requestData: { amount: [50, 500, 10], channel: ["web", "pos", "web"] }, at: END }),
+    );
     expect(res.status).toBe(200);
     const body = (await res.json()) as { features: string[]; results: { values: Record<string, unknown>; statuses: Record<string, string> }[] };
     expect(body.features).toEqual(["mean_7d", "ratio", "big"]);
@@ -52,7 +57,9 @@ describe("on-demand feature views", () => {
     expect([a!.values.big, b!.values.big, c!.values.big]).toEqual([false, false, false]);
     // User 99 has no history: the stored feature is missing, and so is the ratio.
     expect(c).toMatchObject({ values: { mean_7d: null, ratio: null }, statuses: { mean_7d: "missing", ratio: "missing", big: "present" } });
-    const big = (await (await app.request("/v1/features/online", json({ features: ["scored:big"], entities: { user_id: [1] }, requestData: { amount: [101] }, at: END }))).json()) as { results: { values: { big: boolean } }[] };
+    const big = (await (
+      await app.request("/v1/features/online", json({ features: ["scored:big"], entities: { user_id: [1] }, requestData: { amount: [101] }, at: END }))
+    ).json()) as { results: { values: { big: boolean } }[] };
     expect(big.results[0]!.values.big).toBe(true);
 
     const bad = async (requestData: unknown) => {
@@ -61,7 +68,9 @@ describe("on-demand feature views", () => {
     };
     expect(await bad(undefined)).toMatchObject({ status: 400, body: { code: "invalid_request_data" } });
     expect((await bad({ amount: [1] })).body.message).toBe("requestData.amount: give one value per entity (2)");
-    expect((await bad({ amount: ["x", 2] })).body.message).toMatch(/^on-demand feature view "scored", entity 0: request data ✖ Invalid input: expected number, received string → at amount$/);
+    expect((await bad({ amount: ["x", 2] })).body.message).toMatch(
+      /^on-demand feature view "scored", entity 0: request data ✖ Invalid input: expected number, received string → at amount$/,
+    );
     expect((await bad({ amount: [1, 2], channel: ["fax", "web"] })).status).toBe(400);
   });
 
@@ -76,7 +85,12 @@ describe("on-demand feature views", () => {
     const rows = await (await r.larder.duck()).all("SELECT * FROM __training_set");
     expect(Object.keys(rows[0]!)).toEqual(["user_id", "event_timestamp", "amount", "mean_7d", "ratio", "big"]);
     const app = createApp(r.larder, () => {});
-    const online = (await (await app.request("/v1/features/online", json({ service: "scoring", entities: { user_id: labels.map((l) => l.user_id) }, requestData: { amount: labels.map((l) => l.amount) }, at: END }))).json()) as { results: { values: Record<string, unknown> }[] };
+    const online = (await (
+      await app.request(
+        "/v1/features/online",
+        json({ service: "scoring", entities: { user_id: labels.map((l) => l.user_id) }, requestData: { amount: labels.map((l) => l.amount) }, at: END }),
+      )
+    ).json()) as { results: { values: Record<string, unknown> }[] };
     rows.forEach((row, i) => {
       const want = online.results[i]!.values;
       if (want.ratio === null) expect(row.ratio).toBeNull();
@@ -85,7 +99,9 @@ describe("on-demand feature views", () => {
     });
     // A label table without the request column is a clear error.
     r.write("no-amount.csv", "user_id,event_timestamp\n1,2026-01-22T00:00:00Z\n");
-    await expect(r.larder.historical({ labelsPath: join(r.dir, "no-amount.csv"), refs })).rejects.toThrow('on-demand feature view "scored" needs request column "amount" in the label table (it has user_id, event_timestamp)');
+    await expect(r.larder.historical({ labelsPath: join(r.dir, "no-amount.csv"), refs })).rejects.toThrow(
+      'on-demand feature view "scored" needs request column "amount" in the label table (it has user_id, event_timestamp)',
+    );
   });
 
   test("a changed function is a new version, and a server running an older file refuses to mix them", async () => {
@@ -99,7 +115,9 @@ describe("on-demand feature views", () => {
     const app = createApp(r.larder, () => {});
     const res = await app.request("/v1/features/online", json({ features: ["scored:ratio"], entities: { user_id: [1] }, requestData: { amount: [10] }, at: END }));
     expect(res.status).toBe(409);
-    expect(((await res.json()) as { message: string }).message).toMatch(/^on-demand feature view "scored" changed in features\/ since it was applied \(@\w+ applied, @\w+ loaded\): run larder apply$/);
+    expect(((await res.json()) as { message: string }).message).toMatch(
+      /^on-demand feature view "scored" changed in features\/ since it was applied \(@\w+ applied, @\w+ loaded\): run larder apply$/,
+    );
     await r.larder.apply();
     expect((await app.request("/v1/features/online", json({ features: ["scored:ratio"], entities: { user_id: [1] }, requestData: { amount: [10] }, at: END }))).status).toBe(200);
   });
@@ -112,7 +130,10 @@ describe("on-demand feature views", () => {
     const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "../src/main.ts"), "serve", "--port", "0"], { cwd: r.dir, stdout: "pipe", stderr: "pipe" });
     try {
       const url = await serverUrl(proc);
-      const res = await fetch(`${url}/v1/features/online`, json({ features: ["scored:ratio", "user_stats:mean_7d"], entities: { user_id: [1] }, requestData: { amount: [10] }, at: END }));
+      const res = await fetch(
+        `${url}/v1/features/online`,
+        json({ features: ["scored:ratio", "user_stats:mean_7d"], entities: { user_id: [1] }, requestData: { amount: [10] }, at: END }),
+      );
       const body = (await res.json()) as { results: { values: { ratio: number; mean_7d: number } }[] };
       expect(res.status).toBe(200);
       expect(body.results[0]!.values.ratio).toBeCloseTo(10 / body.results[0]!.values.mean_7d, 12);
@@ -120,7 +141,11 @@ describe("on-demand feature views", () => {
       proc.kill("SIGTERM");
       await proc.exited;
     }
-    const broken = repo(ON_DEMAND().replace("inputs: [stats],", "inputs: [stats, stats],").replace('request: z.object({ amount: z.number(), channel: z.enum(["web", "pos"]).optional() })', "request: z.object({ amount: z.number(), mean_7d: z.number() })"));
+    const broken = repo(
+      ON_DEMAND()
+        .replace("inputs: [stats],", "inputs: [stats, stats],")
+        .replace('request: z.object({ amount: z.number(), channel: z.enum(["web", "pos"]).optional() })', "request: z.object({ amount: z.number(), mean_7d: z.number() })"),
+    );
     await expect(broken.larder.apply()).rejects.toThrow('✖ "mean_7d" comes from both the request and feature view "user_stats": compute would see one of them');
   });
 });

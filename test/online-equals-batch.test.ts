@@ -13,7 +13,9 @@ import { tempRepo, toCsv, type TempRepo } from "./helpers/temp-repo.ts";
 
 const DAY = 86_400_000;
 const repos: TempRepo[] = [];
-afterAll(async () => { for (const r of repos) await r.cleanup(); });
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+});
 
 const USERS = [1, 2, 3, 4, 5, 6, 7, 8];
 // Instants at and after the watermark: now, minutes, hours, days and past every window.
@@ -41,8 +43,10 @@ async function compareAt(repo: TempRepo, instants: number[], events: ReturnType<
       const b = batchRows[row++]!;
       const want = referenceValues(events, USERS[i]!, t, TTL, REF_FEATURES);
       for (const f of REF_FEATURES) {
-        if (batch && !close(r.values[f.name], b[f.name])) mismatches.push(`t=${new Date(t).toISOString()} user ${USERS[i]} ${f.name}: online ${r.values[f.name]}, batch ${b[f.name]}`);
-        if (!close(r.values[f.name], want[f.name])) mismatches.push(`t=${new Date(t).toISOString()} user ${USERS[i]} ${f.name}: online ${r.values[f.name]}, reference ${want[f.name]}`);
+        if (batch && !close(r.values[f.name], b[f.name]))
+          mismatches.push(`t=${new Date(t).toISOString()} user ${USERS[i]} ${f.name}: online ${r.values[f.name]}, batch ${b[f.name]}`);
+        if (!close(r.values[f.name], want[f.name]))
+          mismatches.push(`t=${new Date(t).toISOString()} user ${USERS[i]} ${f.name}: online ${r.values[f.name]}, reference ${want[f.name]}`);
       }
       const seen = events.some((e) => e.key === USERS[i] && e.ts < t);
       if (!seen) expect(r.statuses.count_1d).toBe("missing");
@@ -61,9 +65,18 @@ describe("online serving equals batch at the same instant", () => {
     const [run] = await repo.larder.materialize({ end });
     expect(run!.mode).toBe("full");
     expect(run!.events).toBe(events.length);
-    await compareAt(repo, offsets.map((o) => end + o), events);
+    await compareAt(
+      repo,
+      offsets.map((o) => end + o),
+      events,
+    );
     // Long after: windows are empty (count 0), latest values expired, lifetime kept.
-    const late = await getOnlineFeatures(repo.larder.registry(), repo.larder.store(), { refs: repo.larder.registry().service("all").features, entities: { user_id: [1] }, at: end + 40 * DAY }, 10);
+    const late = await getOnlineFeatures(
+      repo.larder.registry(),
+      repo.larder.store(),
+      { refs: repo.larder.registry().service("all").features, entities: { user_id: [1] }, at: end + 40 * DAY },
+      10,
+    );
     expect(late.results[0]!.values.count_1d).toBe(0);
     expect(late.results[0]!.values.sum_2d).toBe(0);
     expect(late.results[0]!.values.mean_7d).toBeNull();
@@ -87,7 +100,11 @@ describe("online serving equals batch at the same instant", () => {
     const [inc] = await repo.larder.materialize({ incremental: true, end });
     expect(inc!.mode).toBe("incremental");
     expect(inc!.events).toBe(events.length - early.length);
-    await compareAt(repo, offsets.map((o) => end + o), events);
+    await compareAt(
+      repo,
+      offsets.map((o) => end + o),
+      events,
+    );
   });
 
   test("at before the watermark is refused: online lookups never pretend to know the past", async () => {
@@ -98,7 +115,8 @@ describe("online serving equals batch at the same instant", () => {
     const end = T0 + 20 * DAY;
     await repo.larder.materialize({ end });
     const refs = repo.larder.registry().service("all").features;
-    await expect(getOnlineFeatures(repo.larder.registry(), repo.larder.store(), { refs, entities: { user_id: [1] }, at: end - 1 }, 10))
-      .rejects.toThrow(/is before the data served for "user_stats"/);
+    await expect(getOnlineFeatures(repo.larder.registry(), repo.larder.store(), { refs, entities: { user_id: [1] }, at: end - 1 }, 10)).rejects.toThrow(
+      /is before the data served for "user_stats"/,
+    );
   });
 });

@@ -14,7 +14,9 @@ import { serverUrl } from "./helpers/server-url.ts";
 import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
 
 const repos: TempRepo[] = [];
-afterAll(async () => { for (const r of repos) await r.cleanup(); });
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+});
 const MAIN = resolve(import.meta.dir, "../src/main.ts");
 const DAY = 86_400_000;
 const END = T0 + 21 * DAY;
@@ -86,7 +88,12 @@ describe("operations", () => {
     expect(stderr).toMatch(/info server\.stopping signal=SIGTERM inFlight=1/);
     expect(stderr).toContain("info server.stopped");
     // The push is in the store after the restart (user 7 had no events before it).
-    const online = await getOnlineFeatures(r.larder.registry(), r.larder.store(), { refs: [{ view: "user_stats", feature: "life_count" }], entities: { user_id: [7] }, at: END + DAY }, 10);
+    const online = await getOnlineFeatures(
+      r.larder.registry(),
+      r.larder.store(),
+      { refs: [{ view: "user_stats", feature: "life_count" }], entities: { user_id: [7] }, at: END + DAY },
+      10,
+    );
     expect(online.results[0]!.values.life_count).toBe(50);
   });
 
@@ -95,7 +102,10 @@ describe("operations", () => {
     const proc = serve(r);
     const url = await serverUrl(proc);
     const push = slowPush(url, [pushRow({ key: 1, ts: END, seq: 1, amount: 1, category: "a" })]);
-    const outcome = push.response.then((res) => res.status, (err: Error) => err.message);
+    const outcome = push.response.then(
+      (res) => res.status,
+      (err: Error) => err.message,
+    );
     await Bun.sleep(200);
     proc.kill("SIGTERM");
     await Bun.sleep(300);
@@ -130,7 +140,10 @@ describe("operations", () => {
     await serverUrl(proc);
     proc.kill("SIGTERM");
     await proc.exited;
-    const events = (await new Response(proc.stderr).text()).trim().split("\n").map((l) => (JSON.parse(l) as { event: string }).event);
+    const events = (await new Response(proc.stderr).text())
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { event: string }).event);
     expect(events).toEqual(["server.started", "server.stopping", "server.stopped"]);
   });
 });

@@ -9,7 +9,9 @@ import { FEATURES_TS, REF_FEATURES, TTL, eventsCsv, labelsCsv, randomEvents, ran
 import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
 
 const repos: TempRepo[] = [];
-afterAll(async () => { for (const r of repos) await r.cleanup(); });
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+});
 
 describe("point-in-time correctness", () => {
   for (const seed of [1, 2, 3]) {
@@ -39,7 +41,8 @@ describe("point-in-time correctness", () => {
   test("ties at one instant: the later source row wins, and an event at t is not part of t's features", async () => {
     const csv = "user_id,ts,amount,category\n1,2026-01-01T00:00:00.000Z,10,a\n1,2026-01-01T01:00:00.000Z,20,b\n1,2026-01-01T01:00:00.000Z,30,c\n";
     const repo = tempRepo({
-      "features/stats.ts": FEATURES_TS, "data/events.csv": csv,
+      "features/stats.ts": FEATURES_TS,
+      "data/events.csv": csv,
       "labels.csv": "user_id,event_timestamp\n1,2026-01-01T01:00:00.000Z\n1,2026-01-01T01:00:00.001Z\n9,2026-01-01T02:00:00.000Z\n",
     });
     repos.push(repo);

@@ -18,7 +18,9 @@ import { tempRepo, toCsv, type TempRepo } from "./helpers/temp-repo.ts";
 
 const DAY = 86_400_000;
 const repos: TempRepo[] = [];
-afterAll(async () => { for (const r of repos) await r.cleanup(); });
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+});
 const USERS = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 
 const row = pushRow;
@@ -134,7 +136,13 @@ describe("push: online equals the reference at every instant", () => {
     // Historical: labels at random instants over the whole range see pushed rows too.
     const rnd = new Random(5);
     const labels = Array.from({ length: 200 }, () => ({ user_id: rnd.int(1, 8), t: T0 + rnd.int(0, 22 * DAY) }));
-    repo.write("labels.csv", toCsv(["user_id", "event_timestamp"], labels.map((l) => ({ user_id: l.user_id, event_timestamp: new Date(l.t).toISOString() }))));
+    repo.write(
+      "labels.csv",
+      toCsv(
+        ["user_id", "event_timestamp"],
+        labels.map((l) => ({ user_id: l.user_id, event_timestamp: new Date(l.t).toISOString() })),
+      ),
+    );
     await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs: repo.larder.registry().service("all").features });
     const rows = await (await repo.larder.duck()).all("SELECT * FROM __training_set");
     const wrong: string[] = [];
@@ -236,22 +244,44 @@ describe("push over HTTP", () => {
     await repo.larder.materialize({ end: T0 + 21 * DAY });
     const server = startServer(repo.larder, () => {});
     const base = `http://${server.hostname}:${server.port}`;
-    const post = (path: string, body: unknown) => fetch(base + path, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
-    const lookup = async () => (await (await post("/v1/features/online", { service: "all", entities: { user_id: [7] }, at: T0 + 22 * DAY })).json()) as { results: { values: Record<string, unknown> }[] };
+    const post = (path: string, body: unknown) =>
+      fetch(base + path, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
+    const lookup = async () =>
+      (await (await post("/v1/features/online", { service: "all", entities: { user_id: [7] }, at: T0 + 22 * DAY })).json()) as { results: { values: Record<string, unknown> }[] };
     try {
       const at = new Date(T0 + 21 * DAY + 5_000).toISOString();
       const ok = await post("/v1/push", { source: "events_push", rows: [{ user_id: 7, ts: at, amount: 10, category: "a", event_id: "h1" }] });
       expect(ok.status).toBe(200);
       expect(await ok.json()).toEqual({ source: "events_push", rows: 1, to: "online", duplicates: 0, views: [{ view: "user_stats", version: expect.any(String), entities: 1 }] });
-      const feast = await post("/push", { push_source_name: "events_push", df: { user_id: [7], ts: ["2026-01-22 00:00:06.000000"], amount: [30], category: ["b"], event_id: ["h2"] }, to: "online_and_offline" });
+      const feast = await post("/push", {
+        push_source_name: "events_push",
+        df: { user_id: [7], ts: ["2026-01-22 00:00:06.000000"], amount: [30], category: ["b"], event_id: ["h2"] },
+        to: "online_and_offline",
+      });
       expect([feast.status, await feast.json()]).toEqual([200, null]);
       const before = await lookup();
       expect(before.results[0]!.values.count_1d).toBe(2);
       expect(before.results[0]!.values.doubled).toBe(60);
 
       const cases: [string, unknown, number, string | RegExp][] = [
-        ["bad field value", { source: "events_push", rows: [{ user_id: 7, ts: at, amount: 1, category: "a", event_id: "h3" }, { user_id: 7, ts: at, amount: "NaN", category: "a", event_id: "h4" }] }, 400, 'row 1, field "amount": expected a number, got the string "NaN"'],
-        ["unknown field", { source: "events_push", rows: [{ user_id: 7, ts: at, amount: 1, category: "a", event_id: "h5", "<script>": 1 }] }, 400, 'row 0: unknown field "<script>"'],
+        [
+          "bad field value",
+          {
+            source: "events_push",
+            rows: [
+              { user_id: 7, ts: at, amount: 1, category: "a", event_id: "h3" },
+              { user_id: 7, ts: at, amount: "NaN", category: "a", event_id: "h4" },
+            ],
+          },
+          400,
+          'row 1, field "amount": expected a number, got the string "NaN"',
+        ],
+        [
+          "unknown field",
+          { source: "events_push", rows: [{ user_id: 7, ts: at, amount: 1, category: "a", event_id: "h5", "<script>": 1 }] },
+          400,
+          'row 0: unknown field "<script>"',
+        ],
         ["missing timestamp", { source: "events_push", rows: [{ user_id: 7, amount: 1, category: "a", event_id: "h6" }] }, 400, 'row 0, field "ts": is missing'],
         ["row not an object", { source: "events_push", rows: [[7, at]] }, 400, "row 0: must be an object"],
         ["unknown push source", { source: "nope'; DROP TABLE x; --", rows: [{}] }, 404, 'push source "nope\'; DROP TABLE x; --" not found'],
@@ -270,7 +300,10 @@ describe("push over HTTP", () => {
       expect(feastBad.status).toBe(422);
       expect(((await feastBad.json()) as { detail: string }).detail).toContain('push source "missing" not found');
       const feastUneven = await post("/push", { push_source_name: "events_push", df: { user_id: [1, 2], ts: [at] } });
-      expect([feastUneven.status, ((await feastUneven.json()) as { detail: string }).detail]).toEqual([422, 'df: every column needs the same number of values ("user_id" has 2, "ts" has 1)']);
+      expect([feastUneven.status, ((await feastUneven.json()) as { detail: string }).detail]).toEqual([
+        422,
+        'df: every column needs the same number of values ("user_id" has 2, "ts" has 1)',
+      ]);
       // Nothing of the refused pushes was applied, online or offline.
       expect(await lookup()).toEqual(before);
       expect(readdirSync(join(repo.dir, "data/pushed/events_push")).filter((f) => f.endsWith(".parquet"))).toHaveLength(1);
@@ -297,4 +330,3 @@ describe("larder push (CLI)", () => {
     expect(run(["push", "events", join(repo.dir, "more.csv")]).stderr).toContain('"events" is a file source');
   }, 30_000);
 });
-

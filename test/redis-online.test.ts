@@ -15,7 +15,9 @@ import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
 
 let redis: RedisServer | null = null;
 const repos: TempRepo[] = [];
-beforeAll(async () => { redis = await startRedis(); });
+beforeAll(async () => {
+  redis = await startRedis();
+});
 afterAll(async () => {
   for (const r of repos) await r.cleanup();
   await redis?.stop();
@@ -43,8 +45,17 @@ describe("Redis online store", () => {
     await repo.larder.apply();
     expect(repo.larder.store().kind).toBe("redis");
     await repo.larder.materialize({ end: middle });
-    expect(await mismatches(repo.larder, middle, all.filter((e) => e.ts < middle))).toEqual([]);
-    const later = all.filter((e) => e.ts >= middle).sort((a, b) => a.ts - b.ts).map((e, i) => ({ ...e, seq: all.length + i }));
+    expect(
+      await mismatches(
+        repo.larder,
+        middle,
+        all.filter((e) => e.ts < middle),
+      ),
+    ).toEqual([]);
+    const later = all
+      .filter((e) => e.ts >= middle)
+      .sort((a, b) => a.ts - b.ts)
+      .map((e, i) => ({ ...e, seq: all.length + i }));
     for (let i = 0; i < later.length; i += 20) await repo.larder.push({ source: "events_push", rows: later.slice(i, i + 20).map(row), to: "online" });
     const known = [...all.filter((e) => e.ts < middle), ...later];
     const end = Math.max(...known.map((e) => e.ts)) + 1;
@@ -59,9 +70,12 @@ describe("Redis online store", () => {
     await repo.larder.apply();
     await repo.larder.materialize({ end: T0 + 21 * DAY });
     const server = startServer(repo.larder, () => {});
-    const lookup = () => fetch(`http://${server.hostname}:${server.port}/v1/features/online`, {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ service: "all", entities: { user_id: [1, 2] }, at: T0 + 21 * DAY }),
-    });
+    const lookup = () =>
+      fetch(`http://${server.hostname}:${server.port}/v1/features/online`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ service: "all", entities: { user_id: [1, 2] }, at: T0 + 21 * DAY }),
+      });
     try {
       const before = await lookup();
       expect(before.status).toBe(200);
@@ -94,12 +108,18 @@ describe("Redis online store", () => {
     const url = `${redis.url}?prefix=it${prefixes - 1}:`;
     const other = new Larder(loadConfig({ repoDir: repo.dir, online: url, port: 0 }, {}));
     const [a, b] = [startServer(repo.larder, () => {}), startServer(other, () => {})];
-    const post = (s: typeof a, path: string, body: unknown) => fetch(`http://${s.hostname}:${s.port}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const post = (s: typeof a, path: string, body: unknown) =>
+      fetch(`http://${s.hostname}:${s.port}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     try {
       const at = T0 + 22 * DAY;
-      const read = async (s: typeof a) => ((await (await post(s, "/v1/features/online", { service: "all", entities: { user_id: [7] }, at })).json()) as { results: { values: Record<string, unknown> }[] }).results[0]!.values;
+      const read = async (s: typeof a) =>
+        ((await (await post(s, "/v1/features/online", { service: "all", entities: { user_id: [7] }, at })).json()) as { results: { values: Record<string, unknown> }[] })
+          .results[0]!.values;
       expect((await read(b)).life_count).toBeNull();
-      const pushed = await post(a, "/v1/push", { source: "events_push", rows: [{ user_id: 7, ts: new Date(T0 + 21 * DAY + 60_000).toISOString(), amount: 12, category: "b", event_id: "x1" }] });
+      const pushed = await post(a, "/v1/push", {
+        source: "events_push",
+        rows: [{ user_id: 7, ts: new Date(T0 + 21 * DAY + 60_000).toISOString(), amount: 12, category: "b", event_id: "x1" }],
+      });
       expect(pushed.status).toBe(200);
       expect(await read(b)).toMatchObject({ life_count: 1, life_sum: 12, doubled: 24, category: "b" });
     } finally {
@@ -112,8 +132,9 @@ describe("Redis online store", () => {
     if (!redis) return;
     const now = Date.now();
     const iso = (ms: number) => new Date(ms).toISOString();
-    const repo = tempRepo({
-      "features/p.ts": `
+    const repo = tempRepo(
+      {
+        "features/p.ts": `
 import { entity, fileSource, featureView, count, sql } from "larder";
 import { z } from "zod";
 export const user = entity({ name: "user", joinKeys: { user_id: "int64" } });
@@ -121,15 +142,19 @@ export const src = fileSource({ name: "profile", path: "profile.csv", timestampF
 export const profile = featureView({ name: "profile", entity: user, source: src, ttl: "1d", features: { tier: sql("tier") } });
 export const activity = featureView({ name: "activity", entity: user, source: src, ttl: "1d", features: { tier: sql("tier"), n_7d: count("7d") } });
 `,
-      // User 1: fresh. User 2: values expired (1.5 days old). User 3: 3 days old, past the key's life.
-      "profile.csv": `user_id,ts,tier\n1,${iso(now - 3_600_000)},gold\n2,${iso(now - 1.5 * DAY)},silver\n3,${iso(now - 3 * DAY)},bronze\n`,
-    }, { online: `${redis.url}?prefix=exp${prefixes++}:` });
+        // User 1: fresh. User 2: values expired (1.5 days old). User 3: 3 days old, past the key's life.
+        "profile.csv": `user_id,ts,tier\n1,${iso(now - 3_600_000)},gold\n2,${iso(now - 1.5 * DAY)},silver\n3,${iso(now - 3 * DAY)},bronze\n`,
+      },
+      { online: `${redis.url}?prefix=exp${prefixes++}:` },
+    );
     repos.push(repo);
     await repo.larder.apply();
     await repo.larder.materialize({ end: now });
     const { getOnlineFeatures } = await import("../src/online/online-features.ts");
-    const look = async (view: string) => (await getOnlineFeatures(repo.larder.registry(), repo.larder.store(), { refs: [{ view, feature: "tier" }], entities: { user_id: [1, 2, 3] } }, 10))
-      .results.map((r) => `${r.values.tier}/${r.statuses.tier}`);
+    const look = async (view: string) =>
+      (await getOnlineFeatures(repo.larder.registry(), repo.larder.store(), { refs: [{ view, feature: "tier" }], entities: { user_id: [1, 2, 3] } }, 10)).results.map(
+        (r) => `${r.values.tier}/${r.statuses.tier}`,
+      );
     expect(await look("profile")).toEqual(["gold/present", "null/expired", "null/missing"]);
     // A view with a window keeps every key: its count decays to an exact 0, which needs the record.
     expect(await look("activity")).toEqual(["gold/present", "null/expired", "null/expired"]);
@@ -139,6 +164,11 @@ export const activity = featureView({ name: "activity", entity: user, source: sr
     client.close();
     // Of every key (both views' records, pointers, metadata), only the profile records of
     // users 1 and 2 have an expiry: each its event time + 2 days.
-    expect(ttls.filter((t) => t > 0).sort((a, b) => a - b).map((t) => Math.round(t / 3_600_000))).toEqual([12, 47]);
+    expect(
+      ttls
+        .filter((t) => t > 0)
+        .sort((a, b) => a - b)
+        .map((t) => Math.round(t / 3_600_000)),
+    ).toEqual([12, 47]);
   });
 });

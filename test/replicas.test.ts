@@ -61,7 +61,8 @@ test("two replicas on one Redis and one bucket serve what a third machine applie
   const [a, b] = [startServer(ra.larder, () => {}), startServer(rb.larder, () => {})];
   const post = (s: typeof a, path: string, body: unknown) =>
     fetch(`http://${s.hostname}:${s.port}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  const read = async (s: typeof a, body: Record<string, unknown>) => (await post(s, "/v1/features/online", { entities: { user_id: [1, 2, 3, 7] }, at: end, ...body })).json() as Promise<{ results: { values: Record<string, unknown> }[] }>;
+  const read = async (s: typeof a, body: Record<string, unknown>) =>
+    (await post(s, "/v1/features/online", { entities: { user_id: [1, 2, 3, 7] }, at: end, ...body })).json() as Promise<{ results: { values: Record<string, unknown> }[] }>;
   try {
     expect(await onlineMismatches(ra.larder, end, events, [1, 2, 3, 4, 5, 6])).toEqual([]);
     const fromA = await read(a, { service: "all" });
@@ -92,7 +93,9 @@ test("two replicas on one Redis and one bucket serve what a third machine applie
         await Bun.sleep(200);
       }
       // The new feature is served, computed by the new version: tripled = 1.5 × doubled.
-      const wrong = body.results!.filter((r) => (r.values.doubled === null ? r.values.tripled !== null : Math.abs((r.values.tripled as number) - 1.5 * (r.values.doubled as number)) > 1e-9));
+      const wrong = body.results!.filter((r) =>
+        r.values.doubled === null ? r.values.tripled !== null : Math.abs((r.values.tripled as number) - 1.5 * (r.values.doubled as number)) > 1e-9,
+      );
       expect({ served: body.results?.length, wrong }).toEqual({ served: 4, wrong: [] });
     }
   } finally {

@@ -17,7 +17,9 @@ import { T0, labelsCsv, randomEvents, randomLabels } from "./helpers/random-scen
 import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
 
 const repos: TempRepo[] = [];
-afterAll(async () => { for (const r of repos) await r.cleanup(); });
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+});
 
 const DAY = 86_400_000;
 const events = randomEvents(81, 300);
@@ -40,8 +42,12 @@ describe("runs", () => {
     const pointer = (await r.larder.store().pointers()).get("user_stats")!;
     expect(run!.id).toBe(pointer.runId);
     expect(run).toMatchObject({
-      kind: "materialize", status: "succeeded", views: [{ view: "user_stats", version: m!.version }],
-      range: { start: null, end: END }, rows: { in: m!.events, out: m!.entities }, error: null,
+      kind: "materialize",
+      status: "succeeded",
+      views: [{ view: "user_stats", version: m!.version }],
+      range: { start: null, end: END },
+      rows: { in: m!.events, out: m!.entities },
+      error: null,
       startedBy: { via: "api", pid: process.pid },
       details: { mode: "full", table: m!.table, watermark: END, entities: m!.entities },
     });
@@ -60,7 +66,10 @@ describe("runs", () => {
     expect(pushes.map((p) => p.details.source)).toEqual(["events_push"]);
     const [push] = pushes;
     expect(push).toMatchObject({
-      kind: "push", status: "succeeded", rows: { in: 2, out: 1 }, range: { start: END + 1000, end: END + 2001 },
+      kind: "push",
+      status: "succeeded",
+      rows: { in: 2, out: 1 },
+      range: { start: END + 1000, end: END + 2001 },
       details: { source: "events_push", pushes: 2, duplicates: 1, rejected: 1 },
     });
     expect(push!.validation!.failed[0]).toStartWith('push to "events_push" refused, nothing was written');
@@ -81,7 +90,10 @@ describe("runs", () => {
 
   test("a failed materialization is a failed run with its reasons; the CLI names who started runs", async () => {
     const r = repo();
-    r.write("features/stats.ts", PUSH_FEATURES_TS.replace("import { entity,", "import { between, entity,").replace("  ttl: \"3d\",", "  ttl: \"3d\",\n  expectations: [between(\"amount\", { max: 100 })],"));
+    r.write(
+      "features/stats.ts",
+      PUSH_FEATURES_TS.replace("import { entity,", "import { between, entity,").replace('  ttl: "3d",', '  ttl: "3d",\n  expectations: [between("amount", { max: 100 })],'),
+    );
     await r.larder.apply();
     await expect(r.larder.materialize({ end: END })).rejects.toThrow("expectation");
     const [run] = await r.larder.runs.list({ status: "failed" });
@@ -118,7 +130,9 @@ describe("lineage", () => {
     expect(text).toContain("      ← push source events_push ← source events (file: data/events.csv)");
     const one = await lineageOf("user_stats:mean_7d", r.larder.registry(), r.larder.store(), r.larder.runs);
     expect(one.views[0]!.features).toEqual([{ name: "mean_7d", definition: "mean(amount, 168h)" }]);
-    await expect(lineageOf("nothing", r.larder.registry(), r.larder.store(), r.larder.runs)).rejects.toThrow('"nothing" is neither a feature service, a feature view nor a "view:feature" reference');
+    await expect(lineageOf("nothing", r.larder.registry(), r.larder.store(), r.larder.runs)).rejects.toThrow(
+      '"nothing" is neither a feature service, a feature view nor a "view:feature" reference',
+    );
   });
 });
 
@@ -132,7 +146,9 @@ describe("training-set manifests", () => {
     expect(result.manifest).toBe(`${out}.manifest.json`);
     const manifest = JSON.parse(readFileSync(result.manifest!, "utf8")) as TrainingManifest;
     expect(manifest).toMatchObject({
-      format: 1, windowSemantics: 1, runId: result.runId,
+      format: 1,
+      windowSemantics: 1,
+      runId: result.runId,
       request: { features: refs.map((x) => `${x.view}:${x.feature}`), timestampColumn: null, fullNames: false },
       labels: { path: join(r.dir, "labels.csv"), sha256: sha256(join(r.dir, "labels.csv")), rows: labels.length },
       output: { path: out, rows: labels.length, sha256: sha256(out) },
@@ -159,7 +175,9 @@ describe("training-set manifests", () => {
     r.write("features/stats.ts", PUSH_FEATURES_TS.replace('ttl: "3d"', 'ttl: "4d"'));
     await r.larder.apply();
     const moved = (await r.larder.rebuildTrainingSet(result.manifest!, again).catch((e) => e)) as Error;
-    expect(moved.message).toContain(`feature view "user_stats" is now @${r.larder.registry().view("user_stats").version}; the manifest used @${result.views[0]!.version} (apply that definition again to rebuild)`);
+    expect(moved.message).toContain(
+      `feature view "user_stats" is now @${r.larder.registry().view("user_stats").version}; the manifest used @${result.views[0]!.version} (apply that definition again to rebuild)`,
+    );
   });
 });
 
@@ -174,7 +192,19 @@ describe("profiles", () => {
     const profile = JSON.parse(readFileSync(latest, "utf8")) as ViewProfile;
     expect(profile.entities).toBe(m!.entities);
     const users = [...new Set(events.map((e) => e.key))].sort((a, b) => a - b);
-    const served = await getOnlineFeatures(r.larder.registry(), r.larder.store(), { refs: [{ view: "user_stats", feature: "life_sum" }, { view: "user_stats", feature: "category" }], entities: { user_id: users }, at: END }, 100);
+    const served = await getOnlineFeatures(
+      r.larder.registry(),
+      r.larder.store(),
+      {
+        refs: [
+          { view: "user_stats", feature: "life_sum" },
+          { view: "user_stats", feature: "category" },
+        ],
+        entities: { user_id: users },
+        at: END,
+      },
+      100,
+    );
     const sums = served.results.map((x) => x.values.life_sum as number);
     const lifeSum = profile.features.find((f) => f.feature === "life_sum")!;
     expect(lifeSum).toMatchObject({ kind: "numeric", count: users.length, nulls: 0 });

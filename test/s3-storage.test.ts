@@ -35,7 +35,7 @@ const events = randomEvents(53, 400);
 const labels = randomLabels(53, events, 150);
 const lines = eventsCsv(events).trimEnd().split("\n");
 const n = events.length;
-const csvPart = (from: number, to: number) => [lines[0], ...lines.slice(1).slice(from, to)].join("\n") + "\n";
+const csvPart = (from: number, to: number) => `${[lines[0], ...lines.slice(1).slice(from, to)].join("\n")}\n`;
 
 /** A repo whose source is `path` and whose offline storage is s3://lake/<offline>. */
 function s3Repo(features: string, path: string, offline: string, extra: Record<string, string> = {}): TempRepo {
@@ -81,13 +81,24 @@ test("unchanged objects are not downloaded again; a changed object is fetched an
   const refs = repo.larder.registry().service("all").features;
   await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs });
   const cacheDir = join(repo.dir, "data", "cache", "s3", "lake");
-  const cached = () => Object.fromEntries(readdirSync(cacheDir).filter((f) => f.endsWith(".csv")).map((f) => [f, statSync(join(cacheDir, f)).ino]));
+  const cached = () =>
+    Object.fromEntries(
+      readdirSync(cacheDir)
+        .filter((f) => f.endsWith(".csv"))
+        .map((f) => [f, statSync(join(cacheDir, f)).ino]),
+    );
   const before = cached();
   expect(Object.keys(before).length).toBe(2);
 
   // A new version of the view builds a new offline table from the same objects: they are
   // listed again, and read from the cache, not downloaded (the same files, same inodes).
-  repo.write("features/stats.ts", FEATURES_TS.replace('path: "data/events.csv"', 'path: "s3://lake/cached/*.csv"').replace("doubled: sql(\"amount * 2\"),", "doubled: sql(\"amount * 2\"),\n    tripled: sql(\"amount * 3\"),"));
+  repo.write(
+    "features/stats.ts",
+    FEATURES_TS.replace('path: "data/events.csv"', 'path: "s3://lake/cached/*.csv"').replace(
+      'doubled: sql("amount * 2"),',
+      'doubled: sql("amount * 2"),\n    tripled: sql("amount * 3"),',
+    ),
+  );
   const plan = await repo.larder.apply();
   expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toContain("change feature view user_stats");
   const rebuilt = await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs });
@@ -99,7 +110,7 @@ test("unchanged objects are not downloaded again; a changed object is fetched an
   const target = changed.findIndex((e, i) => i >= 200 && e.amount !== null);
   changed[target]!.amount = 99_999;
   const changedLines = eventsCsv(changed).trimEnd().split("\n");
-  await bucket.write("cached/part-1.csv", [changedLines[0], ...changedLines.slice(201)].join("\n") + "\n");
+  await bucket.write("cached/part-1.csv", `${[changedLines[0], ...changedLines.slice(201)].join("\n")}\n`);
   const result = await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs });
   const after = cached();
   expect(Object.keys(after).length).toBe(2);
@@ -135,15 +146,20 @@ test("a label table read from S3 and a training set written to S3", async () => 
   await bucket.write("events-one/events.csv", eventsCsv(events));
   const repo = s3Repo(FEATURES_TS, "s3://lake/events-one/events.csv", "store3");
   await repo.larder.apply();
-  const result = await repo.larder.historical({ labelsPath: "s3://lake/labels/labels.csv", refs: repo.larder.registry().service("all").features, outPath: "s3://lake/training/set.parquet" });
+  const result = await repo.larder.historical({
+    labelsPath: "s3://lake/labels/labels.csv",
+    refs: repo.larder.registry().service("all").features,
+    outPath: "s3://lake/training/set.parquet",
+  });
   expect(result.rows).toBe(labels.length);
   const duck = await repo.larder.duck();
   const local = join(repo.dir, "downloaded.parquet");
   await Bun.write(local, bucket.file("training/set.parquet"));
   const got = await duck.all(`SELECT * FROM read_parquet('${local}')`);
   expect(trainingSetMismatches(got, labels, events, TTL, REF_FEATURES).slice(0, 5)).toEqual([]);
-  await expect(repo.larder.historical({ labelsPath: "s3://lake/labels/missing.csv", refs: repo.larder.registry().service("all").features }))
-    .rejects.toThrow("label table s3://lake/labels/missing.csv does not exist");
+  await expect(repo.larder.historical({ labelsPath: "s3://lake/labels/missing.csv", refs: repo.larder.registry().service("all").features })).rejects.toThrow(
+    "label table s3://lake/labels/missing.csv does not exist",
+  );
 });
 
 test("S3 out of reach is a clear error naming the endpoint", async () => {

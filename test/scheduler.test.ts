@@ -13,7 +13,9 @@ import { randomEvents } from "./helpers/random-scenario.ts";
 import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
 
 const repos: TempRepo[] = [];
-afterAll(async () => { for (const r of repos) await r.cleanup(); });
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+});
 
 const events = randomEvents(91, 120);
 const withSchedule = (schedule: string) => PUSH_FEATURES_TS.replace('  ttl: "3d",', `  ttl: "3d",\n  schedule: ${schedule},`);
@@ -34,7 +36,10 @@ describe("scheduler", () => {
     try {
       await Bun.sleep(2600);
       const res = await fetch(`http://${server.hostname}:${server.port}/v1/schedules`);
-      const body = (await res.json()) as { enabled: boolean; schedules: { view: string; cron: string; timezone: string; next: string; running: boolean; last: { status: string; via: string } }[] };
+      const body = (await res.json()) as {
+        enabled: boolean;
+        schedules: { view: string; cron: string; timezone: string; next: string; running: boolean; last: { status: string; via: string } }[];
+      };
       expect(body.enabled).toBe(true);
       expect(body.schedules).toHaveLength(1);
       const [s] = body.schedules;
@@ -68,7 +73,11 @@ describe("scheduler", () => {
     expect(runs.map((x) => x.status).sort()).toEqual(["skipped", "succeeded"]);
     expect(runs.find((x) => x.status === "skipped")!.details.reason).toBe("a run of this view was still going");
     // Idle, it runs now and answers the results.
-    const ok = await app.request("/v1/materialize", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ views: ["user_stats"], full: true }) });
+    const ok = await app.request("/v1/materialize", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ views: ["user_stats"], full: true }),
+    });
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { results: { view: string; mode: string }[] }).results).toEqual([expect.objectContaining({ view: "user_stats", mode: "full" })]);
     const bad = await app.request("/v1/materialize", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ views: ["nope"] }) });

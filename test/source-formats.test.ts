@@ -11,7 +11,9 @@ import { FEATURES_TS, REF_FEATURES, TTL, eventsCsv, labelsCsv, randomEvents, ran
 import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
 
 const repos: TempRepo[] = [];
-afterAll(async () => { for (const r of repos) await r.cleanup(); });
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+});
 
 const events = randomEvents(41, 400);
 const labels = randomLabels(41, events, 150);
@@ -24,7 +26,7 @@ const parts = [rows.slice(0, 130), rows.slice(130, 290), rows.slice(290)];
 const layouts: Record<string, { path: string; write: (repo: TempRepo) => Promise<void> }> = {
   "CSV glob over three files": {
     path: "data/events/part-*.csv",
-    write: async (repo) => parts.forEach((p, i) => repo.write(`data/events/part-${i}.csv`, [header, ...p].join("\n") + "\n")),
+    write: async (repo) => parts.forEach((p, i) => repo.write(`data/events/part-${i}.csv`, `${[header, ...p].join("\n")}\n`)),
   },
   "JSON lines glob over three files": {
     path: "data/events/part-*.jsonl",
@@ -32,8 +34,10 @@ const layouts: Record<string, { path: string; write: (repo: TempRepo) => Promise
       mkdirSync(join(repo.dir, "data", "events"), { recursive: true });
       const duck = await Duck.open();
       for (const [i] of parts.entries()) {
-        repo.write(`tmp-${i}.csv`, [header, ...parts[i]!].join("\n") + "\n");
-        await duck.run(`COPY (SELECT * FROM read_csv(${literal(join(repo.dir, `tmp-${i}.csv`))}, header = true)) TO ${literal(join(repo.dir, `data/events/part-${i}.jsonl`))} (FORMAT json)`);
+        repo.write(`tmp-${i}.csv`, `${[header, ...parts[i]!].join("\n")}\n`);
+        await duck.run(
+          `COPY (SELECT * FROM read_csv(${literal(join(repo.dir, `tmp-${i}.csv`))}, header = true)) TO ${literal(join(repo.dir, `data/events/part-${i}.jsonl`))} (FORMAT json)`,
+        );
       }
       duck.close();
     },
@@ -68,6 +72,7 @@ test("a glob that matches nothing is a clear error", async () => {
   const repo = tempRepo({ "features/stats.ts": FEATURES_TS.replace('path: "data/events.csv"', 'path: "data/none/*.csv"'), "labels.csv": labelsCsv(labels) });
   repos.push(repo);
   await repo.larder.apply();
-  await expect(repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs: repo.larder.registry().service("all").features }))
-    .rejects.toThrow('source "events": no file matches data/none/*.csv');
+  await expect(repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs: repo.larder.registry().service("all").features })).rejects.toThrow(
+    'source "events": no file matches data/none/*.csv',
+  );
 });

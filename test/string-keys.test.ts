@@ -10,12 +10,13 @@ import { FEATURES_TS, REF_FEATURES, T0, TTL, randomEvents, randomLabels } from "
 import { tempRepo, toCsv, type TempRepo } from "./helpers/temp-repo.ts";
 
 const repos: TempRepo[] = [];
-afterAll(async () => { for (const r of repos) await r.cleanup(); });
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+});
 
 // No string `sql` feature: then the sweep reads no source order column, and the order of
 // events at one instant must still come from the source.
-const STRING_KEYS = FEATURES_TS
-  .replace('joinKeys: { user_id: "int64" }', 'joinKeys: { user_id: "string" }')
+const STRING_KEYS = FEATURES_TS.replace('joinKeys: { user_id: "int64" }', 'joinKeys: { user_id: "string" }')
   .replace("user_id: z.int()", "user_id: z.string()")
   .replace('    category: sql("category"),\n', "");
 const FEATURES = REF_FEATURES.filter((f) => f.name !== "category");
@@ -26,8 +27,14 @@ test("string join keys: historical and online equal the reference", async () => 
   const name = (k: number) => `user ${k} ✓`;
   const repo = tempRepo({
     "features/stats.ts": STRING_KEYS,
-    "data/events.csv": toCsv(["user_id", "ts", "amount", "category"], events.map((e) => ({ user_id: name(e.key), ts: new Date(e.ts).toISOString(), amount: e.amount, category: e.category }))),
-    "labels.csv": toCsv(["user_id", "event_timestamp"], labels.map((l) => ({ user_id: name(l.user_id), event_timestamp: new Date(l.t).toISOString() }))),
+    "data/events.csv": toCsv(
+      ["user_id", "ts", "amount", "category"],
+      events.map((e) => ({ user_id: name(e.key), ts: new Date(e.ts).toISOString(), amount: e.amount, category: e.category })),
+    ),
+    "labels.csv": toCsv(
+      ["user_id", "event_timestamp"],
+      labels.map((l) => ({ user_id: name(l.user_id), event_timestamp: new Date(l.t).toISOString() })),
+    ),
   });
   repos.push(repo);
   await repo.larder.apply();
@@ -50,7 +57,8 @@ test("string join keys: historical and online equal the reference", async () => 
 test("string join keys: at one instant the later source row wins, whatever its value", async () => {
   const csv = "user_id,ts,amount,category\nu1,2026-01-01T00:00:00.000Z,5,a\nu1,2026-01-01T01:00:00.000Z,30,b\nu1,2026-01-01T01:00:00.000Z,20,c\n";
   const repo = tempRepo({
-    "features/stats.ts": STRING_KEYS, "data/events.csv": csv,
+    "features/stats.ts": STRING_KEYS,
+    "data/events.csv": csv,
     "labels.csv": "user_id,event_timestamp\nu1,2026-01-01T01:00:00.001Z\n",
   });
   repos.push(repo);

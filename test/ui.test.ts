@@ -19,7 +19,13 @@ const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find(existsS
 const TOKEN = "read-token-for-the-ui-test";
 const DAY = 86_400_000;
 const r = tempRepo(
-  { "features/stats.ts": PUSH_FEATURES_TS.replace('  ttl: "3d",', '  ttl: "3d",\n  schedule: "0 * * * *",\n  description: "Spending of a user: latest values, windows and lifetime totals",'), "data/events.csv": pushCsv(randomEvents(111, 600)) },
+  {
+    "features/stats.ts": PUSH_FEATURES_TS.replace(
+      '  ttl: "3d",',
+      '  ttl: "3d",\n  schedule: "0 * * * *",\n  description: "Spending of a user: latest values, windows and lifetime totals",',
+    ),
+    "data/events.csv": pushCsv(randomEvents(111, 600)),
+  },
   { port: "0", tokens: `read=${TOKEN},admin=admin-token-for-the-ui-test`, schedules: "off" },
 );
 afterAll(() => r.cleanup());
@@ -64,10 +70,10 @@ test("every page renders in Chromium; sign in, catalog → view → lookup → r
     await page.click("a[href='/ui/views/user_stats']");
     await page.waitForURL(`${base}/ui/views/user_stats`);
     expect(await page.textContent("h1")).toContain("Feature view user_stats @");
-    expect(await page.locator("svg[aria-label='lineage of user_stats @" + r.larder.registry().view("user_stats").version + "'] rect").count()).toBe(4);
+    expect(await page.locator(`svg[aria-label='lineage of user_stats @${r.larder.registry().view("user_stats").version}'] rect`).count()).toBe(4);
     expect(await page.locator("svg[aria-label^='distribution of']").count()).toBeGreaterThan(5);
     expect(await page.locator("svg[aria-label='drift of user_stats'] rect").count()).toBeGreaterThan(5);
-    expect(await page.locator("text=overdue").count() + (await page.locator("text=on time").count())).toBe(1);
+    expect((await page.locator("text=overdue").count()) + (await page.locator("text=on time").count())).toBe(1);
     expect(await page.locator("h2:has-text('Runs') + table tr").count()).toBe(3); // header + two materializations
     await page.screenshot({ path: join(shots, "view.png"), fullPage: true });
 

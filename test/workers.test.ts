@@ -21,7 +21,9 @@ const EVENTS = randomEvents(31, 1500);
 const USERS = [...new Set(EVENTS.map((e) => e.key))];
 
 const repos: TempRepo[] = [];
-afterAll(async () => { for (const r of repos) await r.cleanup(); });
+afterAll(async () => {
+  for (const r of repos) await r.cleanup();
+});
 
 async function materializedRepo(): Promise<TempRepo> {
   const r = tempRepo({ "features/stats.ts": PUSH_FEATURES_TS, "data/events.csv": pushCsv(EVENTS) }, { port: "0" });
@@ -49,19 +51,24 @@ function listeningOn(port: number, pids: number[]): number[] {
       if (parseInt(f[1]!.split(":")[1]!, 16) === port && f[3] === "0A") inodes.add(f[9]!);
     }
   }
-  return pids.filter((pid) => readdirSync(`/proc/${pid}/fd`).some((fd) => {
-    try {
-      return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? "");
-    } catch {
-      return false;
-    }
-  }));
+  return pids.filter((pid) =>
+    readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? "");
+      } catch {
+        return false;
+      }
+    }),
+  );
 }
 
 /** A lookup of one user at `t`, on a connection of its own (so the kernel may give it to any process). */
 async function lookup(url: string, user: number, t: number, signal?: AbortSignal) {
   const res = await fetch(`${url}/v1/features/online`, {
-    method: "POST", headers: { "content-type": "application/json" }, keepalive: false, signal,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    keepalive: false,
+    signal,
     body: JSON.stringify({ service: "all", entities: { user_id: [user] }, at: t }),
   });
   expect(res.status).toBe(200);
@@ -110,7 +117,12 @@ describe("larder serve --workers", () => {
       const NEW_USER = 100_000;
       for (let i = 0; i < 6; i++) {
         const row = pushRow({ key: NEW_USER, ts: END + i * 1000, seq: 50_000 + i, amount: i, category: "a" });
-        const res = await fetch(`${url}/v1/push`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ source: "events_push", rows: [row], to: "online" }), keepalive: false });
+        const res = await fetch(`${url}/v1/push`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ source: "events_push", rows: [row], to: "online" }),
+          keepalive: false,
+        });
         expect(res.status).toBe(200);
       }
       expect(await lookup(url, NEW_USER, END + DAY)).toMatchObject({ life_count: 6, life_sum: 15 });
@@ -124,14 +136,21 @@ describe("larder serve --workers", () => {
 
       // Feast's lookup route, as of now (months after the data: nothing changes meanwhile).
       const feastLookup = async (signal?: AbortSignal) => {
-        const res = await fetch(`${url}/get-online-features`, { method: "POST", headers: { "content-type": "application/json" }, keepalive: false, signal, body: JSON.stringify({ feature_service: "all", entities: { user_id: USERS.slice(0, 5) } }) });
+        const res = await fetch(`${url}/get-online-features`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          keepalive: false,
+          signal,
+          body: JSON.stringify({ feature_service: "all", entities: { user_id: USERS.slice(0, 5) } }),
+        });
         expect(res.status).toBe(200);
         return (await res.json()) as Record<string, unknown>;
       };
       const feastAnswer = await feastLookup();
       // With the primary frozen, the workers still answer the lookups they take.
       process.kill(proc.pid, "SIGSTOP");
-      let answered = 0, feastAnswered = 0;
+      let answered = 0,
+        feastAnswered = 0;
       try {
         for (let i = 0; i < 20; i++) {
           const user = USERS[i % USERS.length]!;
@@ -196,7 +215,7 @@ describe("larder serve --workers", () => {
     for (const bad of ["0", "two", "65"]) {
       const p = Bun.spawn([process.execPath, MAIN, "serve", "--port", "0", "--workers", bad], { cwd: r.dir, stdout: "pipe", stderr: "pipe" });
       expect(await p.exited).toBe(2);
-      expect(await new Response(p.stderr).text()).toMatch(/larder serve: invalid configuration:\n✖ .*\n  → at workers/);
+      expect(await new Response(p.stderr).text()).toMatch(/larder serve: invalid configuration:\n✖ .*\n {2}→ at workers/);
     }
   });
 });

@@ -77,7 +77,9 @@ for (const [name, cmd] of Object.entries(variants)) {
   const idle = rssMb(s.proc.pid);
   const load = await underLoad(s);
   await Bun.sleep(2000);
-  console.log(`RSS, ${name}: idle ${idle.toFixed(0)} MB; under load (wrk 16 connections, ${Math.round(load.rps).toLocaleString()} rps) max ${load.maxRss.toFixed(0)} MB; after ${rssMb(s.proc.pid).toFixed(0)} MB`);
+  console.log(
+    `RSS, ${name}: idle ${idle.toFixed(0)} MB; under load (wrk 16 connections, ${Math.round(load.rps).toLocaleString()} rps) max ${load.maxRss.toFixed(0)} MB; after ${rssMb(s.proc.pid).toFixed(0)} MB`,
+  );
   await stop(s);
 }
 rmSync(cacheDir, { recursive: true, force: true });

@@ -29,7 +29,9 @@ console.log(`machine: ${machine()}; ${users} users × ~200 events, service fraud
 // In-process.
 for (const batch of [1, 100]) {
   const times = await lookupTimes(larder, users, batch, 3000);
-  console.log(`in-process, ${batch} entit${batch === 1 ? "y" : "ies"}/lookup: ${Math.round(times.length / 3).toLocaleString()} lookups/s (${Math.round((times.length * batch) / 3).toLocaleString()} entities/s), p50 ${quantile(times, 0.5)} ms, p99 ${quantile(times, 0.99)} ms`);
+  console.log(
+    `in-process, ${batch} entit${batch === 1 ? "y" : "ies"}/lookup: ${Math.round(times.length / 3).toLocaleString()} lookups/s (${Math.round((times.length * batch) / 3).toLocaleString()} entities/s), p50 ${quantile(times, 0.5)} ms, p99 ${quantile(times, 0.99)} ms`,
+  );
 }
 await larder.close();
 
@@ -43,7 +45,8 @@ async function wrk(url: string, batch: number, connections = 16, pids: number[] 
   const cpu = () => pids.reduce((sum, pid) => sum + treeCpuMs(pid), 0);
   const cpu0 = cpu();
   const p = Bun.spawn(["wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", resolve(import.meta.dir, "lookup.lua"), url], {
-    stdout: "pipe", env: { ...process.env, BATCH: String(batch), USERS: String(users) },
+    stdout: "pipe",
+    env: { ...process.env, BATCH: String(batch), USERS: String(users) },
   });
   const out = await new Response(p.stdout).text();
   await p.exited;
@@ -62,13 +65,16 @@ async function wrk(url: string, batch: number, connections = 16, pids: number[] 
 const FIXED_RATE = 4000;
 async function hey(url: string): Promise<{ rps: number; p50: number; p99: number; ok: number }> {
   const body = JSON.stringify({ service: "fraud_detection", entities: { user_id: [17], merchant_id: [3] } });
-  const p = Bun.spawn(["hey", "-z", `${seconds}s`, "-c", "8", "-q", String(FIXED_RATE / 8), "-m", "POST", "-T", "application/json", "-d", body, `${url}/v1/features/online`], { stdout: "pipe" });
+  const p = Bun.spawn(["hey", "-z", `${seconds}s`, "-c", "8", "-q", String(FIXED_RATE / 8), "-m", "POST", "-T", "application/json", "-d", body, `${url}/v1/features/online`], {
+    stdout: "pipe",
+  });
   const out = await new Response(p.stdout).text();
   await p.exited;
   const secs = (q: string) => parseFloat(new RegExp(`${q}% in ([\\d.]+) secs`).exec(out)![1]!) * 1000;
   return { rps: parseFloat(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]!), p50: secs("50"), p99: secs("99"), ok: Number(/\[200\]\s+(\d+) responses/.exec(out)?.[1] ?? 0) };
 }
-const fmtHey = (r: Awaited<ReturnType<typeof hey>>) => `${Math.round(r.rps).toLocaleString()} rps (${r.ok.toLocaleString()} answered 200), p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`;
+const fmtHey = (r: Awaited<ReturnType<typeof hey>>) =>
+  `${Math.round(r.rps).toLocaleString()} rps (${r.ok.toLocaleString()} answered 200), p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`;
 const main = resolve(import.meta.dir, "../../src/main.ts");
 const bareMain = resolve(import.meta.dir, "bare-hono-server.ts");
 const fmt = (r: WrkResult) => `${Math.round(r.rps).toLocaleString()} rps, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms${r.errors ? `, ${r.errors} errors` : ""}`;
@@ -91,12 +97,24 @@ for (const n of PROCESSES) {
     // compares neighbours, and the median of several says more than any one.
     const rounds: { larder: WrkResult; bare: WrkResult }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      rounds.push({ larder: await wrk(larderUrl, 1, 16, [larderServer.pid]), bare: await wrk(bareUrl, 1, 16, bare.map((b) => b.pid)) });
+      rounds.push({
+        larder: await wrk(larderUrl, 1, 16, [larderServer.pid]),
+        bare: await wrk(
+          bareUrl,
+          1,
+          16,
+          bare.map((b) => b.pid),
+        ),
+      });
     }
     for (const [i, r] of rounds.entries()) {
-      console.log(`HTTP ${label}, round ${i + 1}, 16 connections (saturated): larder 1 entity: ${fmt(r.larder)}, ${r.larder.cpuUsPerRequest.toFixed(0)} µs CPU/request | bare hono: ${fmt(r.bare)}, ${r.bare.cpuUsPerRequest.toFixed(0)} µs | ratio ${(r.larder.rps / r.bare.rps * 100).toFixed(0)} %`);
+      console.log(
+        `HTTP ${label}, round ${i + 1}, 16 connections (saturated): larder 1 entity: ${fmt(r.larder)}, ${r.larder.cpuUsPerRequest.toFixed(0)} µs CPU/request | bare hono: ${fmt(r.bare)}, ${r.bare.cpuUsPerRequest.toFixed(0)} µs | ratio ${((r.larder.rps / r.bare.rps) * 100).toFixed(0)} %`,
+      );
     }
-    console.log(`HTTP ${label}, 1 entity, median over ${ROUNDS} rounds: throughput ratio ${(median(rounds.map((r) => r.larder.rps / r.bare.rps)) * 100).toFixed(0)} %; p99 larder ${median(rounds.map((r) => r.larder.p99)).toFixed(2)} ms, bare ${median(rounds.map((r) => r.bare.p99)).toFixed(2)} ms; bare handler's CPU per request / Larder's: ${(median(rounds.map((r) => r.bare.cpuUsPerRequest / r.larder.cpuUsPerRequest)) * 100).toFixed(0)} %`);
+    console.log(
+      `HTTP ${label}, 1 entity, median over ${ROUNDS} rounds: throughput ratio ${(median(rounds.map((r) => r.larder.rps / r.bare.rps)) * 100).toFixed(0)} %; p99 larder ${median(rounds.map((r) => r.larder.p99)).toFixed(2)} ms, bare ${median(rounds.map((r) => r.bare.p99)).toFixed(2)} ms; bare handler's CPU per request / Larder's: ${(median(rounds.map((r) => r.bare.cpuUsPerRequest / r.larder.cpuUsPerRequest)) * 100).toFixed(0)} %`,
+    );
     for (let round = 0; round < 2; round++) console.log(`HTTP ${label}, round ${round + 1}, 16 connections (saturated): larder 100 entities: ${fmt(await wrk(larderUrl, 100))}`);
     // Latency without queueing: one connection, one request at a time.
     console.log(`HTTP ${label}, 1 connection: larder 1 entity: ${fmt(await wrk(larderUrl, 1, 1))} | bare hono: ${fmt(await wrk(bareUrl, 1, 1))}`);
@@ -104,7 +122,9 @@ for (const n of PROCESSES) {
     // Latency at a fixed rate below both saturation points (wrk only saturates).
     if (Bun.which("hey")) {
       for (let round = 0; round < 2; round++) {
-        console.log(`HTTP ${label}, fixed ${FIXED_RATE.toLocaleString()} requests/s (hey): larder 1 entity: ${fmtHey(await hey(larderUrl))} | bare hono: ${fmtHey(await hey(bareUrl))}`);
+        console.log(
+          `HTTP ${label}, fixed ${FIXED_RATE.toLocaleString()} requests/s (hey): larder 1 entity: ${fmtHey(await hey(larderUrl))} | bare hono: ${fmtHey(await hey(bareUrl))}`,
+        );
       }
     } else console.log("fixed-rate latency skipped: install Debian's hey (apt-get install hey)");
   } finally {

@@ -27,7 +27,8 @@ console.log(`offline tables (source → Parquet, 2 views): ${offlineSeconds.toFi
 t = performance.now();
 const runs = await larder.materialize();
 const matSeconds = (performance.now() - t) / 1000;
-for (const r of runs) console.log(`  materialize ${r.view}: ${r.events} events → ${r.entities} entities in ${r.seconds.toFixed(2)} s (${Math.round(r.events / r.seconds).toLocaleString()} events/s)`);
+for (const r of runs)
+  console.log(`  materialize ${r.view}: ${r.events} events → ${r.entities} entities in ${r.seconds.toFixed(2)} s (${Math.round(r.events / r.seconds).toLocaleString()} events/s)`);
 const totalEvents = runs.reduce((s, r) => s + r.events, 0);
 console.log(`materialization (2 views, offline tables built): ${matSeconds.toFixed(2)} s, ${Math.round(totalEvents / matSeconds).toLocaleString()} source events/s`);
 console.log(`source → online end to end (offline tables + materialization): ${Math.round(totalEvents / (offlineSeconds + matSeconds)).toLocaleString()} source events/s`);

@@ -33,7 +33,9 @@ for (let round = 0; round < rounds; round++) {
   for (const batch of [1, 100]) {
     for (const [name, larder] of Object.entries(stores)) {
       const times = await lookupTimes(larder, users, batch, 2000);
-      console.log(`round ${round + 1}, in-process, ${batch} entit${batch === 1 ? "y" : "ies"}, ${name}: ${Math.round(times.length / 2).toLocaleString()} lookups/s, p50 ${quantile(times, 0.5)} ms, p99 ${quantile(times, 0.99)} ms`);
+      console.log(
+        `round ${round + 1}, in-process, ${batch} entit${batch === 1 ? "y" : "ies"}, ${name}: ${Math.round(times.length / 2).toLocaleString()} lookups/s, p50 ${quantile(times, 0.5)} ms, p99 ${quantile(times, 0.99)} ms`,
+      );
     }
   }
 }
@@ -42,14 +44,18 @@ await stores.redis.close();
 
 // HTTP: one server per store, wrk alternating between them.
 const main = resolve(import.meta.dir, "../../src/main.ts");
-const serve = (online: string) => Bun.spawn([process.execPath, main, "serve", "--repo", repo.dir], { stdout: "pipe", stderr: "inherit", env: { ...process.env, LARDER_PORT: "0", LARDER_ONLINE: online } });
+const serve = (online: string) =>
+  Bun.spawn([process.execPath, main, "serve", "--repo", repo.dir], { stdout: "pipe", stderr: "inherit", env: { ...process.env, LARDER_PORT: "0", LARDER_ONLINE: online } });
 const servers = { lmdb: serve("lmdb"), redis: serve(redisUrl) };
 const urls: Record<string, string> = {};
 for (const [name, p] of Object.entries(servers)) urls[name] = await serverUrl(p);
 try {
   for (let round = 0; round < rounds; round++) {
     for (const name of Object.keys(servers)) {
-      const p = Bun.spawn(["wrk", "-t1", "-c16", `-d${seconds}s`, "--latency", "-s", resolve(import.meta.dir, "lookup.lua"), urls[name]!], { stdout: "pipe", env: { ...process.env, BATCH: "1", USERS: String(users) } });
+      const p = Bun.spawn(["wrk", "-t1", "-c16", `-d${seconds}s`, "--latency", "-s", resolve(import.meta.dir, "lookup.lua"), urls[name]!], {
+        stdout: "pipe",
+        env: { ...process.env, BATCH: "1", USERS: String(users) },
+      });
       const out = await new Response(p.stdout).text();
       const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)![1];
       const p99 = /^\s+99%\s+(\S+)/m.exec(out)![1];

@@ -31,7 +31,9 @@ if (!existsSync(txPath)) {
     FROM range(${labelRows}) t(i)) TO ${literal(labelsPath)} (HEADER)`);
   duck.close();
 }
-writeFileSync(join(dir, "features", "spend.ts"), `
+writeFileSync(
+  join(dir, "features", "spend.ts"),
+  `
 import { entity, fileSource, featureView, featureService, mean, sql } from "larder";
 import { z } from "zod";
 export const user = entity({ name: "user", joinKeys: { user_id: "int64" } });
@@ -43,7 +45,8 @@ export const spend = featureView({ name: "spend", entity: user, source: tx, feat
   transaction_ratio: sql("amount / (account_balance + 1)"),
 } });
 export const svc = featureService({ name: "pandas_equivalent", features: [spend] });
-`);
+`,
+);
 
 async function larderRun(): Promise<number> {
   rmSync(join(dir, "data", "offline"), { recursive: true, force: true });

@@ -81,7 +81,9 @@ async function freshness(probes: number, user: number, pushedBefore = 0): Promis
     pushed.catch((err) => (failed = err));
     for (;;) {
       if (failed) throw failed;
-      const look = (await (await post("/v1/features/online", { features: ["user_transactions:lifetime_txn_count"], entities: { user_id: [user] } })).json()) as { results: { values: { lifetime_txn_count: number } }[] };
+      const look = (await (await post("/v1/features/online", { features: ["user_transactions:lifetime_txn_count"], entities: { user_id: [user] } })).json()) as {
+        results: { values: { lifetime_txn_count: number } }[];
+      };
       if (look.results[0]!.values.lifetime_txn_count === before + 1) break;
     }
     visible.push(performance.now() - t0);
@@ -113,7 +115,9 @@ async function loadRound(round: number, clients: number, rate?: number): Promise
   const client = process.cpuUsage(client0);
   const clientCores = (client.user + client.system) / 1e6 / elapsed;
   const how = rate ? `paced at ${rate.toLocaleString()} events/s, ${clients} clients` : `sustained, ${clients} clients`;
-  console.log(`${how}: ${Math.round(total / elapsed).toLocaleString()} events/s (${total.toLocaleString()} events in ${elapsed.toFixed(1)} s); push of ${batch}: p50 ${q(latencies, 0.5)} ms, p99 ${q(latencies, 0.99)} ms; server CPU ${cpuPerEvent.toFixed(1)} µs/event (${((cpuPerEvent * total) / 1e6 / elapsed).toFixed(2)} cores, main thread busy ${mainBusy.toFixed(0)} %), load generator ${clientCores.toFixed(2)} cores`);
+  console.log(
+    `${how}: ${Math.round(total / elapsed).toLocaleString()} events/s (${total.toLocaleString()} events in ${elapsed.toFixed(1)} s); push of ${batch}: p50 ${q(latencies, 0.5)} ms, p99 ${q(latencies, 0.99)} ms; server CPU ${cpuPerEvent.toFixed(1)} µs/event (${((cpuPerEvent * total) / 1e6 / elapsed).toFixed(2)} cores, main thread busy ${mainBusy.toFixed(0)} %), load generator ${clientCores.toFixed(2)} cores`,
+  );
   console.log(`freshness under that load (200 probes): ${freshnessLine(loaded)}`);
 }
 

@@ -41,14 +41,19 @@ async function paced(rate: number, until: number, fn: () => Promise<void>) {
     const wait = next - performance.now();
     if (wait > 1) await Bun.sleep(wait);
     if (inFlight.size >= 64) await Promise.race(inFlight);
-    const p = fn().catch((e: Error) => fail(e.message.slice(0, 80))).finally(() => inFlight.delete(p));
+    const p = fn()
+      .catch((e: Error) => fail(e.message.slice(0, 80)))
+      .finally(() => inFlight.delete(p));
     inFlight.add(p);
   }
   await Promise.all(inFlight);
 }
 
 const lookup = async () => {
-  const res = await post("/v1/features/online", { service: "fraud_detection", entities: { user_id: [1 + Math.floor(Math.random() * 1000)], merchant_id: [1 + Math.floor(Math.random() * 200)] } });
+  const res = await post("/v1/features/online", {
+    service: "fraud_detection",
+    entities: { user_id: [1 + Math.floor(Math.random() * 1000)], merchant_id: [1 + Math.floor(Math.random() * 200)] },
+  });
   if (res.status !== 200) fail(`lookup ${res.status}`);
   else counts.lookups++;
   await res.arrayBuffer();
@@ -70,14 +75,20 @@ clearInterval(sampler);
 samples.push([Math.round((performance.now() - start) / 1000), memory()]);
 const health = await fetch(`${url}/health`);
 
-console.log(`requests: ${counts.lookups} lookups, ${counts.pushes} pushes (${counts.pushes * rowsPerPush} events); errors: ${counts.errors}${errors.size ? ` (${[...errors].map(([k, v]) => `${k} ×${v}`).join(", ")})` : ""}; /health after: ${health.status}`);
+console.log(
+  `requests: ${counts.lookups} lookups, ${counts.pushes} pushes (${counts.pushes * rowsPerPush} events); errors: ${counts.errors}${errors.size ? ` (${[...errors].map(([k, v]) => `${k} ×${v}`).join(", ")})` : ""}; /health after: ${health.status}`,
+);
 console.log(`server RSS MB (anonymous) by second: ${samples.map(([t, m]) => `${t}s ${m.rss.toFixed(0)} (${m.anon.toFixed(0)})`).join(", ")}`);
 const half = samples.filter(([t]) => t >= seconds / 2);
 const growth = (k: "rss" | "anon") => (half.at(-1)![1][k] - half[0]![1][k]).toFixed(1);
-console.log(`RSS start ${samples[0]![1].rss.toFixed(0)} MB, end ${samples.at(-1)![1].rss.toFixed(0)} MB; growth over the second half ${growth("rss")} MB, of it anonymous ${growth("anon")} MB`);
+console.log(
+  `RSS start ${samples[0]![1].rss.toFixed(0)} MB, end ${samples.at(-1)![1].rss.toFixed(0)} MB; growth over the second half ${growth("rss")} MB, of it anonymous ${growth("anon")} MB`,
+);
 server.kill("SIGTERM");
 await server.exited;
 // Pushes add data (records, and every event id kept for deduplication): the store's size grows with them.
-const du = Bun.spawnSync(["du", "-sm", `${dir}/data/online`]).stdout.toString().split("\t")[0];
+const du = Bun.spawnSync(["du", "-sm", `${dir}/data/online`])
+  .stdout.toString()
+  .split("\t")[0];
 console.log(`online store on disk after: ${du} MB`);
 rmSync(dir, { recursive: true, force: true });

@@ -23,7 +23,22 @@ import { serveCommand } from "./commands/serve-command.ts";
 import { versionCommand } from "./commands/version-command.ts";
 import { err, out } from "./print.ts";
 
-const COMMANDS: Command[] = [initCommand, planCommand, applyCommand, validateCommand, materializeCommand, pushCommand, historicalCommand, trainCommand, runsCommand, lineageCommand, driftCommand, serveCommand, demoCommand, versionCommand];
+const COMMANDS: Command[] = [
+  initCommand,
+  planCommand,
+  applyCommand,
+  validateCommand,
+  materializeCommand,
+  pushCommand,
+  historicalCommand,
+  trainCommand,
+  runsCommand,
+  lineageCommand,
+  driftCommand,
+  serveCommand,
+  demoCommand,
+  versionCommand,
+];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

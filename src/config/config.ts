@@ -22,7 +22,7 @@ export const ConfigSchema = z.object({
   /** Online store URL; "lmdb" (default) keeps it in <dataDir>/online. */
   online: z.string(),
   /** Offline storage (offline tables, pushed rows): "local" (default: <dataDir>) or s3://bucket/prefix, shared by several servers. */
-  offline: z.union([z.literal("local"), z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "must be \"local\" or s3://bucket/prefix")]),
+  offline: z.union([z.literal("local"), z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be "local" or s3://bucket/prefix')]),
   /** An S3-compatible server's URL (MinIO, s3rver, …); empty for AWS itself. */
   s3Endpoint: z.string(),
   maxEntitiesPerRequest: z.coerce.number().int().positive(),

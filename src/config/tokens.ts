@@ -15,13 +15,16 @@ export const tokenDigest = (token: string) => createHash("sha256").update(token)
  * `read=r-3c…,write=w-91…,admin=a-5d…` (LARDER_TOKENS, or a file: LARDER_TOKENS_FILE).
  */
 export function parseTokens(text: string): { scope: Scope; digest: Buffer }[] {
-  return text.split(/[,\n]/).map((s) => s.trim()).filter(Boolean).map((entry, i) => {
-    const eq = entry.indexOf("=");
-    const scope = entry.slice(0, eq) as Scope;
-    const token = entry.slice(eq + 1);
-    if (eq < 0 || !SCOPES.includes(scope)) throw new BadRequestError(`token ${i + 1}: write it as scope=token with scope one of ${SCOPES.join(", ")}`, "invalid_config");
-    if (token.length < 16) throw new BadRequestError(`token ${i + 1} (${scope}): at least 16 characters, please`, "invalid_config");
-    return { scope, digest: tokenDigest(token) };
-  });
+  return text
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry, i) => {
+      const eq = entry.indexOf("=");
+      const scope = entry.slice(0, eq) as Scope;
+      const token = entry.slice(eq + 1);
+      if (eq < 0 || !SCOPES.includes(scope)) throw new BadRequestError(`token ${i + 1}: write it as scope=token with scope one of ${SCOPES.join(", ")}`, "invalid_config");
+      if (token.length < 16) throw new BadRequestError(`token ${i + 1} (${scope}): at least 16 characters, please`, "invalid_config");
+      return { scope, digest: tokenDigest(token) };
+    });
 }
-

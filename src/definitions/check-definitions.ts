@@ -19,7 +19,12 @@ export async function checkDefinitions(defs: Definitions, duck: Duck, files: Map
 
   // Sources and push sources share one namespace: a view names either.
   // Views and on-demand views share one namespace: a "view:feature" reference names either.
-  for (const [kind, list] of [["entity", defs.entities], ["source", [...defs.sources, ...defs.pushSources]], ["featureView", [...defs.views, ...defs.onDemandViews]], ["featureService", defs.services]] as const) {
+  for (const [kind, list] of [
+    ["entity", defs.entities],
+    ["source", [...defs.sources, ...defs.pushSources]],
+    ["featureView", [...defs.views, ...defs.onDemandViews]],
+    ["featureService", defs.services],
+  ] as const) {
     const seen = new Set<string>();
     for (const d of list) {
       if (seen.has(d.name)) problems.push({ ...at(kind, d.name), message: `✖ another ${kind} is also named "${d.name}"; names must be unique` });
@@ -70,7 +75,10 @@ export async function checkDefinitions(defs: Definitions, duck: Duck, files: Map
       if (f.name.startsWith("__")) fail(`feature names starting with "__" are reserved`, `features.${f.name}`);
       if (entity.joinKeys.some((k) => k.name === f.name)) fail(`feature "${f.name}" has the name of a join key`, `features.${f.name}`);
       const expr = f.kind === "expression" ? f.sql : f.of;
-      if (expr === null) { features.push(f); continue; }
+      if (expr === null) {
+        features.push(f);
+        continue;
+      }
       try {
         const [col] = await duck.describe(`SELECT (${expr}) AS x FROM (${empty})`);
         if (f.kind === "aggregation" && !NUMERIC.test(col!.type)) {
@@ -84,7 +92,8 @@ export async function checkDefinitions(defs: Definitions, duck: Duck, files: Map
     const schedule = scheduleOf(v.schedule);
     if (schedule) {
       const parsed = parseSchedule(schedule);
-      if ("problem" in parsed) fail(`schedule ${JSON.stringify(schedule.cron)}${schedule.timezone ? ` in ${schedule.timezone}` : ""} is not a cron schedule: ${parsed.problem}`, "schedule");
+      if ("problem" in parsed)
+        fail(`schedule ${JSON.stringify(schedule.cron)}${schedule.timezone ? ` in ${schedule.timezone}` : ""} is not a cron schedule: ${parsed.problem}`, "schedule");
     }
     const columns = [...source.schema.map((c) => c.name), ...v.features.filter((f) => f.kind === "expression").map((f) => f.name)];
     checkExpectationColumns(v.expectations, columns, fail, true);
@@ -117,12 +126,16 @@ export async function checkDefinitions(defs: Definitions, duck: Duck, files: Map
     const refs = s.features.flatMap((r) => {
       const view = viewByName.get(r.view);
       if (!view) {
-        if (!defs.views.some((v) => v.name === r.view) && !defs.onDemandViews.some((v) => v.name === r.view)) problems.push({ ...at("featureService", s.name), message: `✖ unknown feature view "${r.view}"\n  → at features` });
+        if (!defs.views.some((v) => v.name === r.view) && !defs.onDemandViews.some((v) => v.name === r.view))
+          problems.push({ ...at("featureService", s.name), message: `✖ unknown feature view "${r.view}"\n  → at features` });
         return [];
       }
       if (r.feature === "*") return view.features.map((f) => ({ view: view.name, feature: f.name }));
       if (!view.features.some((f) => f.name === r.feature)) {
-        problems.push({ ...at("featureService", s.name), message: `✖ feature view "${r.view}" has no feature "${r.feature}" (it has ${view.features.map((f) => f.name).join(", ")})\n  → at features` });
+        problems.push({
+          ...at("featureService", s.name),
+          message: `✖ feature view "${r.view}" has no feature "${r.feature}" (it has ${view.features.map((f) => f.name).join(", ")})\n  → at features`,
+        });
       }
       return [r];
     });

@@ -4,7 +4,18 @@
  * its file and path, and nothing is applied, instead of a throw at import time.
  */
 import type { z } from "zod";
-import { DEFINITION, type ExpectationInput, type EntitySpec, type FeatureInput, type FeatureServiceSpec, type FeatureViewSpec, type FileSourceSpec, type PushSourceSpec, type DatabaseSourceSpec, type OnDemandViewSpec } from "./specs.ts";
+import {
+  DEFINITION,
+  type ExpectationInput,
+  type EntitySpec,
+  type FeatureInput,
+  type FeatureServiceSpec,
+  type FeatureViewSpec,
+  type FileSourceSpec,
+  type PushSourceSpec,
+  type DatabaseSourceSpec,
+  type OnDemandViewSpec,
+} from "./specs.ts";
 import type { Aggregation } from "../windows/tile-stats.ts";
 
 type Tagged<K extends string, S> = { readonly kind: K; readonly name: string; readonly spec: S; readonly [DEFINITION]: true };
@@ -49,13 +60,20 @@ type AggOptions = { hop?: string; description?: string };
 /** A row-level SQL expression over the source's columns; served as its latest value within ttl. */
 export const sql = (expression: string, options: { description?: string } = {}): FeatureInput => ({ sql: expression, ...options });
 
-const aggregation = (fn: Aggregation) => (of: string, window: string, options: AggOptions = {}): FeatureInput => ({
-  aggregate: fn, of, window, ...options,
-});
+const aggregation =
+  (fn: Aggregation) =>
+  (of: string, window: string, options: AggOptions = {}): FeatureInput => ({
+    aggregate: fn,
+    of,
+    window,
+    ...options,
+  });
 
 /** Number of events in the window (or of non-null values of `options.of`). */
 export const count = (window: string, options: AggOptions & { of?: string } = {}): FeatureInput => ({
-  aggregate: "count", window, ...options,
+  aggregate: "count",
+  window,
+  ...options,
 });
 export const sum = aggregation("sum");
 export const mean = aggregation("mean");

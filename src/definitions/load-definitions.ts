@@ -10,7 +10,18 @@ import { z } from "zod";
 import { DefinitionError, type DefinitionProblem } from "../errors.ts";
 import { parseDuration } from "../time.ts";
 import { defaultHop } from "../windows/window-math.ts";
-import { DatabaseSourceSpec, ExpectationSpec, EntitySpec, FeatureServiceSpec, FeatureViewSpec, FileSourceSpec, OnDemandViewSpec, PushSourceSpec, isDefinition, type DefinitionKind } from "./specs.ts";
+import {
+  DatabaseSourceSpec,
+  type ExpectationSpec,
+  EntitySpec,
+  FeatureServiceSpec,
+  FeatureViewSpec,
+  FileSourceSpec,
+  OnDemandViewSpec,
+  PushSourceSpec,
+  isDefinition,
+  type DefinitionKind,
+} from "./specs.ts";
 import { rememberOnDemand } from "./on-demand-functions.ts";
 import { hashOf } from "../registry/canonical.ts";
 import type { ColumnDef, DefinitionMeta, Definitions, EntityDef, ExpectationDef, FeatureDef, FeatureViewDef, FeatureServiceDef, OnDemandViewDef, SourceDef } from "./types.ts";
@@ -25,7 +36,9 @@ export type LoadedDefinition = { file: string; kind: DefinitionKind; name: strin
 
 /** The feature files in a features/ folder (TypeScript or JavaScript; not tests or declarations), sorted. */
 export function definitionFileNames(dir: string): string[] {
-  return readdirSync(dir).filter((f) => /\.(ts|js|mts|mjs)$/.test(f) && !/\.(test|d)\.[mc]?[tj]s$/.test(f)).sort();
+  return readdirSync(dir)
+    .filter((f) => /\.(ts|js|mts|mjs)$/.test(f) && !/\.(test|d)\.[mc]?[tj]s$/.test(f))
+    .sort();
 }
 
 /** Imports every feature file directly in `<repo>/features` and returns their definitions. */
@@ -69,7 +82,10 @@ export function normalizeDefinitions(loaded: LoadedDefinition[]): Definitions {
     switch (d.kind) {
       case "entity": {
         const r = EntitySpec.safeParse(d.spec);
-        if (!r.success) { fail(z.prettifyError(r.error)); break; }
+        if (!r.success) {
+          fail(z.prettifyError(r.error));
+          break;
+        }
         out.entities.push(normalizeEntity(r.data));
         break;
       }
@@ -77,33 +93,48 @@ export function normalizeDefinitions(loaded: LoadedDefinition[]): Definitions {
         // databaseSource({...}) and fileSource({...}) both make sources; a connection tells them apart.
         const isDatabase = typeof d.spec === "object" && d.spec !== null && "connection" in d.spec;
         const r = (isDatabase ? DatabaseSourceSpec : FileSourceSpec).safeParse(d.spec);
-        if (!r.success) { fail(z.prettifyError(r.error)); break; }
+        if (!r.success) {
+          fail(z.prettifyError(r.error));
+          break;
+        }
         const s = normalizeSource(r.data, fail);
         if (s) out.sources.push(s);
         break;
       }
       case "pushSource": {
         const r = PushSourceSpec.safeParse(d.spec);
-        if (!r.success) { fail(z.prettifyError(r.error)); break; }
+        if (!r.success) {
+          fail(z.prettifyError(r.error));
+          break;
+        }
         out.pushSources.push({ name: r.data.name, kind: "push", batchSource: r.data.batchSource.name, eventIdField: r.data.eventIdField ?? null, ...meta(r.data) });
         break;
       }
       case "featureView": {
         const r = FeatureViewSpec.safeParse(d.spec);
-        if (!r.success) { fail(z.prettifyError(r.error)); break; }
+        if (!r.success) {
+          fail(z.prettifyError(r.error));
+          break;
+        }
         out.views.push(normalizeView(r.data, fail));
         break;
       }
       case "onDemandView": {
         const r = OnDemandViewSpec.safeParse(d.spec);
-        if (!r.success) { fail(z.prettifyError(r.error)); break; }
+        if (!r.success) {
+          fail(z.prettifyError(r.error));
+          break;
+        }
         const v = normalizeOnDemand(r.data, fail);
         if (v) out.onDemandViews.push(v);
         break;
       }
       case "featureService": {
         const r = FeatureServiceSpec.safeParse(d.spec);
-        if (!r.success) { fail(z.prettifyError(r.error)); break; }
+        if (!r.success) {
+          fail(z.prettifyError(r.error));
+          break;
+        }
         out.services.push(normalizeService(r.data));
         break;
       }
@@ -114,7 +145,9 @@ export function normalizeDefinitions(loaded: LoadedDefinition[]): Definitions {
 }
 
 const meta = (s: Partial<DefinitionMeta>): DefinitionMeta => ({
-  description: s.description ?? "", tags: s.tags ?? {}, owner: s.owner ?? "",
+  description: s.description ?? "",
+  tags: s.tags ?? {},
+  owner: s.owner ?? "",
 });
 
 function normalizeEntity(s: z.output<typeof EntitySpec>): EntityDef {
@@ -128,7 +161,17 @@ function normalizeSource(s: z.output<typeof FileSourceSpec> | z.output<typeof Da
   else if (ts.type !== "timestamp" && ts.type !== "string") fail(`✖ timestampField "${s.timestampField}" must be z.date() or an ISO-8601 z.string()\n  → at timestampField`);
   const expectations = normalizeExpectations(s.expectations, fail);
   if ("connection" in s) {
-    return { name: s.name, kind: "database", connection: s.connection, table: s.table ?? null, query: s.query ?? null, timestampField: s.timestampField, schema, expectations, ...meta(s) };
+    return {
+      name: s.name,
+      kind: "database",
+      connection: s.connection,
+      table: s.table ?? null,
+      query: s.query ?? null,
+      timestampField: s.timestampField,
+      schema,
+      expectations,
+      ...meta(s),
+    };
   }
   const format = s.format ?? formatOf(s.path);
   if (!format) return void fail(`✖ cannot tell the format of "${s.path}": add format: "csv" | "parquet" | "json"\n  → at format`);
@@ -140,7 +183,10 @@ function normalizeExpectations(list: z.output<typeof ExpectationSpec>[] | undefi
   return (list ?? []).flatMap((e, i): ExpectationDef[] => {
     const severity = e.severity ?? "error";
     switch (e.rule) {
-      case "between": case "rowCount": case "meanBetween": case "stddevBetween":
+      case "between":
+      case "rowCount":
+      case "meanBetween":
+      case "stddevBetween":
         if (e.min === undefined && e.max === undefined) {
           fail(`✖ ${e.rule} needs a min, a max or both\n  → at expectations[${i}]`);
           return [];
@@ -165,15 +211,28 @@ function normalizeView(s: z.output<typeof FeatureViewSpec>, fail: (m: string) =>
     if (f.sql !== undefined) return { name, kind: "expression", sql: f.sql, type: "", description: f.description ?? "" };
     const window = f.window === "lifetime" ? null : parseDuration(f.window!);
     return {
-      name, kind: "aggregation", function: f.aggregate!, of: f.of ?? null, window,
+      name,
+      kind: "aggregation",
+      function: f.aggregate!,
+      of: f.of ?? null,
+      window,
       hop: window === null ? null : f.hop ? parseDuration(f.hop) : defaultHop(window),
       description: f.description ?? "",
     };
   });
   return {
-    name: s.name, entity: s.entity.name, source: s.source.name, ttl: s.ttl ? parseDuration(s.ttl) : null, features,
-    online: s.online ?? true, offline: s.offline ?? true, schedule: s.schedule === undefined ? null : typeof s.schedule === "string" ? { cron: s.schedule, timezone: null } : { cron: s.schedule.cron, timezone: s.schedule.timezone ?? null }, expectations: normalizeExpectations(s.expectations, fail),
-    drift: { psi: s.drift?.psi ?? DRIFT_DEFAULTS.psi, ks: s.drift?.ks ?? DRIFT_DEFAULTS.ks }, ...meta(s),
+    name: s.name,
+    entity: s.entity.name,
+    source: s.source.name,
+    ttl: s.ttl ? parseDuration(s.ttl) : null,
+    features,
+    online: s.online ?? true,
+    offline: s.offline ?? true,
+    schedule:
+      s.schedule === undefined ? null : typeof s.schedule === "string" ? { cron: s.schedule, timezone: null } : { cron: s.schedule.cron, timezone: s.schedule.timezone ?? null },
+    expectations: normalizeExpectations(s.expectations, fail),
+    drift: { psi: s.drift?.psi ?? DRIFT_DEFAULTS.psi, ks: s.drift?.ks ?? DRIFT_DEFAULTS.ks },
+    ...meta(s),
   };
 }
 
@@ -200,9 +259,7 @@ function normalizeOnDemand(s: z.output<typeof OnDemandViewSpec>, fail: (m: strin
 
 function normalizeService(s: z.output<typeof FeatureServiceSpec>): FeatureServiceDef {
   // "view:*" and view objects are expanded against the views in check-definitions.ts.
-  const features = s.features.map((f) => typeof f === "string"
-    ? { view: f.split(":")[0]!, feature: f.split(":")[1]! }
-    : { view: f.name, feature: "*" });
+  const features = s.features.map((f) => (typeof f === "string" ? { view: f.split(":")[0]!, feature: f.split(":")[1]! } : { view: f.name, feature: "*" }));
   return { name: s.name, features, ...meta(s) };
 }
 

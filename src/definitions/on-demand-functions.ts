@@ -20,6 +20,7 @@ export function rememberOnDemand(name: string, fn: OnDemandFunction): void {
 export function onDemandFunction(def: OnDemandViewDef): OnDemandFunction {
   const fn = loaded.get(def.name);
   if (!fn) throw new NotAppliedError(`on-demand feature view "${def.name}": its function is not loaded here; run from the feature repo that defines it`);
-  if (fn.version !== def.version) throw new NotAppliedError(`on-demand feature view "${def.name}" changed in features/ since it was applied (@${def.version} applied, @${fn.version} loaded): run larder apply`);
+  if (fn.version !== def.version)
+    throw new NotAppliedError(`on-demand feature view "${def.name}" changed in features/ since it was applied (@${def.version} applied, @${fn.version} loaded): run larder apply`);
   return fn;
 }

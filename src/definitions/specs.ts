@@ -10,9 +10,7 @@ import { DURATION_PATTERN } from "../time.ts";
 /** Marks objects made by the DSL, so the loader finds them among a module's exports. */
 export const DEFINITION = Symbol.for("larder.definition");
 
-export const NameSpec = z
-  .string()
-  .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be lower_snake_case: a-z, 0-9 and _, starting with a letter or _ (at most 63 characters)");
+export const NameSpec = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be lower_snake_case: a-z, 0-9 and _, starting with a letter or _ (at most 63 characters)");
 const DurationSpec = z.string().regex(DURATION_PATTERN, 'must be a duration such as "10m", "1h" or "7d"');
 const Meta = {
   description: z.string().optional(),
@@ -42,14 +40,11 @@ const Expectations = { expectations: z.array(ExpectationSpec).optional() };
 
 export const EntitySpec = z.strictObject({
   name: NameSpec,
-  joinKeys: z
-    .record(NameSpec, z.enum(["int64", "string"]))
-    .refine((keys) => Object.keys(keys).length > 0, "an entity needs at least one join key"),
+  joinKeys: z.record(NameSpec, z.enum(["int64", "string"])).refine((keys) => Object.keys(keys).length > 0, "an entity needs at least one join key"),
   ...Meta,
 });
 
-const isZodObject = (v: unknown): v is z.ZodObject =>
-  typeof v === "object" && v !== null && (v as { _zod?: { def?: { type?: string } } })._zod?.def?.type === "object";
+const isZodObject = (v: unknown): v is z.ZodObject => typeof v === "object" && v !== null && (v as { _zod?: { def?: { type?: string } } })._zod?.def?.type === "object";
 
 export const FileSourceSpec = z.strictObject({
   name: NameSpec,
@@ -64,8 +59,13 @@ export const FileSourceSpec = z.strictObject({
 export const DatabaseSourceSpec = z
   .strictObject({
     name: NameSpec,
-    connection: z.string().regex(/^(postgres(ql)?:\/\/|sqlite:|\$\{[A-Za-z_][A-Za-z0-9_]*\})/, 'must start with "postgres://" or "sqlite:", or be "${VAR}" (read from the environment)'),
-    table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, "must be a table name, optionally schema.table").optional(),
+    connection: z
+      .string()
+      .regex(/^(postgres(ql)?:\/\/|sqlite:|\$\{[A-Za-z_][A-Za-z0-9_]*\})/, 'must start with "postgres://" or "sqlite:", or be "${VAR}" (read from the environment)'),
+    table: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, "must be a table name, optionally schema.table")
+      .optional(),
     query: z.string().min(1).optional(),
     timestampField: z.string().min(1),
     schema: z.custom<z.ZodObject>(isZodObject, "must be a zod object schema: z.object({ column: z.number(), ... })"),
@@ -107,7 +107,10 @@ export type FeatureInput = z.input<typeof FeatureSpec>;
 export const FeatureViewSpec = z.strictObject({
   name: NameSpec,
   entity: z.custom<{ kind: "entity"; name: string }>((v) => isDefinition(v, "entity"), "must be an entity made with entity({...})"),
-  source: z.custom<{ kind: "source" | "pushSource"; name: string }>((v) => isDefinition(v, "source") || isDefinition(v, "pushSource"), "must be a source made with fileSource({...}), databaseSource({...}) or pushSource({...})"),
+  source: z.custom<{ kind: "source" | "pushSource"; name: string }>(
+    (v) => isDefinition(v, "source") || isDefinition(v, "pushSource"),
+    "must be a source made with fileSource({...}), databaseSource({...}) or pushSource({...})",
+  ),
   ttl: DurationSpec.optional(),
   features: z.record(NameSpec, FeatureSpec).refine((f) => Object.keys(f).length > 0, "a feature view needs at least one feature"),
   online: z.boolean().optional(),
@@ -131,7 +134,10 @@ export const OnDemandViewSpec = z.strictObject({
 
 const FeatureRefSpec = z.union([
   z.string().regex(/^[a-z_][a-z0-9_]*:([a-z_][a-z0-9_]*|\*)$/, 'must be "view:feature" or "view:*"'),
-  z.custom<{ kind: "featureView" | "onDemandView"; name: string }>((v) => isDefinition(v, "featureView") || isDefinition(v, "onDemandView"), "must be a feature view, an on-demand feature view or a \"view:feature\" string"),
+  z.custom<{ kind: "featureView" | "onDemandView"; name: string }>(
+    (v) => isDefinition(v, "featureView") || isDefinition(v, "onDemandView"),
+    'must be a feature view, an on-demand feature view or a "view:feature" string',
+  ),
 ]);
 
 export const FeatureServiceSpec = z.strictObject({

@@ -21,21 +21,31 @@ export function zodToColumn(schema: z.ZodType): ColumnReadResult {
 
 function mapType(def: Def, schema: z.ZodType): ColumnType | undefined {
   switch (def.type) {
-    case "string": return "string";
+    case "string":
+      return "string";
     // z.enum(["web", "pos"]): text restricted to those values (zod checks them).
-    case "enum": return "string";
-    case "boolean": return "bool";
-    case "date": return "timestamp";
-    case "bigint": return "int64";
+    case "enum":
+      return "string";
+    case "boolean":
+      return "bool";
+    case "date":
+      return "timestamp";
+    case "bigint":
+      return "int64";
     case "number": {
       // z.int() and z.number().int() carry an integer format.
       const format = def.format ?? (schema as unknown as { format?: string | null }).format;
       return format && /int/.test(format) ? "int64" : "float64";
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
 export const DUCKDB_TYPE: Record<ColumnType, string> = {
-  int64: "BIGINT", float64: "DOUBLE", string: "VARCHAR", bool: "BOOLEAN", timestamp: "TIMESTAMP",
+  int64: "BIGINT",
+  float64: "DOUBLE",
+  string: "VARCHAR",
+  bool: "BOOLEAN",
+  timestamp: "TIMESTAMP",
 };

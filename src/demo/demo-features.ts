@@ -16,7 +16,11 @@ import FRAUD_TS from "../../features/fraud.ts" with { type: "text" };
 /** The services the demo looks up and trains on: a repo without them is not the demo's. */
 export const DEMO_SERVICES = ["fraud_detection", "fraud_scoring"];
 
-const FILES: [string, string][] = [["entities.ts", ENTITIES_TS as string], ["sources.ts", SOURCES_TS as string], ["fraud.ts", FRAUD_TS as string]];
+const FILES: [string, string][] = [
+  ["entities.ts", ENTITIES_TS as string],
+  ["sources.ts", SOURCES_TS as string],
+  ["fraud.ts", FRAUD_TS as string],
+];
 
 /** Writes the demo's features/ into `repoDir` unless it has feature files; returns the files written. */
 export function writeDemoFeatures(repoDir: string): string[] {

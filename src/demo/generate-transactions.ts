@@ -59,7 +59,8 @@ export async function generateTransactions(duck: Duck, opts: GenerateOptions): P
       // Card testing: tiny amounts within ten minutes, then a large one.
       const at = start + 15 * DAY + rnd.next() * (days - 16) * DAY;
       const n = rnd.int(5, 10);
-      for (let i = 0; i < n; i++) txns.push({ user: u, merchant: rnd.int(1, merchants), amount: round2(0.5 + rnd.next() * 1.5), ts: Math.floor(at + i * MINUTE + rnd.next() * MINUTE), fraud: true });
+      for (let i = 0; i < n; i++)
+        txns.push({ user: u, merchant: rnd.int(1, merchants), amount: round2(0.5 + rnd.next() * 1.5), ts: Math.floor(at + i * MINUTE + rnd.next() * MINUTE), fraud: true });
       txns.push({ user: u, merchant: rnd.int(1, merchants), amount: round2(spend * (5 + rnd.next() * 10)), ts: Math.floor(at + (n + 2) * MINUTE), fraud: true });
     }
   }

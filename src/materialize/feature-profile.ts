@@ -16,8 +16,14 @@ const TOP = 20;
 
 export const FeatureProfileSchema = z.discriminatedUnion("kind", [
   z.object({
-    feature: z.string(), kind: z.literal("numeric"), count: z.number(), nulls: z.number(), mean: z.number().nullable(), stddev: z.number().nullable(),
-    quantiles: z.record(z.string(), z.number()), histogram: z.object({ edges: z.array(z.number()), counts: z.array(z.number()) }),
+    feature: z.string(),
+    kind: z.literal("numeric"),
+    count: z.number(),
+    nulls: z.number(),
+    mean: z.number().nullable(),
+    stddev: z.number().nullable(),
+    quantiles: z.record(z.string(), z.number()),
+    histogram: z.object({ edges: z.array(z.number()), counts: z.array(z.number()) }),
     /** Absent in profiles saved before samples were kept. */
     sample: z.array(z.number()).optional(),
   }),
@@ -28,8 +34,7 @@ export type FeatureProfile = z.infer<typeof FeatureProfileSchema>;
 const ViewProfileSchema = z.object({ view: z.string(), version: z.string(), runId: z.string(), at: z.string(), entities: z.number(), features: z.array(FeatureProfileSchema) });
 export type ViewProfile = z.infer<typeof ViewProfileSchema>;
 
-const readProfile = (files: FileStore, key: string) =>
-  readStoredJson(files, key, ViewProfileSchema, "the profile", "remove it; the view's next materialization writes a new one");
+const readProfile = (files: FileStore, key: string) => readStoredJson(files, key, ViewProfileSchema, "the profile", "remove it; the view's next materialization writes a new one");
 
 export function profileValues(feature: string, values: unknown[]): FeatureProfile {
   const present = values.filter((v) => v !== null && v !== undefined && !(typeof v === "number" && Number.isNaN(v)));
@@ -44,13 +49,19 @@ export function profileValues(feature: string, values: unknown[]): FeatureProfil
       const lo = Math.floor(pos);
       return xs[lo]! + (xs[Math.min(lo + 1, n - 1)]! - xs[lo]!) * (pos - lo);
     };
-    const lo = xs[0] ?? 0, hi = xs[n - 1] ?? 0;
+    const lo = xs[0] ?? 0,
+      hi = xs[n - 1] ?? 0;
     const width = (hi - lo) / BINS || 1;
     const edges = Array.from({ length: BINS + 1 }, (_, i) => lo + i * width);
     const counts = new Array<number>(BINS).fill(0);
     for (const x of xs) counts[Math.min(BINS - 1, Math.floor((x - lo) / width))]!++;
     return {
-      feature, kind: "numeric", count: values.length, nulls, mean, stddev,
+      feature,
+      kind: "numeric",
+      count: values.length,
+      nulls,
+      mean,
+      stddev,
       quantiles: n ? Object.fromEntries(QUANTILES.map((q) => [`p${q * 100}`, quantile(q)])) : {},
       histogram: n ? { edges, counts } : { edges: [], counts: [] },
       sample: orderStatistics(xs, KEPT_VALUES),
@@ -58,7 +69,10 @@ export function profileValues(feature: string, values: unknown[]): FeatureProfil
   }
   const freq = new Map<string, number>();
   for (const v of present) freq.set(String(v), (freq.get(String(v)) ?? 0) + 1);
-  const top = [...freq].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, TOP).map(([value, count]) => ({ value, count }));
+  const top = [...freq]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, TOP)
+    .map(([value, count]) => ({ value, count }));
   return { feature, kind: "categorical", count: values.length, nulls, top };
 }
 
@@ -90,6 +104,9 @@ export const latestViewProfile = (files: FileStore, view: string, version: strin
 /** The profile of the first run of a view's version (run ids sort by time), or null. */
 export async function firstViewProfile(files: FileStore, view: string, version: string): Promise<ViewProfile | null> {
   const folder = profileFolder(view, version);
-  const runs = (await files.list(folder)).map((f) => f.path.slice(f.path.lastIndexOf("/") + 1)).filter((n) => n !== "latest.json").sort();
+  const runs = (await files.list(folder))
+    .map((f) => f.path.slice(f.path.lastIndexOf("/") + 1))
+    .filter((n) => n !== "latest.json")
+    .sort();
   return runs.length ? readProfile(files, `${folder}/${runs[0]}`) : null;
 }

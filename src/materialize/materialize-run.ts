@@ -8,8 +8,15 @@ import type { ValidationReport } from "../validation/validate-batch.ts";
 import type { ViewMaterialization } from "./materialize.ts";
 
 type Inputs = {
-  runId: string; startedAt: string; began: number; v: ResolvedView; table: OfflineTable | undefined;
-  from: number; end: number; result: ViewMaterialization | null; error: unknown;
+  runId: string;
+  startedAt: string;
+  began: number;
+  v: ResolvedView;
+  table: OfflineTable | undefined;
+  from: number;
+  end: number;
+  result: ViewMaterialization | null;
+  error: unknown;
 };
 
 export async function materializeRun({ runId, startedAt, began, v, table, from, end, result, error }: Inputs): Promise<RunDraft> {
@@ -26,15 +33,18 @@ export async function materializeRun({ runId, startedAt, began, v, table, from, 
     range: { start: from < -8e15 ? null : from, end },
     sources: table ? [{ source: v.source.name, files: await withContentHashes(table.fingerprint.files), rows: table.rows }] : [],
     rows: { in: result?.events ?? null, out: result?.entities ?? null },
-    validation: checks.length || report
-      ? {
-        passed: !report,
-        failed: checks.filter((c) => !c.passed && c.severity === "error").map((c) => c.message),
-        warnings: checks.filter((c) => !c.passed && c.severity === "warn").map((c) => c.message),
-        quarantine: report?.quarantine ?? null,
-      }
-      : null,
-    details: result ? { mode: result.mode, table: result.table, watermark: result.watermark, entities: result.entities, profile: result.profile ?? null, newestEvent: result.newestEvent ?? null } : {},
+    validation:
+      checks.length || report
+        ? {
+            passed: !report,
+            failed: checks.filter((c) => !c.passed && c.severity === "error").map((c) => c.message),
+            warnings: checks.filter((c) => !c.passed && c.severity === "warn").map((c) => c.message),
+            quarantine: report?.quarantine ?? null,
+          }
+        : null,
+    details: result
+      ? { mode: result.mode, table: result.table, watermark: result.watermark, entities: result.entities, profile: result.profile ?? null, newestEvent: result.newestEvent ?? null }
+      : {},
     error: error ? (error as Error).message : null,
   };
 }

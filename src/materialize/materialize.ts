@@ -79,9 +79,7 @@ const DEFAULT_CHUNK = 5_000;
 
 const DEFAULT_LEASE_TTL = 30_000;
 
-export async function materialize(
-  duck: Duck, registry: Registry, store: OnlineStore, ctx: OfflineContext, opts: MaterializeOptions = {},
-): Promise<ViewMaterialization[]> {
+export async function materialize(duck: Duck, registry: Registry, store: OnlineStore, ctx: OfflineContext, opts: MaterializeOptions = {}): Promise<ViewMaterialization[]> {
   // A view named twice is run once.
   const names = opts.views?.length ? [...new Set(opts.views)] : registry.viewNames();
   const views = names.map((n) => registry.view(n)).filter((v) => v.def.online);
@@ -89,7 +87,9 @@ export async function materialize(
   const results: ViewMaterialization[] = [];
   for (const v of views) {
     const lease = await holdViewLease(store, v.def.name, {
-      ttlMs: opts.leaseTtlMs ?? DEFAULT_LEASE_TTL, whenBusy: opts.whenBusy ?? "wait", onWait: (l) => opts.onWait?.(v.def.name, l),
+      ttlMs: opts.leaseTtlMs ?? DEFAULT_LEASE_TTL,
+      whenBusy: opts.whenBusy ?? "wait",
+      onWait: (l) => opts.onWait?.(v.def.name, l),
     });
     try {
       const result = await materializeLeased(duck, registry, store, ctx, v, end, opts);
@@ -102,7 +102,15 @@ export async function materialize(
 }
 
 /** One view's run, under its lease: the pointer it starts from is read now, not before the lease was held. */
-async function materializeLeased(duck: Duck, registry: Registry, store: OnlineStore, ctx: OfflineContext, v: ResolvedView, end: number, opts: MaterializeOptions): Promise<ViewMaterialization> {
+async function materializeLeased(
+  duck: Duck,
+  registry: Registry,
+  store: OnlineStore,
+  ctx: OfflineContext,
+  v: ResolvedView,
+  end: number,
+  opts: MaterializeOptions,
+): Promise<ViewMaterialization> {
   const began = performance.now();
   const startedAt = new Date().toISOString();
   const runId = newRunId();
@@ -128,7 +136,13 @@ async function materializeLeased(duck: Duck, registry: Registry, store: OnlineSt
 
 type ViewRun = { runId: string; pointer: ServingPointer | undefined; incremental: boolean; from: number; end: number; began: number; opts: MaterializeOptions };
 
-async function materializeView(duck: Duck, v: ResolvedView, store: OnlineStore, table: OfflineTable, { runId, pointer, incremental, from, end, began, opts }: ViewRun): Promise<ViewMaterialization> {
+async function materializeView(
+  duck: Duck,
+  v: ResolvedView,
+  store: OnlineStore,
+  table: OfflineTable,
+  { runId, pointer, incremental, from, end, began, opts }: ViewRun,
+): Promise<ViewMaterialization> {
   const target = incremental ? pointer!.table : tableName(v.def.name, v.version, runId);
   await duck.run(`CREATE OR REPLACE TEMP TABLE __records AS SELECT row_number() OVER () AS __i, * FROM (${recordSql(v, table.path, from, end, incremental)})`);
   const [counts] = await duck.all<{ n: number }>(`SELECT count(*) AS n FROM __records`);
@@ -176,8 +190,14 @@ async function materializeView(duck: Duck, v: ResolvedView, store: OnlineStore, 
   }
   if (!incremental) await dropOtherTables(store, v.def.name, target);
   return {
-    view: v.def.name, version: v.version, mode: incremental ? "incremental" : "full", table: target,
-    events: events!.n, entities: total, watermark: end, seconds: (performance.now() - began) / 1000,
+    view: v.def.name,
+    version: v.version,
+    mode: incremental ? "incremental" : "full",
+    table: target,
+    events: events!.n,
+    entities: total,
+    watermark: end,
+    seconds: (performance.now() - began) / 1000,
     newestEvent: events!.newest === null ? null : Number(events!.newest),
   };
 }
@@ -197,7 +217,15 @@ async function dropOtherTables(store: OnlineStore, view: string, keep: string | 
  * served table's keys) as of the run's end, and saves the profile.
  */
 async function profileServed(
-  duck: Duck, registry: Registry, store: OnlineStore, ctx: OfflineContext, v: ResolvedView, table: OfflineTable, runId: string, end: number, sample: number,
+  duck: Duck,
+  registry: Registry,
+  store: OnlineStore,
+  ctx: OfflineContext,
+  v: ResolvedView,
+  table: OfflineTable,
+  runId: string,
+  end: number,
+  sample: number,
 ): Promise<string | null> {
   if (sample <= 0) return null;
   // The served entities (every key with an event before the end): a fixed-seed sample of them.
@@ -211,10 +239,11 @@ async function profileServed(
   for (let i = 0; i < keys.length; i += 1000) {
     const chunk = keys.slice(i, i + 1000);
     const entities = Object.fromEntries(v.entity.joinKeys.map((k, j) => [k.name, chunk.map((key) => key[j])]));
-    const lookup = (at: number) => getOnlineFeatures(registry, store, { refs: names.map((feature) => ({ view: v.def.name, feature })), entities: entities as Record<string, (string | number)[]>, at }, 1000);
+    const lookup = (at: number) =>
+      getOnlineFeatures(registry, store, { refs: names.map((feature) => ({ view: v.def.name, feature })), entities: entities as Record<string, (string | number)[]>, at }, 1000);
     // Entities with events pushed for after the end and folded already are profiled as of
     // the first instant their records answer exactly (a few at most: see RECENT_EVENTS).
-    let r;
+    let r: Awaited<ReturnType<typeof lookup>>;
     for (let at = end; ; ) {
       try {
         r = await lookup(at);
@@ -226,24 +255,36 @@ async function profileServed(
     }
     for (const e of r.results) for (const n of names) values.get(n)!.push(e.values[n]);
   }
-  const profile: ViewProfile = { view: v.def.name, version: v.version, runId, at: new Date(end).toISOString(), entities: keys.length, features: names.map((n) => profileValues(n, values.get(n)!)) };
+  const profile: ViewProfile = {
+    view: v.def.name,
+    version: v.version,
+    runId,
+    at: new Date(end).toISOString(),
+    entities: keys.length,
+    features: names.map((n) => profileValues(n, values.get(n)!)),
+  };
   return saveViewProfile(ctx.files, profile);
 }
 
 function toRecord(v: ResolvedView, row: Record<string, unknown>): [string, OnlineRecord] {
   const layout = viewLayout(v.def);
-  const key = encodeEntityKey(v.entity, v.entity.joinKeys.map((k) => row[k.name]));
+  const key = encodeEntityKey(
+    v.entity,
+    v.entity.joinKeys.map((k) => row[k.name]),
+  );
   const data = (row.__row ?? {}) as Record<string, unknown>;
   const lifetime = new Float64Array(layout.lifetime.length * TILE_WIDTH);
   layout.lifetime.forEach((_, i) => lifetime.set(row[`__life_${i}`] as number[], i * TILE_WIDTH));
-  return [key, {
-    ts: Number(row.__last_ts),
-    values: layout.expressions.map((e) => plainValue(data[e.name])),
-    lifetime,
-    series: layout.series.map((_, i) => Float64Array.from(row[`__series_${i}`] as number[])),
-  }];
+  return [
+    key,
+    {
+      ts: Number(row.__last_ts),
+      values: layout.expressions.map((e) => plainValue(data[e.name])),
+      lifetime,
+      series: layout.series.map((_, i) => Float64Array.from(row[`__series_${i}`] as number[])),
+    },
+  ];
 }
-
 
 function mergeRecords(v: ResolvedView, old: OnlineRecord, next: OnlineRecord, end: number): OnlineRecord {
   const layout = viewLayout(v.def);
@@ -252,7 +293,7 @@ function mergeRecords(v: ResolvedView, old: OnlineRecord, next: OnlineRecord, en
     lifetime.set(statsToTile(0, mergeStats(tileToStats(old.lifetime, i * TILE_WIDTH), tileToStats(next.lifetime, i * TILE_WIDTH))), i * TILE_WIDTH);
   }
   const merged: OnlineRecord = {
-    ts: next.ts >= old.ts ? next.ts : old.ts,
+    ts: Math.max(next.ts, old.ts),
     values: next.ts >= old.ts ? next.values : old.values,
     lifetime,
     series: layout.series.map((s, i) => mergeSeries(old.series[i] ?? new Float64Array(0), next.series[i]!, align(end - s.retention, s.hop), s.shape)),

@@ -29,9 +29,7 @@ export function recordSql(v: ResolvedView, offlineTablePath: string, from: numbe
   const layout = viewLayout(v.def);
   const keys = v.entity.joinKeys.map((k) => ident(k.name));
   const keyList = keys.join(", ");
-  const rowStruct = layout.expressions.length
-    ? `struct_pack(${layout.expressions.map((e) => `${ident(e.name)} := ${ident(e.name)}`).join(", ")})`
-    : "NULL";
+  const rowStruct = layout.expressions.length ? `struct_pack(${layout.expressions.map((e) => `${ident(e.name)} := ${ident(e.name)}`).join(", ")})` : "NULL";
   const parts: string[] = [];
   const selects: string[] = [];
   layout.lifetime.forEach((l, i) => {
@@ -49,8 +47,7 @@ export function recordSql(v: ResolvedView, offlineTablePath: string, from: numbe
       ) GROUP BY ALL)`);
     selects.push(`coalesce(__tiles_${i}.__s, []::DOUBLE[]) AS __series_${i}`);
   });
-  const joins = [...layout.lifetime.map((_, i) => `__life_${i}`), ...layout.series.map((_, i) => `__tiles_${i}`)]
-    .map((t) => `LEFT JOIN ${t} USING (${keyList})`).join(" ");
+  const joins = [...layout.lifetime.map((_, i) => `__life_${i}`), ...layout.series.map((_, i) => `__tiles_${i}`)].map((t) => `LEFT JOIN ${t} USING (${keyList})`).join(" ");
   return `
 WITH __ev AS (
   SELECT *, ${ORDER_KEY} AS __ord FROM read_parquet(${literal(offlineTablePath)}) WHERE __ts >= ${from} AND __ts < ${to}${onlyOffline ? " AND NOT __online" : ""}

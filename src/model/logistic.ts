@@ -6,14 +6,19 @@
  */
 import { z } from "zod";
 
-export const LogisticModelSchema = z.object({ features: z.array(z.string()), means: z.array(z.number()), scales: z.array(z.number()), weights: z.array(z.number()), intercept: z.number() });
+export const LogisticModelSchema = z.object({
+  features: z.array(z.string()),
+  means: z.array(z.number()),
+  scales: z.array(z.number()),
+  weights: z.array(z.number()),
+  intercept: z.number(),
+});
 export type LogisticModel = z.infer<typeof LogisticModelSchema>;
 
 export type Matrix = (number | null)[][];
 
 /** A feature value as a model input: numbers as they are, booleans as 1 and 0, anything else missing. */
-export const modelInput = (v: unknown): number | null =>
-  typeof v === "number" ? v : typeof v === "boolean" ? (v ? 1 : 0) : typeof v === "bigint" ? Number(v) : null;
+export const modelInput = (v: unknown): number | null => (typeof v === "number" ? v : typeof v === "boolean" ? (v ? 1 : 0) : typeof v === "bigint" ? Number(v) : null);
 
 /** A row of raw values as the model's standardized inputs. */
 export function standardize(m: Pick<LogisticModel, "means" | "scales">, row: readonly (number | null)[]): number[] {
@@ -31,13 +36,23 @@ export function fit(features: string[], rows: Matrix, labels: readonly number[],
   const l2 = opts.l2 ?? 1;
   const d = features.length;
   const means = features.map((_, j) => {
-    let s = 0, n = 0;
-    for (const r of rows) if (r[j] !== null && Number.isFinite(r[j]!)) { s += r[j]!; n++; }
+    let s = 0,
+      n = 0;
+    for (const r of rows)
+      if (r[j] !== null && Number.isFinite(r[j]!)) {
+        s += r[j]!;
+        n++;
+      }
     return n ? s / n : 0;
   });
   const scales = features.map((_, j) => {
-    let s = 0, n = 0;
-    for (const r of rows) if (r[j] !== null && Number.isFinite(r[j]!)) { s += (r[j]! - means[j]!) ** 2; n++; }
+    let s = 0,
+      n = 0;
+    for (const r of rows)
+      if (r[j] !== null && Number.isFinite(r[j]!)) {
+        s += (r[j]! - means[j]!) ** 2;
+        n++;
+      }
     return n > 1 && s > 0 ? Math.sqrt(s / (n - 1)) : 1;
   });
   const X = rows.map((r) => [1, ...standardize({ means, scales }, r)]);

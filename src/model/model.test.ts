@@ -16,7 +16,8 @@ test("logistic regression recovers a known relation; missing inputs weigh nothin
   const rows: (number | null)[][] = [];
   const labels: number[] = [];
   for (let i = 0; i < 4000; i++) {
-    const a = rnd.normal(), b = rnd.normal();
+    const a = rnd.normal(),
+      b = rnd.normal();
     const p = 1 / (1 + Math.exp(-(2 * a - 1 * b + 0.5)));
     rows.push([a, b, rnd.normal()]);
     labels.push(rnd.next() < p ? 1 : 0);
@@ -27,7 +28,12 @@ test("logistic regression recovers a known relation; missing inputs weigh nothin
   expect(m.weights[1]!).toBeCloseTo(-1, 0);
   expect(Math.abs(m.weights[2]!)).toBeLessThan(0.15);
   expect(m.intercept).toBeCloseTo(0.5, 0);
-  expect(auc(rows.map((r) => predict(m, r)), labels)).toBeGreaterThan(0.8);
+  expect(
+    auc(
+      rows.map((r) => predict(m, r)),
+      labels,
+    ),
+  ).toBeGreaterThan(0.8);
   // A missing value is the training mean: the same as passing the mean.
   expect(predict(m, [null, 0.3, 0])).toBeCloseTo(predict(m, [m.means[0]!, 0.3, 0]), 12);
 });

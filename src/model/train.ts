@@ -19,7 +19,13 @@ export type TrainOptions = { service: string; labels: string; label: string; tim
 
 /** `larder train`'s defaults, which the fraud demo trains with: its labels are under the data folder. */
 export const trainDefaults = (dataDir: string): TrainOptions => ({
-  service: "fraud_scoring", labels: `${dataDir}/fraud_labels.parquet`, label: "is_fraud", baseline: "amount", timestampColumn: "event_timestamp", testFraction: 0.2, name: "fraud",
+  service: "fraud_scoring",
+  labels: `${dataDir}/fraud_labels.parquet`,
+  label: "is_fraud",
+  baseline: "amount",
+  timestampColumn: "event_timestamp",
+  testFraction: 0.2,
+  name: "fraud",
 });
 
 const MetricsSchema = z.object({ rows: z.number(), positives: z.number(), auc: z.number(), precision: z.number(), recall: z.number(), flagged: z.number() });
@@ -55,7 +61,10 @@ export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ fil
   for (const c of [o.label, o.baseline]) if (!labelColumns.includes(c)) throw new BadRequestError(`the label table has no column "${c}" (it has ${labelColumns.join(", ")})`);
   const duck = await larder.duck();
   // By column: a row object per label row costs more than the fit.
-  const { rows: count, columns } = await duck.columnsPrepared(`SELECT epoch_ms(CAST(${ident(o.timestampColumn)} AS TIMESTAMP)) AS __t, ${ident(o.label)} AS __y, ${ident(o.baseline)} AS __b, ${names.map(ident).join(", ")} FROM __training_set ORDER BY __t`, []);
+  const { rows: count, columns } = await duck.columnsPrepared(
+    `SELECT epoch_ms(CAST(${ident(o.timestampColumn)} AS TIMESTAMP)) AS __t, ${ident(o.label)} AS __y, ${ident(o.baseline)} AS __b, ${names.map(ident).join(", ")} FROM __training_set ORDER BY __t`,
+    [],
+  );
   const usable = names.filter((n) => columns[n]!.some((v) => modelInput(v) !== null));
   const X = Array.from({ length: count }, (_, i) => usable.map((n) => modelInput(columns[n]![i])));
   const y = columns.__y!.map((v) => (v === true || v === 1 ? 1 : 0));
@@ -65,9 +74,14 @@ export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ fil
   const cutoff = t[Math.floor(t.length * (1 - o.testFraction))]!;
   const train = t.map((v, i) => (v < cutoff ? i : -1)).filter((i) => i >= 0);
   const test = t.map((v, i) => (v >= cutoff ? i : -1)).filter((i) => i >= 0);
-  if (!train.some((i) => y[i] === 1) || !test.some((i) => y[i] === 1)) throw new BadRequestError("both the training and the test rows need positive labels: use more data or another --test-fraction");
+  if (!train.some((i) => y[i] === 1) || !test.some((i) => y[i] === 1))
+    throw new BadRequestError("both the training and the test rows need positive labels: use more data or another --test-fraction");
   const trainY = train.map((i) => y[i]!);
-  const model = fit(usable, train.map((i) => X[i]!), trainY);
+  const model = fit(
+    usable,
+    train.map((i) => X[i]!),
+    trainY,
+  );
   const score = (i: number) => predict(model, X[i]!);
   const trainScores = train.map(score);
   const threshold = bestF1Threshold(trainScores, trainY);
@@ -76,20 +90,29 @@ export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ fil
     return { rows: idx.length, positives: labels.filter(Boolean).length, auc: auc(scores, labels), ...precisionRecall(scores, labels, th) };
   };
   // The baseline: the same method on the raw amount alone.
-  const baseModel = fit([o.baseline], train.map((i) => [modelInput(base[i])]), trainY);
+  const baseModel = fit(
+    [o.baseline],
+    train.map((i) => [modelInput(base[i])]),
+    trainY,
+  );
   const baseScore = (i: number) => predict(baseModel, [modelInput(base[i])]);
   const baseThreshold = bestF1Threshold(train.map(baseScore), trainY);
   const versions: Record<string, string> = {};
   for (const r of refs) versions[r.view] = registry.versionOf(r.view);
   const file: ModelFile = {
-    kind: "logistic", name: o.name, trainedAt: new Date().toISOString(), service: o.service,
+    kind: "logistic",
+    name: o.name,
+    trainedAt: new Date().toISOString(),
+    service: o.service,
     features: usable.map((n) => {
       const r = refs[names.indexOf(n)]!;
       return { name: n, ref: `${r.view}:${r.feature}` };
     }),
     versions,
     trainingSet: { path: out, manifest: set.manifest, runId: set.runId, cutoff: new Date(cutoff).toISOString() },
-    label: o.label, threshold, model,
+    label: o.label,
+    threshold,
+    model,
     metrics: {
       train: metrics(train, trainScores, threshold),
       test: metrics(test, test.map(score), threshold),
@@ -104,7 +127,8 @@ export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ fil
 /** The score threshold with the best F1 on these rows (candidates: the scores themselves, up to 200 quantiles). */
 function bestF1Threshold(scores: number[], labels: number[]): number {
   const sorted = [...scores].sort((a, b) => a - b);
-  let best = 0.5, bestF1 = -1;
+  let best = 0.5,
+    bestF1 = -1;
   for (let q = 0; q < 200; q++) {
     const th = sorted[Math.floor((q / 200) * (sorted.length - 1))]!;
     const { precision, recall } = precisionRecall(scores, labels, th);

@@ -8,7 +8,8 @@ const EPS = 1e-4;
 /** PSI of current shares against reference shares, bin by bin (empty bins count as EPS). */
 export const psiOfShares = (ref: readonly number[], cur: readonly number[]) =>
   ref.reduce((sum, r, i) => {
-    const a = Math.max(cur[i]!, EPS), e = Math.max(r, EPS);
+    const a = Math.max(cur[i]!, EPS),
+      e = Math.max(r, EPS);
     return sum + (a - e) * Math.log(a / e);
   }, 0);
 
@@ -32,15 +33,19 @@ export function numericPsi(reference: readonly number[], current: readonly numbe
 export function categoricalPsi(reference: ReadonlyMap<string, number>, current: ReadonlyMap<string, number>): number {
   const cats = [...reference.keys()];
   const total = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((a, b) => a + b, 0) || 1;
-  const rt = total(reference), ct = total(current);
-  const other = (m: ReadonlyMap<string, number>, t: number) => ([...m].filter(([k]) => !reference.has(k)).reduce((a, [, v]) => a + v, 0)) / t;
+  const rt = total(reference),
+    ct = total(current);
+  const other = (m: ReadonlyMap<string, number>, t: number) => [...m].filter(([k]) => !reference.has(k)).reduce((a, [, v]) => a + v, 0) / t;
   return psiOfShares([...cats.map((c) => reference.get(c)! / rt), 0], [...cats.map((c) => (current.get(c) ?? 0) / ct), other(current, ct)]);
 }
 
 /** Two-sample Kolmogorov–Smirnov statistic. */
 export function ksStatistic(a: readonly number[], b: readonly number[]): number {
-  const x = [...a].sort((p, q) => p - q), y = [...b].sort((p, q) => p - q);
-  let i = 0, j = 0, d = 0;
+  const x = [...a].sort((p, q) => p - q),
+    y = [...b].sort((p, q) => p - q);
+  let i = 0,
+    j = 0,
+    d = 0;
   while (i < x.length && j < y.length) {
     const v = Math.min(x[i]!, y[j]!);
     while (i < x.length && x[i]! <= v) i++;

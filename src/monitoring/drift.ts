@@ -40,7 +40,10 @@ const counts = (values: readonly (number | string)[]) => {
 export async function driftReport(registry: Registry, files: FileStore, served: ServedSample | null, opts: { views?: string[]; reference?: string } = {}): Promise<FeatureDrift[]> {
   let training: TrainingProfile | null = null;
   if (opts.reference !== undefined) {
-    if (!/^[0-9TZ]+-[0-9a-f]+$/.test(opts.reference)) throw new BadRequestError(`reference "${opts.reference.slice(0, 80)}" is not a run id: give the id of the historical run that wrote the training set (larder runs --kind historical)`);
+    if (!/^[0-9TZ]+-[0-9a-f]+$/.test(opts.reference))
+      throw new BadRequestError(
+        `reference "${opts.reference.slice(0, 80)}" is not a run id: give the id of the historical run that wrote the training set (larder runs --kind historical)`,
+      );
     training = await loadTrainingProfile(files, opts.reference);
     if (!training) throw new NotFoundError(`no training-set profile for run "${opts.reference}": only training sets written with --out have one`);
   }
@@ -50,7 +53,11 @@ export async function driftReport(registry: Registry, files: FileStore, served: 
     if (!v.def.online) continue;
     let reference: Reference | null = null;
     if (training) {
-      reference = { source: `training set of run ${training.runId}`, at: training.at, features: new Map(training.features.filter((f) => f.view === name).map((f) => [f.feature, f])) };
+      reference = {
+        source: `training set of run ${training.runId}`,
+        at: training.at,
+        features: new Map(training.features.filter((f) => f.view === name).map((f) => [f.feature, f])),
+      };
     } else {
       const first = await firstViewProfile(files, name, v.version);
       if (first) reference = { source: `first materialization of @${v.version} (run ${first.runId})`, at: first.at, features: new Map(first.features.map((f) => [f.feature, f])) };
@@ -63,8 +70,9 @@ export async function driftReport(registry: Registry, files: FileStore, served: 
       const fromServed = servedValues.length >= MIN_SERVED;
       const now = latest?.features.find((f) => f.feature === feature);
       if (!fromServed && !now) continue;
-      const current = { source: fromServed ? "served" as const : "materialization" as const, at: fromServed ? null : latest!.at, values: 0 };
-      let psi: number | null = null, ks: number | null = null;
+      const current = { source: fromServed ? ("served" as const) : ("materialization" as const), at: fromServed ? null : latest!.at, values: 0 };
+      let psi: number | null = null,
+        ks: number | null = null;
       if (ref.kind === "numeric") {
         // Profiles saved before samples were kept have none: nothing to compare then.
         const cur = fromServed ? servedValues.filter((x): x is number => typeof x === "number") : now?.kind === "numeric" ? (now.sample ?? []) : [];
@@ -79,7 +87,13 @@ export async function driftReport(registry: Registry, files: FileStore, served: 
         if (ref.top.length && current.values) psi = categoricalPsi(new Map(ref.top.map((t) => [t.value, t.count])), cur);
       }
       out.push({
-        view: name, feature, kind: ref.kind, current, psi, ks, thresholds,
+        view: name,
+        feature,
+        kind: ref.kind,
+        current,
+        psi,
+        ks,
+        thresholds,
         reference: { source: reference.source, at: reference.at, values: ref.kind === "numeric" ? (ref.sample?.length ?? 0) : ref.top.reduce((a, t) => a + t.count, 0) },
         drifting: (psi !== null && psi > thresholds.psi) || (ks !== null && ks > thresholds.ks),
       });

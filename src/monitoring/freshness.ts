@@ -52,7 +52,8 @@ export async function viewFreshness(registry: Registry, store: OnlineStore, runs
       }
     }
     out.push({
-      view: name, version: v.version,
+      view: name,
+      version: v.version,
       served: pointer ? { version: pointer.version, watermark: new Date(pointer.watermark).toISOString(), updatedAt: pointer.updatedAt } : null,
       newestEvent: newest === null ? null : new Date(newest).toISOString(),
       ageSeconds: newest === null ? null : (now - newest) / 1000,

@@ -7,14 +7,14 @@
  */
 type Labels = Record<string, string>;
 
-const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 const texts = new WeakMap<Labels, string>();
 /** `{k="v",…}`; remembered per labels object, so constant labels on hot paths cost a lookup. */
 const labelText = (l: Labels) => {
   let t = texts.get(l);
   if (t === undefined) {
     const keys = Object.keys(l);
-    t = keys.length ? `{${keys.map((k) => `${k}="${escape(l[k]!)}"`).join(",")}}` : "";
+    t = keys.length ? `{${keys.map((k) => `${k}="${escapeLabel(l[k]!)}"`).join(",")}}` : "";
     texts.set(l, t);
   }
   return t;
@@ -22,7 +22,11 @@ const labelText = (l: Labels) => {
 const NO_LABELS: Labels = {};
 
 abstract class Family {
-  constructor(readonly name: string, readonly help: string, readonly type: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: string,
+  ) {}
   abstract lines(): Promise<string[]> | string[];
   async render(): Promise<string> {
     const lines = await this.lines();
@@ -57,7 +61,11 @@ type HistogramSeries = { labels: Labels; counts: number[]; sum: number; count: n
 
 export class Histogram extends Family {
   readonly #series = new Map<string, HistogramSeries>();
-  constructor(name: string, help: string, readonly buckets: number[]) {
+  constructor(
+    name: string,
+    help: string,
+    readonly buckets: number[],
+  ) {
     super(name, help, "histogram");
   }
   observe(labels: Labels, value: number): void {
@@ -99,7 +107,11 @@ export class Histogram extends Family {
 
 /** A gauge whose values are read when scraped. */
 export class Gauge extends Family {
-  constructor(name: string, help: string, readonly read: () => Promise<{ labels: Labels; value: number }[]> | { labels: Labels; value: number }[]) {
+  constructor(
+    name: string,
+    help: string,
+    readonly read: () => Promise<{ labels: Labels; value: number }[]> | { labels: Labels; value: number }[],
+  ) {
     super(name, help, "gauge");
   }
   async lines() {

@@ -15,7 +15,7 @@ function expectedSample(values: (number | null)[]): number[] {
 
 test("a training set's numeric profile keeps the materialization profile's sample: evenly spaced order statistics, nulls and NaN left out", async () => {
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   // Many rows (more than the sample keeps), few rows, only nulls.
   const many = Array.from({ length: 5_003 }, (_, i) => (i % 17 === 0 ? null : i % 101 === 0 ? NaN : Math.round(rand() * 1e6) / 100));
   const few = Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? null : i * 1.5));
@@ -26,7 +26,16 @@ test("a training set's numeric profile keeps the materialization profile's sampl
     JSON.stringify(rows.map((r) => r.few)),
     JSON.stringify(rows.map(() => null)),
   ]);
-  const profile = await profileTrainingSet(duck, "t", [{ column: "many", ref: ref("many") }, { column: "few", ref: ref("few") }, { column: "none", ref: ref("none") }], "run-1");
+  const profile = await profileTrainingSet(
+    duck,
+    "t",
+    [
+      { column: "many", ref: ref("many") },
+      { column: "few", ref: ref("few") },
+      { column: "none", ref: ref("none") },
+    ],
+    "run-1",
+  );
   const [many_, few_, none_] = profile.features;
   expect(many_!.kind === "numeric" && many_!.sample).toEqual(expectedSample(rows.map((r) => r.many)));
   expect(many_!.kind === "numeric" && many_!.sample?.length).toBe(KEPT_VALUES);

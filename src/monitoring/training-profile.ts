@@ -9,7 +9,12 @@ import { type Duck, ident } from "../offline/duckdb.ts";
 import { readStoredJson, type FileStore } from "../storage/file-store.ts";
 import { FeatureProfileSchema, KEPT_VALUES, orderPositions } from "../materialize/feature-profile.ts";
 
-const TrainingProfileSchema = z.object({ runId: z.string(), at: z.string(), rows: z.number(), features: z.array(z.intersection(FeatureProfileSchema, z.object({ view: z.string() }))) });
+const TrainingProfileSchema = z.object({
+  runId: z.string(),
+  at: z.string(),
+  rows: z.number(),
+  features: z.array(z.intersection(FeatureProfileSchema, z.object({ view: z.string() }))),
+});
 export type TrainingProfile = z.infer<typeof TrainingProfileSchema>;
 
 const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*)$/;
@@ -31,23 +36,39 @@ export async function profileTrainingSet(duck: Duck, table: string, columns: { c
       // row_number() counts from 1.
       const positions = orderPositions(Number(r!.present), KEPT_VALUES).map((i) => i + 1);
       const picked = positions.length
-        ? await duck.all<{ x: number }>(`SELECT x FROM (SELECT ${c}::DOUBLE AS x, row_number() OVER (ORDER BY ${c}::DOUBLE) AS r ${presentRows}) WHERE r IN (SELECT unnest([${positions.join(", ")}])) ORDER BY r`)
+        ? await duck.all<{ x: number }>(
+            `SELECT x FROM (SELECT ${c}::DOUBLE AS x, row_number() OVER (ORDER BY ${c}::DOUBLE) AS r ${presentRows}) WHERE r IN (SELECT unnest([${positions.join(", ")}])) ORDER BY r`,
+          )
         : [];
       rows = Number(r!.n);
       const sample = picked.map((p) => Number(p.x));
       const pick = (p: number) => sample[Math.round(p * (sample.length - 1))]!;
       features.push({
-        view: ref.view, feature: ref.feature, kind: "numeric", count: Number(r!.n), nulls: Number(r!.n) - Number(r!.present),
-        mean: r!.mean === null ? null : Number(r!.mean), stddev: r!.sd === null ? null : Number(r!.sd),
+        view: ref.view,
+        feature: ref.feature,
+        kind: "numeric",
+        count: Number(r!.n),
+        nulls: Number(r!.n) - Number(r!.present),
+        mean: r!.mean === null ? null : Number(r!.mean),
+        stddev: r!.sd === null ? null : Number(r!.sd),
         quantiles: sample.length ? Object.fromEntries([0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1].map((p) => [`p${p * 100}`, pick(p)])) : {},
         histogram: { edges: [], counts: [] },
         sample,
       });
     } else {
-      const top = await duck.all<{ v: string; n: number }>(`SELECT CAST(${c} AS VARCHAR) AS v, count(*) AS n FROM ${table} WHERE ${c} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20`);
+      const top = await duck.all<{ v: string; n: number }>(
+        `SELECT CAST(${c} AS VARCHAR) AS v, count(*) AS n FROM ${table} WHERE ${c} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20`,
+      );
       const [r] = await duck.all<{ n: number; present: number }>(`SELECT count(*) AS n, count(${c}) AS present FROM ${table}`);
       rows = Number(r!.n);
-      features.push({ view: ref.view, feature: ref.feature, kind: "categorical", count: Number(r!.n), nulls: Number(r!.n) - Number(r!.present), top: top.map((t) => ({ value: t.v, count: Number(t.n) })) });
+      features.push({
+        view: ref.view,
+        feature: ref.feature,
+        kind: "categorical",
+        count: Number(r!.n),
+        nulls: Number(r!.n) - Number(r!.present),
+        top: top.map((t) => ({ value: t.v, count: Number(t.n) })),
+      });
     }
   }
   return { runId, at: new Date().toISOString(), rows, features };
@@ -57,7 +78,13 @@ export const trainingProfileKey = (runId: string) => `profiles/training/${runId}
 
 /** The profile saved with a training set, or null. */
 export const loadTrainingProfile = (files: FileStore, runId: string) =>
-  readStoredJson(files, trainingProfileKey(runId), TrainingProfileSchema, "the training-set profile", "remove it and build the training set again with larder historical --out, or compare against another --reference");
+  readStoredJson(
+    files,
+    trainingProfileKey(runId),
+    TrainingProfileSchema,
+    "the training-set profile",
+    "remove it and build the training set again with larder historical --out, or compare against another --reference",
+  );
 
 export async function saveTrainingProfile(files: FileStore, profile: TrainingProfile): Promise<string> {
   await files.writeText(trainingProfileKey(profile.runId), JSON.stringify(profile, null, 2));

@@ -58,7 +58,9 @@ test("an unwritable cache folder falls back to the temp folder, saying so", () =
 });
 
 test("with both folders unwritable the error says what to set", () => {
-  expect(() => nativeFolder({ key: "thing-1.0", files, addon: "addon.node" }, { LARDER_CACHE_DIR: "/proc/a", TMPDIR: "/proc/b" }, () => {})).toThrow(/cannot write the native libraries \(thing-1\.0\) to \/proc\/a .* nor to \/proc\/b\/larder-cache-\d+ .*set LARDER_CACHE_DIR/);
+  expect(() => nativeFolder({ key: "thing-1.0", files, addon: "addon.node" }, { LARDER_CACHE_DIR: "/proc/a", TMPDIR: "/proc/b" }, () => {})).toThrow(
+    /cannot write the native libraries \(thing-1\.0\) to \/proc\/a .* nor to \/proc\/b\/larder-cache-\d+ .*set LARDER_CACHE_DIR/,
+  );
 });
 
 test("processes starting at once all get one complete copy", async () => {

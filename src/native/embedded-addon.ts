@@ -92,10 +92,14 @@ export function nativeFolder(addon: EmbeddedAddon, env: Record<string, string | 
     const fallback = fallbackRoot(env);
     try {
       const dir = ensureInCache(fallback, addon.key, addon.files);
-      warn(`larder: cannot write native libraries to ${root} (${(first as NodeJS.ErrnoException).code ?? (first as Error).message}); using ${fallback} instead. Set LARDER_CACHE_DIR to a writable folder to choose.`);
+      warn(
+        `larder: cannot write native libraries to ${root} (${(first as NodeJS.ErrnoException).code ?? (first as Error).message}); using ${fallback} instead. Set LARDER_CACHE_DIR to a writable folder to choose.`,
+      );
       return dir;
     } catch (second) {
-      throw new LarderError(`cannot write the native libraries (${addon.key}) to ${root} (${(first as Error).message}) nor to ${fallback} (${(second as Error).message}): set LARDER_CACHE_DIR to a writable folder`);
+      throw new LarderError(
+        `cannot write the native libraries (${addon.key}) to ${root} (${(first as Error).message}) nor to ${fallback} (${(second as Error).message}): set LARDER_CACHE_DIR to a writable folder`,
+      );
     }
   }
 }

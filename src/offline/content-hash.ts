@@ -17,12 +17,14 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 export async function withContentHashes(files: StoredFile[]): Promise<RunSourceFile[]> {
-  return Promise.all(files.map(async (f) => {
-    if (isS3Url(f.path)) return { ...f };
-    if (f.size > CHEAP_BYTES) return { ...f, sha256: null };
-    const id = `${f.path}\0${f.size}\0${f.mtimeMs}`;
-    let sha = known.get(id);
-    if (!sha) known.set(id, (sha = await sha256File(f.path)));
-    return { ...f, sha256: sha };
-  }));
+  return Promise.all(
+    files.map(async (f) => {
+      if (isS3Url(f.path)) return { ...f };
+      if (f.size > CHEAP_BYTES) return { ...f, sha256: null };
+      const id = `${f.path}\0${f.size}\0${f.mtimeMs}`;
+      let sha = known.get(id);
+      if (!sha) known.set(id, (sha = await sha256File(f.path)));
+      return { ...f, sha256: sha };
+    }),
+  );
 }

@@ -2,7 +2,19 @@
  * The one way Larder opens DuckDB: native, in-process, never reaching the network
  * (extension auto-install and auto-load off, decision 0001), times in UTC.
  */
-import { DOUBLE, DuckDBBigIntVector, DuckDBDataChunk, DuckDBDoubleVector, DuckDBInstance, DuckDBIntegerVector, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBMaterializedResult, type DuckDBPreparedStatement, type DuckDBValue } from "@duckdb/node-api";
+import {
+  DOUBLE,
+  DuckDBBigIntVector,
+  DuckDBDataChunk,
+  DuckDBDoubleVector,
+  DuckDBInstance,
+  DuckDBIntegerVector,
+  JSDuckDBValueConverter,
+  type DuckDBConnection,
+  type DuckDBMaterializedResult,
+  type DuckDBPreparedStatement,
+  type DuckDBValue,
+} from "@duckdb/node-api";
 import { OfflineError } from "../errors.ts";
 
 export type Row = Record<string, unknown>;
@@ -10,7 +22,10 @@ export type Row = Record<string, unknown>;
 export class Duck {
   private readonly prepared = new Map<string, DuckDBPreparedStatement>();
 
-  private constructor(private readonly instance: DuckDBInstance, private readonly conn: DuckDBConnection) {}
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly conn: DuckDBConnection,
+  ) {}
 
   /**
    * `threads`: DuckDB's worker threads (default: one per core). Pushes use one: their
@@ -88,7 +103,7 @@ export class Duck {
    * the bulk path for JS-side computations over millions of rows.
    */
   async readDoubleColumns(sql: string): Promise<Float64Array[]> {
-    let result;
+    let result: DuckDBMaterializedResult;
     try {
       // NULLs become NaN in SQL, so a chunk's raw value buffer is the whole truth.
       // Materialized (not streamed): DuckDB fills it in parallel, and its chunks are then
@@ -157,7 +172,10 @@ function fillDoubles(chunk: DuckDBDataChunk, column: number, values: Float64Arra
     vector.flush();
     return;
   }
-  chunk.setColumnValues(column, Array.from(values, (v) => (Number.isNaN(v) ? null : v)));
+  chunk.setColumnValues(
+    column,
+    Array.from(values, (v) => (Number.isNaN(v) ? null : v)),
+  );
 }
 
 /**
@@ -203,11 +221,14 @@ function columnsOf(result: DuckDBMaterializedResult): Columns {
 }
 
 const plain = (v: unknown): unknown => (typeof v === "bigint" && v <= MAX_SAFE && v >= MIN_SAFE ? Number(v) : v);
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER), MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER),
+  MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 
 /** DuckDB messages start with the error class ("Binder Error: ..."); keep the useful part. */
 function cleanMessage(err: unknown): string {
-  return String((err as Error)?.message ?? err).replace(/\n+LINE \d+:[\s\S]*$/, "").trim();
+  return String((err as Error)?.message ?? err)
+    .replace(/\n+LINE \d+:[\s\S]*$/, "")
+    .trim();
 }
 
 /** Quotes an identifier that comes from a definition. */

@@ -107,11 +107,14 @@ export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx:
   for (const [viewName, features] of byView) {
     const v: ResolvedView = registry.view(viewName);
     for (const k of v.entity.joinKeys) {
-      if (!labelColumns.includes(k.name)) throw new BadRequestError(`label table has no column "${k.name}", the join key of entity "${v.entity.name}" (needed by feature view "${viewName}")`);
+      if (!labelColumns.includes(k.name))
+        throw new BadRequestError(`label table has no column "${k.name}", the join key of entity "${v.entity.name}" (needed by feature view "${viewName}")`);
     }
     const table = await ensureOfflineTable(duck, v, ctx);
     views.push({ view: viewName, version: v.version, table });
-    await duck.run(`CREATE OR REPLACE TEMP TABLE __hv_${i} AS ${await viewFeaturesSql(duck, v, table.path, labelCount, features, (f) => columnName({ view: viewName, feature: f }), i)}`);
+    await duck.run(
+      `CREATE OR REPLACE TEMP TABLE __hv_${i} AS ${await viewFeaturesSql(duck, v, table.path, labelCount, features, (f) => columnName({ view: viewName, feature: f }), i)}`,
+    );
     joins.push(`POSITIONAL JOIN __hv_${i}`);
     i++;
   }
@@ -128,7 +131,15 @@ export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx:
  * `sql` features from the sweep (written back through the appender, in order), other
  * `sql` features joined from the event the sweep chose (then sorted back into order).
  */
-async function viewFeaturesSql(duck: Duck, v: ResolvedView, offlinePath: string, labelCount: number, features: string[], column: (f: string) => string, i: number): Promise<string> {
+async function viewFeaturesSql(
+  duck: Duck,
+  v: ResolvedView,
+  offlinePath: string,
+  labelCount: number,
+  features: string[],
+  column: (f: string) => string,
+  i: number,
+): Promise<string> {
   const layout = viewLayout(v.def);
   const slots = features.map((name) => layout.features.find((f) => f.name === name)!);
   const aggregations = slots.flatMap((s): SweepFeature[] => {
@@ -144,7 +155,11 @@ async function viewFeaturesSql(duck: Duck, v: ResolvedView, offlinePath: string,
   const rowIds = Float64Array.from({ length: labelCount }, (_, r) => r);
   const sweptNames = [...aggregations.map((a) => a.name), ...numeric];
   const seqColumn = swept.latestSeq ? ["__latest_seq"] : [];
-  await duck.writeDoubleColumns(`__sweep_${i}`, ["__row", ...seqColumn, ...sweptNames], [rowIds, ...(swept.latestSeq ? [swept.latestSeq] : []), ...sweptNames.map((n) => swept.values.get(n)!)]);
+  await duck.writeDoubleColumns(
+    `__sweep_${i}`,
+    ["__row", ...seqColumn, ...sweptNames],
+    [rowIds, ...(swept.latestSeq ? [swept.latestSeq] : []), ...sweptNames.map((n) => swept.values.get(n)!)],
+  );
   const outputs = slots.map((s) => {
     const as = ident(column(s.name));
     if (s.kind === "expression") {

@@ -38,8 +38,11 @@ const StoredOfflineTableSchema = z.object({
   key: z.string(),
   /** The expectations its input passed (warnings included) when it was built. */
   validation: z.object({
-    passed: z.boolean(), rows: z.number(),
-    checks: z.array(z.object({ rule: z.string(), target: z.string(), column: z.string().nullable(), severity: z.enum(["error", "warn"]), passed: z.boolean(), message: z.string() })),
+    passed: z.boolean(),
+    rows: z.number(),
+    checks: z.array(
+      z.object({ rule: z.string(), target: z.string(), column: z.string().nullable(), severity: z.enum(["error", "warn"]), passed: z.boolean(), message: z.string() }),
+    ),
   }),
   fingerprint: z.object({ files: z.array(StoredFileSchema), hash: z.string() }),
   rows: z.number(),
@@ -110,7 +113,7 @@ export async function ensureOfflineTable(duck: Duck, v: ResolvedView, ctx: Offli
   const manifestKey = `${folder}/_table.json`;
   const { files, segments, fingerprint } = await viewInputFiles(duck, v, ctx);
   // Metadata that is damaged is as good as none: the table is built again.
-  const current = await ctx.files.readText(manifestKey).then((text) => (text === null ? null : StoredOfflineTableSchema.safeParse(safeJson(text)).data ?? null));
+  const current = await ctx.files.readText(manifestKey).then((text) => (text === null ? null : (StoredOfflineTableSchema.safeParse(safeJson(text)).data ?? null)));
   if (current) {
     if (current.format === OFFLINE_TABLE_FORMAT && current.fingerprint.hash === fingerprint.hash) {
       const stored = (await ctx.files.list(folder)).find((f) => f.path === ctx.files.pathOf(current.key));
@@ -145,12 +148,26 @@ export async function ensureOfflineTable(duck: Duck, v: ResolvedView, ctx: Offli
   // Times Larder serves and answers with stay in 0001–9999 (time.ts), whatever a source holds.
   if ((stats!.lo !== null && !inInstantRange(Number(stats!.lo))) || (stats!.hi !== null && !inInstantRange(Number(stats!.hi)))) {
     rmSync(staged, { force: true });
-    throw new OfflineError(`source "${v.source.name}" has events timed outside the years 0001–9999 (earliest ${stats!.lo}, latest ${stats!.hi} in epoch ms; times must run ${INSTANT_RANGE}): fix or filter those rows`);
+    throw new OfflineError(
+      `source "${v.source.name}" has events timed outside the years 0001–9999 (earliest ${stats!.lo}, latest ${stats!.hi} in epoch ms; times must run ${INSTANT_RANGE}): fix or filter those rows`,
+    );
   }
   const stored = await ctx.files.put(key, staged);
   const table: Omit<OfflineTable, "path"> = {
-    format: OFFLINE_TABLE_FORMAT, view: v.def.name, version: v.version, key, fingerprint, rows: stats!.n, minTs: stats!.lo, maxTs: stats!.hi, builtAt: new Date().toISOString(),
-    validation: { passed: true, rows: validation.rows, checks: validation.checks.map(({ rule, target, column, severity, passed, message }) => ({ rule, target, column, severity, passed, message })) },
+    format: OFFLINE_TABLE_FORMAT,
+    view: v.def.name,
+    version: v.version,
+    key,
+    fingerprint,
+    rows: stats!.n,
+    minTs: stats!.lo,
+    maxTs: stats!.hi,
+    builtAt: new Date().toISOString(),
+    validation: {
+      passed: true,
+      rows: validation.rows,
+      checks: validation.checks.map(({ rule, target, column, severity, passed, message }) => ({ rule, target, column, severity, passed, message })),
+    },
   };
   await ctx.files.writeText(manifestKey, JSON.stringify(table, null, 2));
   // Older builds of this version are superseded.

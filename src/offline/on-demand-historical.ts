@@ -21,7 +21,10 @@ export async function historicalWithOnDemand(duck: Duck, registry: Registry, ctx
   const labelColumns = inner.columns.slice(0, inner.columns.length - needed.length);
   for (const d of onDemand) {
     const missing = d.request.filter((c) => !labelColumns.includes(c.name) && !c.nullable);
-    if (missing.length) throw new BadRequestError(`on-demand feature view "${d.name}" needs request column${missing.length === 1 ? "" : "s"} ${missing.map((c) => `"${c.name}"`).join(", ")} in the label table (it has ${labelColumns.join(", ")})`);
+    if (missing.length)
+      throw new BadRequestError(
+        `on-demand feature view "${d.name}" needs request column${missing.length === 1 ? "" : "s"} ${missing.map((c) => `"${c.name}"`).join(", ")} in the label table (it has ${labelColumns.join(", ")})`,
+      );
   }
   // Every row through the functions, in label order, reading only the columns they take:
   // by column, not as row objects (a million rows of every column took seconds).
@@ -47,10 +50,7 @@ export async function historicalWithOnDemand(duck: Duck, registry: Registry, ctx
     computed.map((values) => JSON.stringify(values)),
   );
   const names = req.refs.map((r) => (req.fullNames ? fullName(r) : r.feature));
-  const select = [
-    ...labelColumns.map(ident),
-    ...req.refs.map((r, j) => `${ident(fullName(r))} AS ${ident(names[j]!)}`),
-  ];
+  const select = [...labelColumns.map(ident), ...req.refs.map((r, j) => `${ident(fullName(r))} AS ${ident(names[j]!)}`)];
   await duck.run(`CREATE OR REPLACE TEMP TABLE __training_set AS SELECT ${select.join(", ")} FROM __training_set POSITIONAL JOIN __on_demand`);
   await duck.run("DROP TABLE __on_demand");
   const outputSha256 = req.outPath ? await writeTrainingSet(duck, ctx, req.outPath) : undefined;

@@ -30,8 +30,14 @@ export type SweepResult = {
 
 /** Label rows are in `labelsTable` with __row (0..n−1), __t and the join keys. */
 export async function sweepView(
-  duck: Duck, v: ResolvedView, offlineTablePath: string, labelsTable: string, labelCount: number,
-  features: SweepFeature[], columns: string[] = [], withSeq = false,
+  duck: Duck,
+  v: ResolvedView,
+  offlineTablePath: string,
+  labelsTable: string,
+  labelCount: number,
+  features: SweepFeature[],
+  columns: string[] = [],
+  withSeq = false,
 ): Promise<SweepResult> {
   const inputs = [...new Set(features.map((f) => f.input))];
   const { events, labels } = await loadSweepInput(duck, v, offlineTablePath, labelsTable, inputs, columns, withSeq);
@@ -120,7 +126,10 @@ class InputPrefix {
         sum[p + 1] = sum[p]!;
         sumSq[p + 1] = sumSq[p]!;
         last[p + 1] = last[p]!;
-        if (this.wantsExtremes) { minimum[p + 1] = minimum[p]!; maximum[p + 1] = maximum[p]!; }
+        if (this.wantsExtremes) {
+          minimum[p + 1] = minimum[p]!;
+          maximum[p + 1] = maximum[p]!;
+        }
         continue;
       }
       const d = v - this.shift;
@@ -129,8 +138,8 @@ class InputPrefix {
       sumSq[p + 1] = sumSq[p]! + d * d;
       last[p + 1] = start + p;
       if (this.wantsExtremes) {
-        minimum[p + 1] = v < minimum[p]! ? v : minimum[p]!;
-        maximum[p + 1] = v > maximum[p]! ? v : maximum[p]!;
+        minimum[p + 1] = Math.min(v, minimum[p]!);
+        maximum[p + 1] = Math.max(v, maximum[p]!);
       }
     }
   }
@@ -224,13 +233,27 @@ class WindowGroup {
       const { fn, target } = this.outputs[o]!;
       let value: number;
       switch (fn) {
-        case "count": value = n; break;
-        case "sum": value = n === 0 ? 0 : sum + n * pre.shift; break;
-        case "mean": value = n === 0 ? NaN : sum / n + pre.shift; break;
-        case "min": value = n === 0 ? NaN : this.window === null ? pre.minimum[b]! : x[this.minQ[this.minHead]!]!; break;
-        case "max": value = n === 0 ? NaN : this.window === null ? pre.maximum[b]! : x[this.maxQ[this.maxHead]!]!; break;
-        case "last": value = last >= this.lo ? x[last]! : NaN; break;
-        case "stddev": value = n < 2 ? NaN : Math.sqrt(Math.max(0, (sumSq - (sum * sum) / n) / (n - 1))); break;
+        case "count":
+          value = n;
+          break;
+        case "sum":
+          value = n === 0 ? 0 : sum + n * pre.shift;
+          break;
+        case "mean":
+          value = n === 0 ? NaN : sum / n + pre.shift;
+          break;
+        case "min":
+          value = n === 0 ? NaN : this.window === null ? pre.minimum[b]! : x[this.minQ[this.minHead]!]!;
+          break;
+        case "max":
+          value = n === 0 ? NaN : this.window === null ? pre.maximum[b]! : x[this.maxQ[this.maxHead]!]!;
+          break;
+        case "last":
+          value = last >= this.lo ? x[last]! : NaN;
+          break;
+        case "stddev":
+          value = n < 2 ? NaN : Math.sqrt(Math.max(0, (sumSq - (sum * sum) / n) / (n - 1)));
+          break;
       }
       target[row] = value;
     }

@@ -25,11 +25,22 @@ export type StagedSegment = { path: string; publish(): Promise<void>; discard():
  * as a new segment, hidden until `publish()`: a push publishes it only once its online
  * update has committed.
  */
-export async function stagePushedSegment(duck: Duck, files: FileStore, pushSource: string, relation: string, params: string[], columns: string[], online: boolean): Promise<StagedSegment> {
+export async function stagePushedSegment(
+  duck: Duck,
+  files: FileStore,
+  pushSource: string,
+  relation: string,
+  params: string[],
+  columns: string[],
+  online: boolean,
+): Promise<StagedSegment> {
   const name = `${String(Date.now()).padStart(15, "0")}-${String(counter++).padStart(6, "0")}-${process.pid}.parquet`;
   const key = `${pushedFolder(pushSource)}/${name}`;
   const staged = files.staging(key);
-  await duck.run(`COPY (SELECT ${columns.map(ident).join(", ")}, ${online ? "true" : "false"} AS __online FROM (${relation})) TO ${literal(staged)} (FORMAT parquet, COMPRESSION snappy)`, params);
+  await duck.run(
+    `COPY (SELECT ${columns.map(ident).join(", ")}, ${online ? "true" : "false"} AS __online FROM (${relation})) TO ${literal(staged)} (FORMAT parquet, COMPRESSION snappy)`,
+    params,
+  );
   // Readers list published files only: a segment appears whole or not at all.
   return {
     path: files.pathOf(key),

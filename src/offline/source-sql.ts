@@ -14,7 +14,12 @@ export function sourcePath(path: string, repoDir: string): string {
 }
 
 const FORMAT_BY_EXTENSION: Record<string, SourceFormat> = {
-  ".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".json": "json", ".jsonl": "json", ".ndjson": "json",
+  ".csv": "csv",
+  ".tsv": "csv",
+  ".parquet": "parquet",
+  ".json": "json",
+  ".jsonl": "json",
+  ".ndjson": "json",
 };
 
 /** The format a file's extension names, if any. */
@@ -24,9 +29,12 @@ export const formatOf = (path: string): SourceFormat | undefined => FORMAT_BY_EX
 export function readFileSql(format: SourceFormat, path: string | string[]): string {
   const paths = typeof path === "string" ? literal(path) : `[${path.map(literal).join(", ")}]`;
   switch (format) {
-    case "csv": return `read_csv(${paths}, header = true)`;
-    case "parquet": return `read_parquet(${paths})`;
-    case "json": return `read_json_auto(${paths})`;
+    case "csv":
+      return `read_csv(${paths}, header = true)`;
+    case "parquet":
+      return `read_parquet(${paths})`;
+    case "json":
+      return `read_json_auto(${paths})`;
   }
 }
 
@@ -66,7 +74,8 @@ function castColumns(source: SourceDef): string {
 export function viewInputSql(source: SourceDef, files: string[], segments: string[]): string {
   const parts: string[] = [];
   if (files.length) parts.push(`SELECT ${castColumns(source)}, false AS __online FROM ${readFileSql(sourceFormat(source), files)}`);
-  if (segments.length) parts.push(`SELECT ${source.schema.map((c) => ident(c.name)).join(", ")}, NULL::VARCHAR[] AS __type_errors, __online FROM read_parquet([${segments.map(literal).join(", ")}])`);
+  if (segments.length)
+    parts.push(`SELECT ${source.schema.map((c) => ident(c.name)).join(", ")}, NULL::VARCHAR[] AS __type_errors, __online FROM read_parquet([${segments.map(literal).join(", ")}])`);
   if (parts.length === 0) parts.push(`SELECT *, NULL::VARCHAR[] AS __type_errors, false AS __online FROM (${emptySourceSql(source)})`);
   return parts.join(" UNION ALL ");
 }

@@ -24,11 +24,18 @@ export type SweepEvents = {
 };
 export type SweepLabels = { entity: Float64Array; ts: Float64Array; row: Float64Array };
 
-export async function loadSweepInput(duck: Duck, v: ResolvedView, offlinePath: string, labelsTable: string, inputs: number[], columns: string[], withSeq: boolean): Promise<{ events: SweepEvents; labels: SweepLabels }> {
+export async function loadSweepInput(
+  duck: Duck,
+  v: ResolvedView,
+  offlinePath: string,
+  labelsTable: string,
+  inputs: number[],
+  columns: string[],
+  withSeq: boolean,
+): Promise<{ events: SweepEvents; labels: SweepLabels }> {
   const keys = v.entity.joinKeys;
   // After entity and time: __seq (only when asked for), the inputs, the numeric columns.
-  const inputList = [...(withSeq ? ["__seq::DOUBLE"] : []), ...inputs.map((i) => inputColumn(i)), ...columns.map((c) => `${ident(c)}::DOUBLE`)]
-    .map((c) => `, ${c}`).join("");
+  const inputList = [...(withSeq ? ["__seq::DOUBLE"] : []), ...inputs.map((i) => inputColumn(i)), ...columns.map((c) => `${ident(c)}::DOUBLE`)].map((c) => `, ${c}`).join("");
   if (keys.length === 1 && keys[0]!.type === "int64" && (await keysFitDoubles(duck, ident(keys[0]!.name), offlinePath, labelsTable))) {
     const key = ident(keys[0]!.name);
     const labels = await duck.readDoubleColumns(`SELECT CAST(${key} AS BIGINT)::DOUBLE, __t::DOUBLE, __row::DOUBLE FROM ${ident(labelsTable)} ORDER BY 1, 2, 3`);
@@ -61,7 +68,9 @@ function shape(events: Float64Array[], labels: Float64Array[], inputs: number[],
   const [lEntity, lTs, lRow] = labels as [Float64Array, Float64Array, Float64Array];
   return {
     events: {
-      entity, ts, seq,
+      entity,
+      ts,
+      seq,
       inputs: new Map(inputs.map((input, c) => [input, rest[c]!])),
       columns: new Map(columns.map((name, c) => [name, rest[inputs.length + c]!])),
     },

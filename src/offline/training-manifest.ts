@@ -47,7 +47,9 @@ export class ManifestMismatchError extends LarderError {
 export const manifestPath = (out: string) => `${out}.manifest.json`;
 
 export async function buildManifest(
-  runId: string, req: { refs: FeatureRef[]; timestampColumn?: string; fullNames?: boolean; labelsPath: string; outPath: string }, result: HistoricalResult,
+  runId: string,
+  req: { refs: FeatureRef[]; timestampColumn?: string; fullNames?: boolean; labelsPath: string; outPath: string },
+  result: HistoricalResult,
 ): Promise<TrainingManifest> {
   const [hashed] = await withContentHashes([result.labels]);
   return {
@@ -58,9 +60,14 @@ export async function buildManifest(
     runId,
     request: { features: req.refs.map((r) => `${r.view}:${r.feature}`), timestampColumn: req.timestampColumn ?? null, fullNames: req.fullNames === true },
     labels: { ...hashed!, rows: result.rows },
-    views: await Promise.all(result.views.map(async (v) => ({
-      view: v.view, version: v.version, rows: v.table.rows, fingerprint: { hash: v.table.fingerprint.hash, files: await withContentHashes(v.table.fingerprint.files) },
-    }))),
+    views: await Promise.all(
+      result.views.map(async (v) => ({
+        view: v.view,
+        version: v.version,
+        rows: v.table.rows,
+        fingerprint: { hash: v.table.fingerprint.hash, files: await withContentHashes(v.table.fingerprint.files) },
+      })),
+    ),
     output: { path: req.outPath, rows: result.rows, columns: result.columns, sha256: result.outputSha256! },
   };
 }
@@ -104,7 +111,10 @@ export async function checkLabels(ctx: OfflineContext, manifest: TrainingManifes
   const [hashed] = await withContentHashes(now);
   const same = manifest.labels.sha256 && hashed!.sha256 ? manifest.labels.sha256 === hashed!.sha256 : fileChanges([manifest.labels], now).length === 0;
   if (!same) {
-    const how = manifest.labels.size !== now[0]!.size || manifest.labels.etag !== now[0]!.etag ? howChanged(manifest.labels, now[0]!) : `sha256 ${manifest.labels.sha256} → ${hashed!.sha256}`;
+    const how =
+      manifest.labels.size !== now[0]!.size || manifest.labels.etag !== now[0]!.etag
+        ? howChanged(manifest.labels, now[0]!)
+        : `sha256 ${manifest.labels.sha256} → ${hashed!.sha256}`;
     throw new ManifestMismatchError(`label table ${manifest.labels.path} changed since the manifest (${how})`);
   }
 }

@@ -18,7 +18,14 @@ import { historicalWithOnDemand } from "./on-demand-historical.ts";
 import type { OfflineContext } from "./offline-context.ts";
 import { viewInputFiles } from "./offline-table.ts";
 import {
-  ManifestMismatchError, TrainingManifestSchema, WINDOW_SEMANTICS_VERSION, buildManifest, checkLabels, checkSources, writeManifest, type TrainingManifest,
+  ManifestMismatchError,
+  TrainingManifestSchema,
+  WINDOW_SEMANTICS_VERSION,
+  buildManifest,
+  checkLabels,
+  checkSources,
+  writeManifest,
+  type TrainingManifest,
 } from "./training-manifest.ts";
 import { parseStored } from "../storage/stored-json.ts";
 
@@ -29,20 +36,34 @@ export async function trainingSet(duck: Duck, registry: Registry, ctx: OfflineCo
   const startedAt = new Date().toISOString();
   const began = performance.now();
   const draft = (status: RunDraft["status"], result: HistoricalResult | null, error: unknown, sources: RunDraft["sources"], labels: unknown): RunDraft => ({
-    id: runId, kind: "historical", status, startedAt, finishedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - began),
-    views: result?.views.map((v) => ({ view: v.view, version: v.version })) ?? [...new Set(req.refs.map((r) => r.view))].map((view) => ({ view, version: registry.data.views[view]?.current ?? "" })),
-    range: null, sources, rows: { in: result?.rows ?? null, out: result?.rows ?? null },
+    id: runId,
+    kind: "historical",
+    status,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    durationMs: Math.round(performance.now() - began),
+    views:
+      result?.views.map((v) => ({ view: v.view, version: v.version })) ??
+      [...new Set(req.refs.map((r) => r.view))].map((view) => ({ view, version: registry.data.views[view]?.current ?? "" })),
+    range: null,
+    sources,
+    rows: { in: result?.rows ?? null, out: result?.rows ?? null },
     // The checks its views' offline tables passed when they were built (warnings included).
-    validation: result ? {
-      passed: true, failed: [],
-      warnings: result.views.flatMap((v) => v.table.validation.checks.filter((c) => !c.passed && c.severity === "warn").map((c) => c.message)),
-      quarantine: null,
-    } : error instanceof ExpectationFailedError ? {
-      passed: false,
-      failed: (error.report as ValidationReport).checks.filter((c) => !c.passed && c.severity === "error").map((c) => c.message),
-      warnings: (error.report as ValidationReport).checks.filter((c) => !c.passed && c.severity === "warn").map((c) => c.message),
-      quarantine: (error.report as ValidationReport).quarantine,
-    } : null,
+    validation: result
+      ? {
+          passed: true,
+          failed: [],
+          warnings: result.views.flatMap((v) => v.table.validation.checks.filter((c) => !c.passed && c.severity === "warn").map((c) => c.message)),
+          quarantine: null,
+        }
+      : error instanceof ExpectationFailedError
+        ? {
+            passed: false,
+            failed: (error.report as ValidationReport).checks.filter((c) => !c.passed && c.severity === "error").map((c) => c.message),
+            warnings: (error.report as ValidationReport).checks.filter((c) => !c.passed && c.severity === "warn").map((c) => c.message),
+            quarantine: (error.report as ValidationReport).quarantine,
+          }
+        : null,
     details: { labels, out: req.outPath ?? null, features: req.refs.map((r) => `${r.view}:${r.feature}`), columns: result?.columns ?? null },
     error: error ? (error as Error).message : null,
   });
@@ -62,7 +83,9 @@ export async function trainingSet(duck: Duck, registry: Registry, ctx: OfflineCo
   const labels = manifest?.labels ?? (await withContentHashes([result.labels]))[0];
   const sources = manifest
     ? manifest.views.map((v) => ({ source: registry.view(v.view).source.name, files: v.fingerprint.files, rows: v.rows }))
-    : await Promise.all(result.views.map(async (v) => ({ source: registry.view(v.view).source.name, files: await withContentHashes(v.table.fingerprint.files), rows: v.table.rows })));
+    : await Promise.all(
+        result.views.map(async (v) => ({ source: registry.view(v.view).source.name, files: await withContentHashes(v.table.fingerprint.files), rows: v.table.rows })),
+      );
   const path = manifest ? await writeManifest(ctx, req.outPath!, manifest) : null;
   await record(draft("succeeded", result, null, sources, labels));
   return { ...result, runId, manifest: path };
@@ -82,7 +105,12 @@ export async function readManifest(ctx: OfflineContext, path: string): Promise<T
     }
   }
   if (text === null) throw new BadRequestError(`manifest ${path} does not exist`);
-  return parseStored(text, TrainingManifestSchema, `training-set manifest ${path}`, "give the manifest written beside the training set (<out>.manifest.json), or build the set again with larder historical --out");
+  return parseStored(
+    text,
+    TrainingManifestSchema,
+    `training-set manifest ${path}`,
+    "give the manifest written beside the training set (<out>.manifest.json), or build the set again with larder historical --out",
+  );
 }
 
 /**
@@ -91,7 +119,12 @@ export async function readManifest(ctx: OfflineContext, path: string): Promise<T
  * table or a source's files are not what the manifest recorded.
  */
 export async function rebuildFromManifest(
-  duck: Duck, registry: Registry, ctx: OfflineContext, manifestFile: string, out: string | undefined, record: (run: RunDraft) => Promise<void>,
+  duck: Duck,
+  registry: Registry,
+  ctx: OfflineContext,
+  manifestFile: string,
+  out: string | undefined,
+  record: (run: RunDraft) => Promise<void>,
 ): Promise<TrainingResult & { identical: boolean; expectedSha256: string }> {
   const m = await readManifest(ctx, manifestFile);
   if (m.windowSemantics !== WINDOW_SEMANTICS_VERSION) {
@@ -105,7 +138,9 @@ export async function rebuildFromManifest(
       continue;
     }
     if (entry.current !== v.version) {
-      changes.push(`feature view "${v.view}" is now @${entry.current}; the manifest used @${v.version}${entry.versions.some((x) => x.version === v.version) ? " (apply that definition again to rebuild)" : ""}`);
+      changes.push(
+        `feature view "${v.view}" is now @${entry.current}; the manifest used @${v.version}${entry.versions.some((x) => x.version === v.version) ? " (apply that definition again to rebuild)" : ""}`,
+      );
       continue;
     }
     changes.push(...checkSources(v.view, v.fingerprint, (await viewInputFiles(duck, registry.view(v.view), ctx)).fingerprint));
@@ -118,8 +153,18 @@ export async function rebuildFromManifest(
   }
   if (changes.length) throw new ManifestMismatchError(`cannot rebuild ${m.output.path} as it was; since its manifest:\n${changes.map((c) => `  ${c}`).join("\n")}`);
   const refs = m.request.features.map((f) => ({ view: f.slice(0, f.indexOf(":")), feature: f.slice(f.indexOf(":") + 1) }));
-  const result = await trainingSet(duck, registry, ctx, {
-    labelsPath: m.labels.path, refs, timestampColumn: m.request.timestampColumn ?? undefined, fullNames: m.request.fullNames, outPath: out ?? m.output.path,
-  }, record);
+  const result = await trainingSet(
+    duck,
+    registry,
+    ctx,
+    {
+      labelsPath: m.labels.path,
+      refs,
+      timestampColumn: m.request.timestampColumn ?? undefined,
+      fullNames: m.request.fullNames,
+      outPath: out ?? m.output.path,
+    },
+    record,
+  );
   return { ...result, identical: result.outputSha256 === m.output.sha256, expectedSha256: m.output.sha256 };
 }

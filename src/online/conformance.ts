@@ -16,16 +16,22 @@ const record = (ts: number, extra = 0): OnlineRecord => ({
 });
 
 const pointer = (view: string, table: string, watermark: number): ServingPointer => ({
-  view, version: "v1", table, watermark, updatedAt: new Date(watermark).toISOString(), runId: `run-${watermark}`,
+  view,
+  version: "v1",
+  table,
+  watermark,
+  updatedAt: new Date(watermark).toISOString(),
+  runId: `run-${watermark}`,
 });
 
 export type StoreLocation = { open(): Promise<OnlineStore>; destroy(): Promise<void> };
 
 /** `available`: false skips every test (a backend whose server is missing; its test file says why). */
 export function describeOnlineStoreConformance(name: string, newLocation: () => Promise<StoreLocation>, available: () => boolean = () => true) {
-  const test = (title: string, fn: () => Promise<void>) => bunTest(title, async () => {
-    if (available()) await fn();
-  });
+  const test = (title: string, fn: () => Promise<void>) =>
+    bunTest(title, async () => {
+      if (available()) await fn();
+    });
   describe(`online store conformance: ${name}`, () => {
     let location: StoreLocation | undefined;
     const open = async () => (location ??= await newLocation()).open();
@@ -103,14 +109,27 @@ export function describeOnlineStoreConformance(name: string, newLocation: () => 
       const store = await open();
       if (!store.readEach) return void (await store.close());
       const keys = ["[1]", "[2]", "[404]", '["s"]'];
-      await store.commit({ table: "e@1#a", records: [["[1]", record(1)], ["[2]", record(2, 7)], ['["s"]', record(3, 9)]] });
+      await store.commit({
+        table: "e@1#a",
+        records: [
+          ["[1]", record(1)],
+          ["[2]", record(2, 7)],
+          ['["s"]', record(3, 9)],
+        ],
+      });
       const lent: unknown[] = [];
       // Copy inside the visit: lent records are valid only during it.
-      await store.readEach("e@1#a", keys, (i, r) => lent.push([i, r && {
-        ts: r.ts, values: [...r.values],
-        lifetime: r.data.slice(r.lifetimeStart, r.lifetimeEnd),
-        series: r.seriesStart.map((start, k) => r.data.slice(start, r.seriesEnd[k])),
-      }]));
+      await store.readEach("e@1#a", keys, (i, r) =>
+        lent.push([
+          i,
+          r && {
+            ts: r.ts,
+            values: [...r.values],
+            lifetime: r.data.slice(r.lifetimeStart, r.lifetimeEnd),
+            series: r.seriesStart.map((start, k) => r.data.slice(start, r.seriesEnd[k])),
+          },
+        ]),
+      );
       const read = await store.read("e@1#a", keys);
       expect(lent).toEqual(read.map((r, i) => [i, r]));
       await store.readEach("nothing@1#x", ["[1]"], (i, r) => expect([i, r]).toEqual([0, undefined]));
@@ -120,20 +139,24 @@ export function describeOnlineStoreConformance(name: string, newLocation: () => 
     test("update reads committed records, writes what compute returns, with ids and pointers, atomically", async () => {
       const store = await open();
       await store.commit({ table: "u@1#a", records: [["[1]", record(1)]] });
-      const bump = (by: number, ids: string[]) => store.update({
-        keys: [{ table: "u@1#a", key: "[1]" }, { table: "u@1#a", key: "[2]" }],
-        ids: { namespace: "src", ids },
-        compute: (recs, seen) => {
-          const fresh = ids.filter((_, i) => !seen[i]);
-          if (fresh.length === 0) return { records: [], seen: [] };
-          const old = recs[0]!;
-          return {
-            records: [{ ...old, ts: old.ts + by * fresh.length }, recs[1] ?? record(500)],
-            seen: fresh,
-            pointers: [pointer("u", "u@1#a", old.ts + by * fresh.length)],
-          };
-        },
-      });
+      const bump = (by: number, ids: string[]) =>
+        store.update({
+          keys: [
+            { table: "u@1#a", key: "[1]" },
+            { table: "u@1#a", key: "[2]" },
+          ],
+          ids: { namespace: "src", ids },
+          compute: (recs, seen) => {
+            const fresh = ids.filter((_, i) => !seen[i]);
+            if (fresh.length === 0) return { records: [], seen: [] };
+            const old = recs[0]!;
+            return {
+              records: [{ ...old, ts: old.ts + by * fresh.length }, recs[1] ?? record(500)],
+              seen: fresh,
+              pointers: [pointer("u", "u@1#a", old.ts + by * fresh.length)],
+            };
+          },
+        });
       await bump(10, ["e1", "e2"]);
       await bump(10, ["e2", "e3"]); // e2 was seen: only e3 counts
       await bump(10, ["e1"]); // all seen: nothing changes
@@ -163,7 +186,14 @@ export function describeOnlineStoreConformance(name: string, newLocation: () => 
     test("expireAt: a store with key expiry drops records then (at once when already past); others keep them", async () => {
       const store = await open();
       const soon = Date.now() + 400;
-      await store.commit({ table: "v@1#a", records: [["[1]", record(1)], ["[2]", record(2)]], expireAt: (r) => (r.ts === 1 ? soon : Date.now() + 3_600_000) });
+      await store.commit({
+        table: "v@1#a",
+        records: [
+          ["[1]", record(1)],
+          ["[2]", record(2)],
+        ],
+        expireAt: (r) => (r.ts === 1 ? soon : Date.now() + 3_600_000),
+      });
       await store.update({
         keys: [{ table: "v@1#a", key: "[3]" }],
         expireAt: () => Date.now() - 1000,
@@ -199,16 +229,25 @@ export function describeOnlineStoreConformance(name: string, newLocation: () => 
       const store = await open();
       await store.commit({ table: "k@1#a", records: [["[1]", record(1)]], pointers: [pointer("k", "k@1#a", 10)], expect: [{ view: "k", runIds: [null] }] });
       // The pointer is now run-10's: a writer that read "no pointer", or another run, is refused.
-      await expect(store.commit({ table: "k@1#b", records: [["[1]", record(2)]], pointers: [pointer("k", "k@1#b", 20)], expect: [{ view: "k", runIds: [null] }] }))
-        .rejects.toThrow('the served pointer of feature view "k" changed while this write was prepared (it is now table k@1#a, written by run run-10); nothing was written');
-      await expect(store.update({ keys: [{ table: "k@1#a", key: "[1]" }], expect: [{ view: "k", table: "k@1#old" }], compute: () => ({ records: [record(3)], seen: [] }) }))
-        .rejects.toMatchObject({ code: "pointer_moved", status: 409 });
+      await expect(store.commit({ table: "k@1#b", records: [["[1]", record(2)]], pointers: [pointer("k", "k@1#b", 20)], expect: [{ view: "k", runIds: [null] }] })).rejects.toThrow(
+        'the served pointer of feature view "k" changed while this write was prepared (it is now table k@1#a, written by run run-10); nothing was written',
+      );
+      await expect(
+        store.update({ keys: [{ table: "k@1#a", key: "[1]" }], expect: [{ view: "k", table: "k@1#old" }], compute: () => ({ records: [record(3)], seen: [] }) }),
+      ).rejects.toMatchObject({ code: "pointer_moved", status: 409 });
       expect(await store.tables()).toEqual(["k@1#a"]);
       expect((await store.read("k@1#a", ["[1]"]))[0]!.ts).toBe(1);
       expect((await store.pointers()).get("k")!.runId).toBe("run-10");
       // Checks that hold: by run and by table.
       await store.commit({ table: "k@1#a", records: [["[1]", record(4)]], pointers: [pointer("k", "k@1#a", 30)], expect: [{ view: "k", runIds: ["run-10"] }] });
-      await store.update({ keys: [{ table: "k@1#a", key: "[1]" }], expect: [{ view: "k", table: "k@1#a" }, { view: "none", table: null }], compute: () => ({ records: [record(5)], seen: [] }) });
+      await store.update({
+        keys: [{ table: "k@1#a", key: "[1]" }],
+        expect: [
+          { view: "k", table: "k@1#a" },
+          { view: "none", table: null },
+        ],
+        compute: () => ({ records: [record(5)], seen: [] }),
+      });
       expect((await store.read("k@1#a", ["[1]"]))[0]!.ts).toBe(5);
       expect((await store.pointers()).get("k")!.runId).toBe("run-30");
       await store.close();
@@ -244,7 +283,13 @@ export function describeOnlineStoreConformance(name: string, newLocation: () => 
 
     test("reads return copies: later reads and writes do not change an earlier result", async () => {
       const store = await open();
-      await store.commit({ table: "c@1#a", records: [["[1]", record(1)], ["[2]", record(2, 100)]] });
+      await store.commit({
+        table: "c@1#a",
+        records: [
+          ["[1]", record(1)],
+          ["[2]", record(2, 100)],
+        ],
+      });
       const [first] = await store.read("c@1#a", ["[1]"]);
       await store.read("c@1#a", ["[2]"]);
       await store.commit({ table: "c@1#a", records: [["[1]", record(3, 50)]] });

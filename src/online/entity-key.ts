@@ -36,7 +36,10 @@ export function encodeEntityKey(entity: EntityDef, values: readonly unknown[]): 
   out += "]";
   // UTF-8 takes at most 3 bytes per UTF-16 unit: count exactly only when it may matter.
   if (out.length * 3 > LIMITS.entityKeyBytes && Buffer.byteLength(out) > LIMITS.entityKeyBytes) {
-    throw new BadRequestError(`the key of entity "${entity.name}" is ${Buffer.byteLength(out)} bytes once encoded, over the limit of ${LIMITS.entityKeyBytes}: use shorter join-key values`, "invalid_entity_key");
+    throw new BadRequestError(
+      `the key of entity "${entity.name}" is ${Buffer.byteLength(out)} bytes once encoded, over the limit of ${LIMITS.entityKeyBytes}: use shorter join-key values`,
+      "invalid_entity_key",
+    );
   }
   return out;
 }

@@ -35,7 +35,8 @@ export function inputColumns(registry: Registry, def: OnDemandViewDef): { featur
 export function computeOnDemand(def: OnDemandViewDef, row: Record<string, unknown>, where: string): Record<string, unknown> {
   const fn = onDemandFunction(def);
   const request = fn.request.safeParse(Object.fromEntries(def.request.map((c) => [c.name, row[c.name] ?? undefined])));
-  if (!request.success) throw new BadRequestError(`on-demand feature view "${def.name}", ${where}: request data ${z.prettifyError(request.error).replace(/\s*\n\s*/g, " ")}`, "invalid_request_data");
+  if (!request.success)
+    throw new BadRequestError(`on-demand feature view "${def.name}", ${where}: request data ${z.prettifyError(request.error).replace(/\s*\n\s*/g, " ")}`, "invalid_request_data");
   let out: unknown;
   try {
     out = fn.compute({ ...row, ...request.data });
@@ -43,7 +44,8 @@ export function computeOnDemand(def: OnDemandViewDef, row: Record<string, unknow
     throw new OfflineError(`on-demand feature view "${def.name}" failed on ${where}: ${(err as Error).message}`);
   }
   const checked = fn.output.safeParse(out);
-  if (!checked.success) throw new OfflineError(`on-demand feature view "${def.name}" returned what its output schema refuses on ${where}: ${z.prettifyError(checked.error).replace(/\s*\n\s*/g, " ")}`);
+  if (!checked.success)
+    throw new OfflineError(`on-demand feature view "${def.name}" returned what its output schema refuses on ${where}: ${z.prettifyError(checked.error).replace(/\s*\n\s*/g, " ")}`);
   return checked.data as Record<string, unknown>;
 }
 
@@ -68,14 +70,15 @@ export function storedRefs(registry: Registry, refs: readonly FeatureRef[], onDe
 }
 
 export async function getFeaturesWithOnDemand(
-  registry: Registry, store: OnlineStore, req: OnlineRequest & { requestData?: RequestData }, maxEntities: number,
+  registry: Registry,
+  store: OnlineStore,
+  req: OnlineRequest & { requestData?: RequestData },
+  maxEntities: number,
 ): Promise<OnlineResponse> {
   const onDemand = onDemandOf(registry, req.refs);
   if (onDemand.length === 0) return getOnlineFeatures(registry, store, req, maxEntities);
   const { stored, needed } = storedRefs(registry, req.refs, onDemand);
-  const inner = needed.length
-    ? await getOnlineFeatures(registry, store, { ...req, refs: needed, fullNames: true }, maxEntities)
-    : await emptyLookup(req, maxEntities);
+  const inner = needed.length ? await getOnlineFeatures(registry, store, { ...req, refs: needed, fullNames: true }, maxEntities) : await emptyLookup(req, maxEntities);
   const data = req.requestData ?? {};
   const n = inner.results.length;
   for (const [k, values] of Object.entries(data)) {
@@ -95,7 +98,7 @@ export async function getFeaturesWithOnDemand(
     const statuses: Record<string, "present" | "missing" | "expired"> = {};
     req.refs.forEach((ref, j) => {
       const out = computed.get(ref.view);
-      const v = out ? out[ref.feature] ?? null : r.values[fullName(ref)];
+      const v = out ? (out[ref.feature] ?? null) : r.values[fullName(ref)];
       values[names[j]!] = v;
       statuses[names[j]!] = out ? (v === null ? "missing" : "present") : r.statuses[fullName(ref)]!;
     });
@@ -111,7 +114,8 @@ async function emptyLookup(req: OnlineRequest, max: number): Promise<OnlineRespo
   const n = keys.length ? req.entities[keys[0]!]!.length : 0;
   if (n > max) throw new BadRequestError(`too many entities: ${n} in one request, the limit is ${max}`, "too_many_entities");
   return {
-    at: new Date(req.at ?? Date.now()).toISOString(), features: [],
+    at: new Date(req.at ?? Date.now()).toISOString(),
+    features: [],
     results: Array.from({ length: n }, (_, i) => ({ entity: Object.fromEntries(keys.map((k) => [k, req.entities[k]![i]])), values: {}, statuses: {}, eventTimestamps: {} })),
   };
 }

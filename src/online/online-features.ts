@@ -37,10 +37,11 @@ export type OnlineResponse = { at: string; features: readonly string[]; results:
 
 export async function getOnlineFeatures(registry: Registry, store: OnlineStore, req: OnlineRequest, maxEntities: number): Promise<OnlineResponse> {
   const keyNames = Object.keys(req.entities);
-  if (keyNames.length === 0) throw new BadRequestError("entities is empty: give join key values, e.g. { \"user_id\": [1, 2] }", "invalid_entities");
+  if (keyNames.length === 0) throw new BadRequestError('entities is empty: give join key values, e.g. { "user_id": [1, 2] }', "invalid_entities");
   const n = req.entities[keyNames[0]!]!.length;
   for (const k of keyNames) {
-    if (req.entities[k]!.length !== n) throw new BadRequestError(`entities: every join key needs the same number of values ("${keyNames[0]}" has ${n}, "${k}" has ${req.entities[k]!.length})`, "invalid_entities");
+    if (req.entities[k]!.length !== n)
+      throw new BadRequestError(`entities: every join key needs the same number of values ("${keyNames[0]}" has ${n}, "${k}" has ${req.entities[k]!.length})`, "invalid_entities");
   }
   if (n === 0) throw new BadRequestError("entities: no entity given", "invalid_entities");
   if (n > maxEntities) throw new BadRequestError(`too many entities: ${n} in one request, the limit is ${maxEntities}`, "too_many_entities");
@@ -58,7 +59,12 @@ export async function getOnlineFeatures(registry: Registry, store: OnlineStore, 
   const reads: Promise<void>[] = [];
   for (const { viewName, def, entity, pointer, slots } of plan.views) {
     const t = req.at ?? Math.max(now, pointer.watermark);
-    if (t < pointer.watermark) throw new LookupTooEarlyError(`at ${isoTime(t)} is before the data served for "${viewName}" (complete up to ${isoTime(pointer.watermark)}); online lookups answer as of that time or later — use historical retrieval for the past`, "at_before_watermark", pointer.watermark);
+    if (t < pointer.watermark)
+      throw new LookupTooEarlyError(
+        `at ${isoTime(t)} is before the data served for "${viewName}" (complete up to ${isoTime(pointer.watermark)}); online lookups answer as of that time or later — use historical retrieval for the past`,
+        "at_before_watermark",
+        pointer.watermark,
+      );
     evaluatedAt = t;
     const columns = entity.joinKeys.map((k) => {
       const column = req.entities[k.name];
@@ -99,7 +105,7 @@ export async function getOnlineFeatures(registry: Registry, store: OnlineStore, 
       for (const { slot, name } of slots) {
         if (slot.kind === "expression") {
           const expired = latestTs < expiredBefore;
-          out.values[name] = expired ? null : latest[slot.index] ?? null;
+          out.values[name] = expired ? null : (latest[slot.index] ?? null);
           out.statuses[name] = expired ? "expired" : "present";
         } else if (slot.kind === "window") {
           out.values[name] = windowValue(rec.data, rec.seriesStart[slot.series]!, rec.seriesEnd[slot.series]!, slot.fn, t, slot.window, slot.hop, slot.shape, recent, slot.input);
@@ -130,7 +136,8 @@ function tooEarly(view: string, entity: EntityDef, entities: Record<string, read
   const key = entity.joinKeys.map((k) => `${k.name}=${JSON.stringify(entities[k.name]?.[i]).slice(0, 80)}`).join(", ");
   return new LookupTooEarlyError(
     `at ${isoTime(t)} is before events already folded into the online record of ${key} in "${view}" (the newest at ${isoTime(foldedTs)}; each entity's newest ${RECENT_EVENTS} events are kept apart, so lookups can leave out events at or after their instant): look up as of ${isoTime(foldedTs + 1)} or later, or use historical retrieval`,
-    "at_before_served_events", foldedTs + 1,
+    "at_before_served_events",
+    foldedTs + 1,
   );
 }
 

@@ -125,7 +125,10 @@ export type RecordUpdate = {
   /** Pointers as the writer read them: if one changed since, nothing is written (PointerMovedError). */
   expect?: PointerCheck[];
   /** `records` are fresh copies, compute's to change. */
-  compute(records: (OnlineRecord | undefined)[], seen: boolean[]): {
+  compute(
+    records: (OnlineRecord | undefined)[],
+    seen: boolean[],
+  ): {
     /** New records for the keys (same order; undefined leaves a record as it is). */
     records: (OnlineRecord | undefined)[];
     /** Ids to remember as seen. */

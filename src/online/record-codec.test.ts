@@ -69,7 +69,8 @@ const decodeRecordBuffer = (r: { lifetime: Float64Array; series: Float64Array[] 
 
 test("lendRecord reads a record in place, aligned or not, into one reused object", () => {
   const r = {
-    ts: 5, values: [2.5, "naïve", null, true],
+    ts: 5,
+    values: [2.5, "naïve", null, true],
     lifetime: Float64Array.of(0, 3, 6, 14, 1, 3, 5, 3),
     series: [Float64Array.of(60_000, 2, 3, 5, 1, 2, 9, 2), new Float64Array(0), Float64Array.of(1, 2, 3, 4, 5, 6, 7, 8)],
   };
@@ -80,7 +81,8 @@ test("lendRecord reads a record in place, aligned or not, into one reused object
     big.set(bytes, shift);
     const lent = lendRecord(big.subarray(shift, shift + bytes.length), into);
     expect({
-      ts: lent.ts, values: [...lent.values],
+      ts: lent.ts,
+      values: [...lent.values],
       lifetime: lent.data.slice(lent.lifetimeStart, lent.lifetimeEnd),
       series: lent.seriesStart.map((s, k) => lent.data.slice(s, lent.seriesEnd[k])),
     }).toEqual(r);
@@ -90,7 +92,8 @@ test("lendRecord reads a record in place, aligned or not, into one reused object
 
 test("recent events round-trip with their values (numbers, strings, nulls, booleans) and inputs (null as missing)", () => {
   const r = {
-    ts: 5, values: ["folded", 1.5, null],
+    ts: 5,
+    values: ["folded", 1.5, null],
     lifetime: Float64Array.of(0, 3, 6, 14, 1, 3, 5, 3),
     series: [Float64Array.of(60_000, 2, 3, 5)],
     recent: [

@@ -22,11 +22,16 @@ import type { LentRecord, OnlineRecord, RecentEvent } from "./online-store.ts";
 /** 4: recent events kept apart, so lookups leave out events at or after their instant. */
 const FORMAT = 4;
 const HEADER_WORDS = 6;
-const enum Tag { Null = 0, Number = 1, True = 2, False = 3, Json = 4 }
+const enum Tag {
+  Null = 0,
+  Number = 1,
+  True = 2,
+  False = 3,
+  Json = 4,
+}
 const encoder = new TextEncoder();
 
-const tagOf = (v: unknown): Tag =>
-  v === null || v === undefined ? Tag.Null : typeof v === "number" ? Tag.Number : v === true ? Tag.True : v === false ? Tag.False : Tag.Json;
+const tagOf = (v: unknown): Tag => (v === null || v === undefined ? Tag.Null : typeof v === "number" ? Tag.Number : v === true ? Tag.True : v === false ? Tag.False : Tag.Json);
 const decoder = new TextDecoder();
 const NO_RECENT: RecentEvent[] = [];
 
@@ -36,10 +41,11 @@ export function encodeRecord(r: OnlineRecord): Uint8Array {
   const nInputs = recent[0]?.inputs.length ?? 0;
   const tags = new Uint8Array(nValues * (1 + recent.length));
   const json: unknown[] = [];
-  const tagValues = (values: unknown[], at: number) => values.forEach((v, i) => {
-    tags[at + i] = tagOf(v);
-    if (tags[at + i] === Tag.Json) json.push(v instanceof Date ? v.toISOString() : v);
-  });
+  const tagValues = (values: unknown[], at: number) =>
+    values.forEach((v, i) => {
+      tags[at + i] = tagOf(v);
+      if (tags[at + i] === Tag.Json) json.push(v instanceof Date ? v.toISOString() : v);
+    });
   tagValues(r.values, 0);
   recent.forEach((e, k) => tagValues(e.values, nValues * (1 + k)));
   const tail = json.length ? encoder.encode(JSON.stringify(json)) : new Uint8Array(0);
@@ -133,7 +139,14 @@ const decodedFrom = new WeakMap<OnlineRecord, Uint8Array>();
  */
 export function encodeUpdate(decoded: OnlineRecord | undefined, next: OnlineRecord): Uint8Array {
   const bytes = decoded && decodedFrom.get(decoded);
-  if (!bytes || next.lifetime !== decoded!.lifetime || next.series.length !== decoded!.series.length || next.values.length !== decoded!.values.length || next.recent !== decoded!.recent) return encodeRecord(next);
+  if (
+    !bytes ||
+    next.lifetime !== decoded!.lifetime ||
+    next.series.length !== decoded!.series.length ||
+    next.values.length !== decoded!.values.length ||
+    next.recent !== decoded!.recent
+  )
+    return encodeRecord(next);
   for (let i = 0; i < next.series.length; i++) if (next.series[i] !== decoded!.series[i]) return encodeRecord(next);
   const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, HEADER_WORDS);
   const nValues = u32[1]!;
@@ -167,7 +180,16 @@ function viewRecord(bytes: Uint8Array): OnlineRecord {
 }
 
 /** A reusable LentRecord for lendRecord to fill. */
-export const newLentRecord = (): LentRecord => ({ ts: 0, values: [], data: new Float64Array(0), lifetimeStart: 0, lifetimeEnd: 0, seriesStart: [], seriesEnd: [], recent: NO_RECENT });
+export const newLentRecord = (): LentRecord => ({
+  ts: 0,
+  values: [],
+  data: new Float64Array(0),
+  lifetimeStart: 0,
+  lifetimeEnd: 0,
+  seriesStart: [],
+  seriesEnd: [],
+  recent: NO_RECENT,
+});
 
 /**
  * Fills `into` with the record in `bytes`, read in place: no array is made per record
@@ -232,14 +254,21 @@ function readValues(values: unknown[], n: number, u8: Uint8Array, tags: number, 
   values.length = n;
   for (let i = 0; i < n; i++) {
     switch (u8[tags + i]) {
-      case Tag.Number: values[i] = f64[numbers + i]; break;
-      case Tag.True: values[i] = true; break;
-      case Tag.False: values[i] = false; break;
+      case Tag.Number:
+        values[i] = f64[numbers + i];
+        break;
+      case Tag.True:
+        values[i] = true;
+        break;
+      case Tag.False:
+        values[i] = false;
+        break;
       case Tag.Json:
         tail.parsed ??= JSON.parse(decoder.decode(tail.u8.subarray(tail.start, tail.end))) as unknown[];
         values[i] = tail.parsed[tail.next++];
         break;
-      default: values[i] = null;
+      default:
+        values[i] = null;
     }
   }
 }

@@ -20,7 +20,6 @@ import { align } from "../windows/window-math.ts";
 
 export type StreamEvent = RecentEvent;
 
-
 /** Adds `x` (at `ts`) to the tile at `off`, of shape `shape` (lifetime slots: every statistic). */
 function addValue(tiles: Float64Array, off: number, x: number, ts: number, shape: TileShape = FULL_SHAPE): void {
   tiles[off + Field.Count]! += 1;

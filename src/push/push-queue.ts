@@ -42,11 +42,12 @@ export class PushQueue {
       try {
         const { done } = await this.start(batch.map((w) => w.push));
         done.then(
-          (results) => batch.forEach((w, i) => {
-            const r = results[i]!;
-            if (r instanceof Error) w.reject(r);
-            else w.resolve(r);
-          }),
+          (results) =>
+            batch.forEach((w, i) => {
+              const r = results[i]!;
+              if (r instanceof Error) w.reject(r);
+              else w.resolve(r);
+            }),
           (err) => batch.forEach((w) => w.reject(err)),
         );
       } catch (err) {

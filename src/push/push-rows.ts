@@ -20,7 +20,8 @@ export function columnsToRows(df: Record<string, unknown>): unknown[] {
   if (bad !== undefined) throw new BadRequestError(`df.${bad} must be a list of values, one per row`, "invalid_rows");
   const n = (columns[0] as unknown[] | undefined)?.length ?? 0;
   const uneven = names.find((_, i) => (columns[i] as unknown[]).length !== n);
-  if (uneven !== undefined) throw new BadRequestError(`df: every column needs the same number of values ("${names[0]}" has ${n}, "${uneven}" has ${(df[uneven] as unknown[]).length})`, "invalid_rows");
+  if (uneven !== undefined)
+    throw new BadRequestError(`df: every column needs the same number of values ("${names[0]}" has ${n}, "${uneven}" has ${(df[uneven] as unknown[]).length})`, "invalid_rows");
   return Array.from({ length: n }, (_, i) => Object.fromEntries(names.map((name, c) => [name, (columns[c] as unknown[])[i]])));
 }
 

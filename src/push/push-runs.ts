@@ -28,12 +28,18 @@ export class PushRunRecorder {
   readonly #open = new Map<string, Summary>();
   #timer?: ReturnType<typeof setInterval>;
 
-  constructor(readonly log: RunLog, readonly via: () => string) {}
+  constructor(
+    readonly log: RunLog,
+    readonly via: () => string,
+  ) {}
 
   #summary(source: string): Summary {
     let s = this.#open.get(source);
     if (!s) {
-      this.#open.set(source, (s = { startedAt: Date.now(), pushes: 0, rows: 0, duplicates: 0, rejected: 0, reasons: [], quarantine: [], views: new Map(), minTs: null, maxTs: null }));
+      this.#open.set(
+        source,
+        (s = { startedAt: Date.now(), pushes: 0, rows: 0, duplicates: 0, rejected: 0, reasons: [], quarantine: [], views: new Map(), minTs: null, maxTs: null }),
+      );
       this.#timer ??= setInterval(() => void this.flush().catch(() => {}), FLUSH_MS);
       this.#timer.unref?.();
     }

@@ -24,7 +24,7 @@ import { encodeEntityKey } from "../online/entity-key.ts";
 import { plainValue } from "../online/plain-value.ts";
 import { recordExpiry } from "../online/record-expiry.ts";
 import { streamPointer } from "../online/stream-table.ts";
-import { type OnlineRecord, type OnlineStore, type ServingPointer } from "../online/online-store.ts";
+import type { OnlineRecord, OnlineStore, ServingPointer } from "../online/online-store.ts";
 import type { Registry, ResolvedView } from "../registry/registry.ts";
 import type { PushSourceDef, SourceDef } from "../definitions/types.ts";
 import { viewLayout } from "../windows/view-layout.ts";
@@ -63,7 +63,8 @@ export function validatePush(registry: Registry, req: PushRequest, maxRows: numb
   const source = registry.data.sources[pushSource.batchSource];
   if (!source) throw new BadRequestError(`push source "${req.source}" has no file source "${pushSource.batchSource}" in the registry: run larder apply`, "not_applied");
   if (req.rows.length === 0) throw new BadRequestError(`push to "${req.source}": no rows given`, "invalid_rows");
-  if (req.rows.length > maxRows) throw new BadRequestError(`push to "${req.source}": ${req.rows.length} rows in one push, the limit is ${maxRows} (LARDER_MAX_PUSH_ROWS)`, "too_many_rows");
+  if (req.rows.length > maxRows)
+    throw new BadRequestError(`push to "${req.source}": ${req.rows.length} rows in one push, the limit is ${maxRows} (LARDER_MAX_PUSH_ROWS)`, "too_many_rows");
   const rows = validateRows(source, req.source, req.rows, pushSource.eventIdField);
   checkEntityKeys(registry.viewsOfPushSource(pushSource.name), rows, req.source);
   return { req, pushSource, source, rows };
@@ -94,8 +95,20 @@ function checkEntityKeys(views: ResolvedView[], rows: PushedRow[], source: strin
  * once the update has committed and the segment is published.
  */
 /** `dedupeWindowMs`: how long event ids are remembered (LARDER_DEDUPE_WINDOW). */
-export async function startPushBatch(withDuck: WithDuck, registry: Registry, store: OnlineStore, ctx: OfflineContext, batch: ValidatedPush[], dedupeWindowMs?: number, attempt = 1): Promise<{ done: Promise<(PushResult | Error)[]> }> {
-  const { pushSource, source, req: { to } } = batch[0]!;
+export async function startPushBatch(
+  withDuck: WithDuck,
+  registry: Registry,
+  store: OnlineStore,
+  ctx: OfflineContext,
+  batch: ValidatedPush[],
+  dedupeWindowMs?: number,
+  attempt = 1,
+): Promise<{ done: Promise<(PushResult | Error)[]> }> {
+  const {
+    pushSource,
+    source,
+    req: { to },
+  } = batch[0]!;
   const rows = batch.flatMap((p) => p.rows);
   const owners = batch.flatMap((p, k) => p.rows.map(() => k));
   const results: PushResult[] = batch.map((p) => ({ source: p.req.source, rows: p.rows.length, to, duplicates: 0, views: [], segment: null }));
@@ -119,7 +132,18 @@ export async function startPushBatch(withDuck: WithDuck, registry: Registry, sto
     const update = online ? await onlineUpdate(duck, registry, store, pushSource.name, pushSource.eventIdField, rows, relation, params, failingSql, dedupeWindowMs) : null;
     const failing = update ? update.failing : failingSql ? await failingRowIds(duck, failingSql, params, "__i") : [];
     if (failing.length) return { refused: true as const, failing };
-    const segment = to === "online" ? null : await stagePushedSegment(duck, files, pushSource.name, relation, params, source.schema.map((c) => c.name), online);
+    const segment =
+      to === "online"
+        ? null
+        : await stagePushedSegment(
+            duck,
+            files,
+            pushSource.name,
+            relation,
+            params,
+            source.schema.map((c) => c.name),
+            online,
+          );
     const applied = update ? update.apply(owners, results) : Promise.resolve();
     applied.catch(() => {}); // awaited in `done`; never an unhandled rejection meanwhile
     return { refused: false as const, segment, applied };
@@ -147,7 +171,13 @@ export async function startPushBatch(withDuck: WithDuck, registry: Registry, sto
 
 /** Refuses the pushes in `failing` with their own reports, and applies the rest as a batch. */
 async function refuseFailing(
-  withDuck: WithDuck, registry: Registry, store: OnlineStore, ctx: OfflineContext, batch: ValidatedPush[], failing: Set<number>, dedupeWindowMs?: number,
+  withDuck: WithDuck,
+  registry: Registry,
+  store: OnlineStore,
+  ctx: OfflineContext,
+  batch: ValidatedPush[],
+  failing: Set<number>,
+  dedupeWindowMs?: number,
 ): Promise<{ done: Promise<(PushResult | Error)[]> }> {
   const errors = new Map<number, Error>();
   for (const k of failing) {
@@ -180,8 +210,16 @@ type OnlineUpdate = {
  * or null when no view over the source is online.
  */
 async function onlineUpdate(
-  duck: Duck, registry: Registry, store: OnlineStore, sourceName: string, idField: string | null, rows: Record<string, unknown>[], relation: string, params: string[],
-  failingSql: FailingRowSql | null, dedupeWindowMs?: number,
+  duck: Duck,
+  registry: Registry,
+  store: OnlineStore,
+  sourceName: string,
+  idField: string | null,
+  rows: Record<string, unknown>[],
+  relation: string,
+  params: string[],
+  failingSql: FailingRowSql | null,
+  dedupeWindowMs?: number,
 ): Promise<OnlineUpdate | null> {
   const pointers = await store.pointers();
   const views: { view: ResolvedView; table: string; pointer?: ServingPointer }[] = [];
@@ -240,38 +278,48 @@ async function onlineUpdate(
   });
   const ids = idField ? rows.map((r) => String(r[idField])) : undefined;
   const expiry = new Map(batches.map((b) => [b.table, recordExpiry(b.view.def)]));
-  return { failing, apply: (owners, results) => store.update({
-    keys: batches.flatMap((b) => b.keys.map((key) => ({ table: b.table, key }))),
-    // Only into the tables served now: a run switching one meanwhile makes this batch try again.
-    expect: batches.map((b) => ({ view: b.view.def.name, table: b.pointer ? null : b.table })),
-    expireAt: (table, record) => expiry.get(table)?.(record),
-    ids: ids && { namespace: sourceName, ids, windowMs: dedupeWindowMs },
-    compute(records, seen) {
-      // Rows to skip: ids applied before, and repeats of an id within this batch.
-      const skip = new Set<number>();
-      const fresh = new Set<string>();
-      ids?.forEach((id, row) => {
-        if (seen[row] || fresh.has(id)) skip.add(row);
-        else fresh.add(id);
-      });
-      for (const r of results) r.duplicates = 0;
-      for (const row of skip) results[owners[row]!]!.duplicates++;
-      for (const r of results) r.views = [];
-      const out: (OnlineRecord | undefined)[] = [];
-      let at = 0;
-      for (const b of batches) {
-        const layout = viewLayout(b.view.def);
-        const entities = results.map(() => 0);
-        for (const list of b.events) {
-          const applied = list.filter((e) => !skip.has(e.row));
-          out[at] = applied.length ? applyEvents(layout, records[at], applied.map((e) => e.event)) : undefined;
-          at++;
-          // An entity counts once for each push that has rows for it.
-          for (const k of new Set(applied.map((e) => owners[e.row]!))) entities[k]!++;
-        }
-        results.forEach((r, k) => r.views.push({ view: b.view.def.name, version: b.view.version, entities: entities[k]! }));
-      }
-      return { records: out, seen: [...fresh], pointers: batches.flatMap((b) => (b.pointer ? [b.pointer] : [])) };
-    },
-  }) };
+  return {
+    failing,
+    apply: (owners, results) =>
+      store.update({
+        keys: batches.flatMap((b) => b.keys.map((key) => ({ table: b.table, key }))),
+        // Only into the tables served now: a run switching one meanwhile makes this batch try again.
+        expect: batches.map((b) => ({ view: b.view.def.name, table: b.pointer ? null : b.table })),
+        expireAt: (table, record) => expiry.get(table)?.(record),
+        ids: ids && { namespace: sourceName, ids, windowMs: dedupeWindowMs },
+        compute(records, seen) {
+          // Rows to skip: ids applied before, and repeats of an id within this batch.
+          const skip = new Set<number>();
+          const fresh = new Set<string>();
+          ids?.forEach((id, row) => {
+            if (seen[row] || fresh.has(id)) skip.add(row);
+            else fresh.add(id);
+          });
+          for (const r of results) r.duplicates = 0;
+          for (const row of skip) results[owners[row]!]!.duplicates++;
+          for (const r of results) r.views = [];
+          const out: (OnlineRecord | undefined)[] = [];
+          let at = 0;
+          for (const b of batches) {
+            const layout = viewLayout(b.view.def);
+            const entities = results.map(() => 0);
+            for (const list of b.events) {
+              const applied = list.filter((e) => !skip.has(e.row));
+              out[at] = applied.length
+                ? applyEvents(
+                    layout,
+                    records[at],
+                    applied.map((e) => e.event),
+                  )
+                : undefined;
+              at++;
+              // An entity counts once for each push that has rows for it.
+              for (const k of new Set(applied.map((e) => owners[e.row]!))) entities[k]!++;
+            }
+            results.forEach((r, k) => r.views.push({ view: b.view.def.name, version: b.view.version, entities: entities[k]! }));
+          }
+          return { records: out, seen: [...fresh], pointers: batches.flatMap((b) => (b.pointer ? [b.pointer] : [])) };
+        },
+      }),
+  };
 }

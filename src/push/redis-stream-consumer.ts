@@ -58,7 +58,11 @@ export class RedisStreamConsumer {
   /** Entries pushed and acknowledged since start. */
   entries = 0;
 
-  constructor(private readonly larder: Larder, opts: StreamConsumerOptions, private readonly log: Logger) {
+  constructor(
+    private readonly larder: Larder,
+    opts: StreamConsumerOptions,
+    private readonly log: Logger,
+  ) {
     this.#opts = { prefix: "larder:push:", group: "larder", consumer: "larder", to: "online", batch: 500, blockMs: 500, retryMs: 500, ...opts };
     this.#client = new RedisClient(opts.url);
   }
@@ -99,10 +103,16 @@ export class RedisStreamConsumer {
       let reply: unknown;
       try {
         reply = await this.#client.send("XREADGROUP", [
-          "GROUP", this.#opts.group, this.#opts.consumer, "COUNT", String(this.#opts.batch),
+          "GROUP",
+          this.#opts.group,
+          this.#opts.consumer,
+          "COUNT",
+          String(this.#opts.batch),
           // Re-reading pending entries must not block: there may be none.
           ...(pendingOnly ? [] : ["BLOCK", String(this.#opts.blockMs)]),
-          "STREAMS", ...keys, ...ids,
+          "STREAMS",
+          ...keys,
+          ...ids,
         ]);
       } catch (err) {
         if (this.#stopping) break;
@@ -217,7 +227,10 @@ function streamEntries(reply: unknown): Map<string, Entry[]> {
   const pairs: [string, unknown][] = Array.isArray(reply) ? (reply as [string, unknown][]) : Object.entries(reply as Record<string, unknown>);
   for (const [key, entries] of pairs) {
     // A pending entry deleted from the stream comes back with null fields: nothing to push.
-    out.set(String(key), ((entries as Entry[]) ?? []).map(([id, fields]) => [String(id), (fields ?? []).map(String)]));
+    out.set(
+      String(key),
+      ((entries as Entry[]) ?? []).map(([id, fields]) => [String(id), (fields ?? []).map(String)]),
+    );
   }
   return out;
 }

@@ -23,9 +23,10 @@ export const hashOf = (value: unknown): string => createHash("sha256").update(ca
 export function semanticView(view: FeatureViewDef, entity: EntityDef, source: SourceDef, push: PushSourceDef | null = null) {
   return {
     entity: { name: entity.name, joinKeys: entity.joinKeys },
-    source: source.kind === "file"
-      ? { kind: source.kind, path: source.path, format: source.format, timestampField: source.timestampField, schema: source.schema }
-      : { kind: source.kind, connection: source.connection, table: source.table, query: source.query, timestampField: source.timestampField, schema: source.schema },
+    source:
+      source.kind === "file"
+        ? { kind: source.kind, path: source.path, format: source.format, timestampField: source.timestampField, schema: source.schema }
+        : { kind: source.kind, connection: source.connection, table: source.table, query: source.query, timestampField: source.timestampField, schema: source.schema },
     // Absent for file sources, so their versions are what they were before push sources.
     push: push ? { name: push.name, eventIdField: push.eventIdField } : undefined,
     ttl: view.ttl,

@@ -44,19 +44,30 @@ export async function lineageOf(name: string, registry: Registry, store: OnlineS
   for (const p of picks) {
     const v = registry.view(p.view);
     const pointer = pointers.get(p.view);
-    const features = v.def.features.filter((f) => p.features === null || p.features.includes(f.name)).map((f) => ({
-      name: f.name,
-      definition: f.kind === "expression" ? `sql(${JSON.stringify(f.sql)})` : `${f.function}(${f.of ?? "*"}, ${f.window === null ? "lifetime" : `${f.window / 3_600_000}h`})`,
-    }));
+    const features = v.def.features
+      .filter((f) => p.features === null || p.features.includes(f.name))
+      .map((f) => ({
+        name: f.name,
+        definition: f.kind === "expression" ? `sql(${JSON.stringify(f.sql)})` : `${f.function}(${f.of ?? "*"}, ${f.window === null ? "lifetime" : `${f.window / 3_600_000}h`})`,
+      }));
     views.push({
-      view: p.view, version: v.version, features, entity: v.entity.name,
+      view: p.view,
+      version: v.version,
+      features,
+      entity: v.entity.name,
       source: {
-        name: v.source.name, kind: v.source.kind,
+        name: v.source.name,
+        kind: v.source.kind,
         location: v.source.kind === "file" ? v.source.path : v.source.table ? `table ${v.source.table}` : "query",
         pushSource: v.push?.name ?? null,
       },
-      served: pointer ? { version: pointer.version, table: pointer.table, watermark: pointer.watermark, updatedAt: pointer.updatedAt, runId: pointer.runId, run: await runs.get(pointer.runId) } : null,
-      services: Object.values(data.services).filter((s) => s.features.some((r) => r.view === p.view)).map((s) => s.name).sort(),
+      served: pointer
+        ? { version: pointer.version, table: pointer.table, watermark: pointer.watermark, updatedAt: pointer.updatedAt, runId: pointer.runId, run: await runs.get(pointer.runId) }
+        : null,
+      services: Object.values(data.services)
+        .filter((s) => s.features.some((r) => r.view === p.view))
+        .map((s) => s.name)
+        .sort(),
     });
   }
   return { of: name, kind, views };
@@ -72,9 +83,11 @@ export function formatLineage(l: Lineage): string {
       const r = v.served.run;
       const stale = v.served.version !== v.version ? ` (an older version: @${v.version} is not materialized yet)` : "";
       lines.push(`      served: @${v.served.version}${stale}, complete up to ${new Date(v.served.watermark).toISOString()}, table ${v.served.table}`);
-      lines.push(r
-        ? `      written by run ${r.id}: ${r.kind} ${String(r.details.mode ?? "")} at ${r.startedAt}, ${r.rows.in ?? "?"} events → ${r.rows.out ?? "?"} entities, ${r.status}, by ${r.startedBy.via} on ${r.startedBy.host}`
-        : `      written by ${v.served.runId === STREAM_RUN_ID ? "pushes (no materialization yet)" : `run ${v.served.runId} (not in the run history)`}`);
+      lines.push(
+        r
+          ? `      written by run ${r.id}: ${r.kind} ${String(r.details.mode ?? "")} at ${r.startedAt}, ${r.rows.in ?? "?"} events → ${r.rows.out ?? "?"} entities, ${r.status}, by ${r.startedBy.via} on ${r.startedBy.host}`
+          : `      written by ${v.served.runId === STREAM_RUN_ID ? "pushes (no materialization yet)" : `run ${v.served.runId} (not in the run history)`}`,
+      );
     }
     lines.push(`      ← ${v.source.pushSource ? `push source ${v.source.pushSource} ← ` : ""}source ${v.source.name} (${v.source.kind}: ${v.source.location})`);
   }

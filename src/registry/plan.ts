@@ -104,7 +104,8 @@ export function formatPlan(plan: Plan): string {
   if (plan.changes.length === 0) return "No changes: the registry matches features/.";
   const sign = { add: "+", change: "~", remove: "-" } as const;
   const lines = plan.changes.map((c) => {
-    const version = c.action === "add" ? ` @${c.newVersion ?? ""}` : c.oldVersion && c.newVersion && c.oldVersion !== c.newVersion ? ` @${c.oldVersion} → @${c.newVersion} (new version)` : "";
+    const version =
+      c.action === "add" ? ` @${c.newVersion ?? ""}` : c.oldVersion && c.newVersion && c.oldVersion !== c.newVersion ? ` @${c.oldVersion} → @${c.newVersion} (new version)` : "";
     const head = `${sign[c.action]} ${c.kind} ${c.name}${c.kind === "feature view" ? version.replace(/ @$/, "") : ""}`;
     return [head, ...c.fields.map((f) => `    ${f}`)].join("\n");
   });

@@ -53,11 +53,14 @@ const RegistrySchema = z.object({
   entities: z.record(z.string(), z.looseObject({ name: z.string(), joinKeys: z.array(z.looseObject({ name: z.string(), type: z.enum(["int64", "string"]) })) })),
   sources: Definitions,
   pushSources: Definitions.optional(),
-  views: z.record(z.string(), z.object({
-    current: z.string(),
-    definition: z.looseObject({ name: z.string(), entity: z.string(), source: z.string(), features: z.array(z.looseObject({ name: z.string(), kind: z.string() })) }),
-    versions: z.array(z.object({ version: z.string(), definition: Named, appliedAt: z.string() })),
-  })),
+  views: z.record(
+    z.string(),
+    z.object({
+      current: z.string(),
+      definition: z.looseObject({ name: z.string(), entity: z.string(), source: z.string(), features: z.array(z.looseObject({ name: z.string(), kind: z.string() })) }),
+      versions: z.array(z.object({ version: z.string(), definition: Named, appliedAt: z.string() })),
+    }),
+  ),
   onDemandViews: Definitions.optional(),
   services: z.record(z.string(), z.looseObject({ name: z.string(), features: z.array(z.object({ view: z.string(), feature: z.string() })) })),
 });
@@ -89,7 +92,10 @@ export type ResolvedView = { def: FeatureViewDef; version: string; entity: Entit
 export class Registry {
   readonly data: RegistryData;
 
-  constructor(data: RegistryData, readonly path: string) {
+  constructor(
+    data: RegistryData,
+    readonly path: string,
+  ) {
     this.data = ownMaps(data);
   }
 
@@ -148,7 +154,9 @@ export class Registry {
 
   /** The current views whose source is this push source. */
   viewsOfPushSource(name: string): ResolvedView[] {
-    return this.viewNames().filter((v) => this.data.views[v]!.definition.source === name).map((v) => this.view(v));
+    return this.viewNames()
+      .filter((v) => this.data.views[v]!.definition.source === name)
+      .map((v) => this.view(v));
   }
 
   service(name: string): FeatureServiceDef {

@@ -10,7 +10,11 @@ export function runNote(r: RunRecord): string {
   const refused = r.validation?.failed[0];
   if (refused !== undefined) {
     // A refusal's first line says what was refused, the next ones why.
-    const why = refused.split("\n").map((l) => l.trim()).filter(Boolean).join(" ");
+    const why = refused
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join(" ");
     return r.kind === "push" ? `${String(r.details.rejected)} refused: ${why}` : why;
   }
   const warnings = r.validation?.warnings.length ?? 0;

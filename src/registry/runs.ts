@@ -58,7 +58,10 @@ export const startedBy = (via: string): RunRecord["startedBy"] => ({ via, host: 
 
 export class RunLog {
   /** `onRecord`: told of every run recorded (metrics count them). */
-  constructor(readonly files: FileStore, readonly onRecord: (run: RunRecord) => void = () => {}) {}
+  constructor(
+    readonly files: FileStore,
+    readonly onRecord: (run: RunRecord) => void = () => {},
+  ) {}
 
   /** `via`: what started it (`cli materialize`, `serve`, …). */
   async record(draft: RunDraft, via: string): Promise<RunRecord> {
@@ -84,7 +87,11 @@ export class RunLog {
   /** Newest first; damaged records are left out (`damaged`, when given, is told of each). */
   async list(filter: RunFilter = {}, damaged?: (d: DamagedRun) => void): Promise<RunRecord[]> {
     const limit = filter.limit ?? 20;
-    const keys = (await this.files.list("runs")).map((f) => f.path.slice(f.path.lastIndexOf("/") + 1)).filter((n) => n.endsWith(".json")).sort().reverse();
+    const keys = (await this.files.list("runs"))
+      .map((f) => f.path.slice(f.path.lastIndexOf("/") + 1))
+      .filter((n) => n.endsWith(".json"))
+      .sort()
+      .reverse();
     const out: RunRecord[] = [];
     for (const name of keys.slice(0, MAX_READS)) {
       const key = `runs/${name}`;

@@ -26,5 +26,5 @@ export function driverStatsCsv(end: number, seed = 7): { stats: string; labels: 
   for (let i = 0; i < 100; i++) {
     labels.push(`${rnd.pick(DRIVERS)},${isoTime(end - rnd.int(0, 7 * 24 * 60) * 60_000)},${rnd.chance(0.7)}`);
   }
-  return { stats: rows.join("\n") + "\n", labels: labels.join("\n") + "\n" };
+  return { stats: `${rows.join("\n")}\n`, labels: `${labels.join("\n")}\n` };
 }

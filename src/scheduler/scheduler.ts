@@ -29,7 +29,10 @@ export class Scheduler {
   #timer?: ReturnType<typeof setInterval>;
   #stopped = false;
 
-  constructor(readonly larder: Larder, readonly log: Logger) {}
+  constructor(
+    readonly larder: Larder,
+    readonly log: Logger,
+  ) {}
 
   /** Starts the jobs, runs missed schedules once, and follows the registry from then on. */
   async start(): Promise<void> {
@@ -137,11 +140,24 @@ export class Scheduler {
   async #skipped(view: string, via: string, reason: string): Promise<void> {
     const at = new Date().toISOString();
     const runId = newRunId();
-    await this.larder.runs.record({
-      id: runId, kind: "materialize", status: "skipped", startedAt: at, finishedAt: at, durationMs: 0,
-      views: [{ view, version: this.larder.registry().view(view).version }], range: null, sources: [], rows: { in: null, out: null },
-      validation: null, details: { reason }, error: null,
-    }, via);
+    await this.larder.runs.record(
+      {
+        id: runId,
+        kind: "materialize",
+        status: "skipped",
+        startedAt: at,
+        finishedAt: at,
+        durationMs: 0,
+        views: [{ view, version: this.larder.registry().view(view).version }],
+        range: null,
+        sources: [],
+        rows: { in: null, out: null },
+        validation: null,
+        details: { reason },
+        error: null,
+      },
+      via,
+    );
     this.#last.set(view, { runId, at, status: "skipped", via, error: null });
   }
 
@@ -150,9 +166,16 @@ export class Scheduler {
   }
 
   states(): ScheduleState[] {
-    return [...this.#jobs].sort(([a], [b]) => (a < b ? -1 : 1)).map(([view, j]) => ({
-      view, cron: j.cron, timezone: j.timezone, next: j.job.nextRun()?.toISOString() ?? null, running: this.#running.has(view), last: this.#last.get(view) ?? null,
-    }));
+    return [...this.#jobs]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([view, j]) => ({
+        view,
+        cron: j.cron,
+        timezone: j.timezone,
+        next: j.job.nextRun()?.toISOString() ?? null,
+        running: this.#running.has(view),
+        last: this.#last.get(view) ?? null,
+      }));
   }
 
   /** Stops the jobs and waits for runs in progress. */

@@ -34,7 +34,11 @@ export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler
   });
   app.get("/health", async (c) => {
     const pointers = await larder.store().pointers();
-    return c.json({ status: "ok", store: larder.store().kind, views: Object.fromEntries([...pointers].map(([k, p]) => [k, { version: p.version, watermark: new Date(p.watermark).toISOString() }])) });
+    return c.json({
+      status: "ok",
+      store: larder.store().kind,
+      views: Object.fromEntries([...pointers].map(([k, p]) => [k, { version: p.version, watermark: new Date(p.watermark).toISOString() }])),
+    });
   });
   const lookup = onlineFeaturesHandler(larder, log, auth);
   app.post("/v1/features/online", (c) => lookup(c.req.raw));

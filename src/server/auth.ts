@@ -10,7 +10,10 @@ import { ForbiddenError, UnauthorizedError } from "../errors.ts";
 import { SCOPES, parseTokens, tokenDigest, type Scope } from "../config/tokens.ts";
 
 export class Auth {
-  constructor(readonly tokens: { scope: Scope; digest: Buffer }[], readonly openReads: boolean) {}
+  constructor(
+    readonly tokens: { scope: Scope; digest: Buffer }[],
+    readonly openReads: boolean,
+  ) {}
 
   get enabled(): boolean {
     return this.tokens.length > 0;

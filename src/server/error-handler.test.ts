@@ -44,7 +44,10 @@ test("the lookup route answers and logs server errors itself, through the app an
     await server.stop();
   }
   const http = events.filter((e) => e.event === "http.server_error");
-  expect(http.map((e) => [e.event, (e as { path?: string }).path])).toEqual([["http.server_error", "/v1/features/online"], ["http.server_error", "/v1/features/online"]]);
+  expect(http.map((e) => [e.event, (e as { path?: string }).path])).toEqual([
+    ["http.server_error", "/v1/features/online"],
+    ["http.server_error", "/v1/features/online"],
+  ]);
   // The scheduler could not read the registry either, and said so once.
   expect(events.filter((e) => e.event === "schedule.failed")).toHaveLength(1);
 });

@@ -22,4 +22,7 @@ export function answerError(err: unknown, req: Request, log: Logger): Response {
 }
 
 /** For hono's onError. */
-export const errorHandler = (log: Logger) => (err: Error, c: Context): Response => answerError(err, c.req.raw, log);
+export const errorHandler =
+  (log: Logger) =>
+  (err: Error, c: Context): Response =>
+    answerError(err, c.req.raw, log);

@@ -17,7 +17,8 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  */
 export async function readJson<T extends z.ZodType>(req: Request, schema: T, maxBytes: number, fast?: (body: unknown) => body is z.output<T>): Promise<z.output<T>> {
   const type = req.headers.get("content-type") ?? "";
-  if (!/^application\/json\b/i.test(type)) throw new BadRequestError(`send the body as JSON with content-type: application/json (got "${type.slice(0, 60)}")`, "unsupported_media_type");
+  if (!/^application\/json\b/i.test(type))
+    throw new BadRequestError(`send the body as JSON with content-type: application/json (got "${type.slice(0, 60)}")`, "unsupported_media_type");
   const text = await readBodyText(req, maxBytes);
   let body: unknown;
   try {

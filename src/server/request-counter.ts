@@ -18,26 +18,28 @@ export function pathOf(url: string): string {
 
 export function requestCounter(metrics: LarderMetrics) {
   let inFlight = 0;
-  const counted = (handler: Handler): Handler => (req) => {
-    inFlight++;
-    const began = performance.now();
-    const done = (res: Response) => {
-      inFlight--;
-      metrics.request(req.method, pathOf(req.url), res.status, (performance.now() - began) / 1000);
-      return res;
+  const counted =
+    (handler: Handler): Handler =>
+    (req) => {
+      inFlight++;
+      const began = performance.now();
+      const done = (res: Response) => {
+        inFlight--;
+        metrics.request(req.method, pathOf(req.url), res.status, (performance.now() - began) / 1000);
+        return res;
+      };
+      let r: Response | Promise<Response>;
+      try {
+        r = handler(req);
+      } catch (err) {
+        inFlight--;
+        throw err;
+      }
+      if (r instanceof Response) return done(r);
+      return r.then(done, (err) => {
+        inFlight--;
+        throw err;
+      });
     };
-    let r: Response | Promise<Response>;
-    try {
-      r = handler(req);
-    } catch (err) {
-      inFlight--;
-      throw err;
-    }
-    if (r instanceof Response) return done(r);
-    return r.then(done, (err) => {
-      inFlight--;
-      throw err;
-    });
-  };
   return { counted, inFlight: () => inFlight };
 }

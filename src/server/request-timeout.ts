@@ -19,7 +19,12 @@ export function withTimeout(handler: (req: Request) => Response | Promise<Respon
       pending.delete(p);
       const path = new URL(p.req.url).pathname;
       log({ level: "warn", event: "http.timeout", method: p.req.method, path, ms });
-      p.resolve(Response.json({ code: "request_timeout", message: `${p.req.method} ${path} took longer than ${ms} ms (LARDER_REQUEST_TIMEOUT_MS); it may still complete` }, { status: 503 }));
+      p.resolve(
+        Response.json(
+          { code: "request_timeout", message: `${p.req.method} ${path} took longer than ${ms} ms (LARDER_REQUEST_TIMEOUT_MS); it may still complete` },
+          { status: 503 },
+        ),
+      );
     }
     if (pending.size === 0) {
       clearInterval(timer);

@@ -27,7 +27,9 @@ const REGISTRY_SYNC_MS = 2_000;
 export function startServer(larder: Larder, log: Logger = consoleLogger) {
   // Elsewhere the kernel does not spread one port's connections over processes.
   if (larder.config.workers > 1 && process.platform !== "linux") {
-    throw new UsageError(`--workers ${larder.config.workers} (LARDER_WORKERS) needs Linux, where processes share a port (SO_REUSEPORT); on ${process.platform}, serve with one process, or run replicas on ports of their own behind a load balancer`);
+    throw new UsageError(
+      `--workers ${larder.config.workers} (LARDER_WORKERS) needs Linux, where processes share a port (SO_REUSEPORT); on ${process.platform}, serve with one process, or run replicas on ports of their own behind a load balancer`,
+    );
   }
   larder.via = "serve";
   // Schedules run on this server unless LARDER_SCHEDULES=off (replicas leave them to one).
@@ -55,7 +57,14 @@ export function startServer(larder: Larder, log: Logger = consoleLogger) {
   const registrySync = larder.sharesRegistry
     ? setInterval(() => larder.syncRegistry().catch((error) => log({ level: "warn", event: "registry.sync_failed", error })), REGISTRY_SYNC_MS)
     : undefined;
-  log({ level: "info", event: "server.started", url: `http://${server.hostname}:${server.port}`, schedules: schedulesOn, auth: authOf(larder.config).enabled, workers: larder.config.workers });
+  log({
+    level: "info",
+    event: "server.started",
+    url: `http://${server.hostname}:${server.port}`,
+    schedules: schedulesOn,
+    auth: authOf(larder.config).enabled,
+    workers: larder.config.workers,
+  });
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));

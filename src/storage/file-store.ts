@@ -112,7 +112,10 @@ class S3FileStore implements FileStore {
   readonly #bucket: string;
   readonly #prefix: string;
 
-  constructor(readonly root: string, readonly storage: Storage) {
+  constructor(
+    readonly root: string,
+    readonly storage: Storage,
+  ) {
     const { bucket, key } = parseS3Url(root);
     this.#bucket = bucket;
     this.#prefix = key === "" || key.endsWith("/") ? key : `${key}/`;

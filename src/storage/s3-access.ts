@@ -17,7 +17,10 @@ const PAGE = 1000;
 export class S3Access {
   readonly #clients = new Map<string, S3Client>();
 
-  constructor(readonly settings: S3Settings, readonly cacheDir: string) {}
+  constructor(
+    readonly settings: S3Settings,
+    readonly cacheDir: string,
+  ) {}
 
   client(bucket: string): S3Client {
     let c = this.#clients.get(bucket);
@@ -36,7 +39,8 @@ export class S3Access {
     let startAfter: string | undefined;
     for (;;) {
       const page = await this.#call(`list s3://${bucket}/${prefix}*`, () =>
-        this.client(bucket).list({ prefix, maxKeys: PAGE, ...(continuationToken ? { continuationToken } : startAfter ? { startAfter } : {}) }));
+        this.client(bucket).list({ prefix, maxKeys: PAGE, ...(continuationToken ? { continuationToken } : startAfter ? { startAfter } : {}) }),
+      );
       for (const o of page.contents ?? []) out.push({ key: o.key, size: o.size ?? 0, etag: String(o.eTag ?? "").replaceAll('"', "") });
       if (!page.isTruncated || !page.contents?.length) break;
       continuationToken = page.nextContinuationToken;
@@ -118,11 +122,12 @@ export class S3Access {
 
   #wrap(what: string, err: unknown): StorageError {
     const e = err as { code?: string; message?: string };
-    const hint = e.code === "ERR_S3_MISSING_CREDENTIALS" || e.code === "InvalidAccessKeyId" || e.code === "SignatureDoesNotMatch"
-      ? " (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
-      : e.code === "ConnectionRefused" || /connect|ECONNREFUSED|Unable to connect/i.test(e.message ?? "")
-        ? ` (is ${this.settings.endpoint ?? "S3"} reachable? LARDER_S3_ENDPOINT sets an S3-compatible server)`
-        : "";
+    const hint =
+      e.code === "ERR_S3_MISSING_CREDENTIALS" || e.code === "InvalidAccessKeyId" || e.code === "SignatureDoesNotMatch"
+        ? " (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+        : e.code === "ConnectionRefused" || /connect|ECONNREFUSED|Unable to connect/i.test(e.message ?? "")
+          ? ` (is ${this.settings.endpoint ?? "S3"} reachable? LARDER_S3_ENDPOINT sets an S3-compatible server)`
+          : "";
     return new StorageError(`S3 ${what} failed: ${e.code ? `${e.code}: ` : ""}${e.message ?? String(err)}${hint}`, { cause: err });
   }
 }

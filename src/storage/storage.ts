@@ -18,7 +18,10 @@ const GLOB_CHARS = /[*?[{]/;
 export class Storage {
   #s3?: S3Access;
 
-  constructor(readonly s3Settings: S3Settings, readonly cacheDir: string) {}
+  constructor(
+    readonly s3Settings: S3Settings,
+    readonly cacheDir: string,
+  ) {}
 
   get s3(): S3Access {
     return (this.#s3 ??= new S3Access(this.s3Settings, join(this.cacheDir, "s3")));
@@ -43,9 +46,7 @@ export class Storage {
     const prefix = firstGlob < 0 ? key : key.slice(0, key.lastIndexOf("/", firstGlob) + 1);
     const glob = firstGlob < 0 ? null : new Glob(key);
     const objects = await this.s3.list(bucket, prefix);
-    return objects
-      .filter((o) => (glob ? glob.match(o.key) : o.key === key))
-      .map((o) => ({ path: s3Url(bucket, o.key), size: o.size, etag: o.etag }));
+    return objects.filter((o) => (glob ? glob.match(o.key) : o.key === key)).map((o) => ({ path: s3Url(bucket, o.key), size: o.size, etag: o.etag }));
   }
 }
 

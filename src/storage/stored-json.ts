@@ -3,7 +3,7 @@
  * hand-edited file is named in a clear error with its way out (DamagedDataError), not a
  * SyntaxError or a crash further on.
  */
-import { z } from "zod";
+import type { z } from "zod";
 import { DamagedDataError } from "../errors.ts";
 
 /** `what`: the file or value, as a user finds it; `wayOut`: what to do about it. */
@@ -21,7 +21,10 @@ export function parseStored<T extends z.ZodType>(text: string, schema: T, what: 
 export function checkStored<T extends z.ZodType>(value: unknown, schema: T, what: string, wayOut: string): z.output<T> {
   const r = schema.safeParse(value);
   if (!r.success) {
-    const problems = r.error.issues.slice(0, 3).map((i) => `${i.path.length ? i.path.join(".") : "(top)"}: ${i.message}`).join("; ");
+    const problems = r.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.length ? i.path.join(".") : "(top)"}: ${i.message}`)
+      .join("; ");
     throw new DamagedDataError(`${what} is damaged (${problems}); ${wayOut}`);
   }
   return r.data;

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { readStoredJson, type FileStore } from "../storage/file-store.ts";
-import { type Duck } from "../offline/duckdb.ts";
+import type { Duck } from "../offline/duckdb.ts";
 import { psiOfShares } from "../monitoring/drift-math.ts";
 
 const ReferenceProfileSchema = z.object({ column: z.string(), edges: z.array(z.number()), shares: z.array(z.number()), rows: z.number(), savedAt: z.string() });
@@ -18,7 +18,13 @@ export class ReferenceProfiles {
   constructor(readonly files: FileStore) {}
 
   async load(target: string, column: string): Promise<ReferenceProfile | null> {
-    return readStoredJson(this.files, key(target, column), ReferenceProfileSchema, "the PSI reference", "remove it, then run larder validate --save-reference (or the next batch that passes becomes the reference)");
+    return readStoredJson(
+      this.files,
+      key(target, column),
+      ReferenceProfileSchema,
+      "the PSI reference",
+      "remove it, then run larder validate --save-reference (or the next batch that passes becomes the reference)",
+    );
   }
 
   async save(target: string, profile: ReferenceProfile): Promise<void> {
@@ -39,7 +45,9 @@ export async function binCounts(duck: Duck, relation: string, column: string, ed
 /** A new reference from a batch: `bins` quantile bins (fewer when values repeat). */
 export async function profileColumn(duck: Duck, relation: string, column: string, name: string, bins: number): Promise<ReferenceProfile> {
   const qs = Array.from({ length: bins - 1 }, (_, i) => (i + 1) / bins);
-  const [r] = await duck.all<{ q: number[] | null }>(`SELECT quantile_cont(${column}::DOUBLE, [${qs.join(", ")}]) AS q FROM ${relation} WHERE ${column} IS NOT NULL AND NOT isnan(${column}::DOUBLE)`);
+  const [r] = await duck.all<{ q: number[] | null }>(
+    `SELECT quantile_cont(${column}::DOUBLE, [${qs.join(", ")}]) AS q FROM ${relation} WHERE ${column} IS NOT NULL AND NOT isnan(${column}::DOUBLE)`,
+  );
   const edges = [...new Set((r?.q ?? []).map(Number))].sort((a, b) => a - b);
   const counts = await binCounts(duck, relation, column, edges);
   const rows = counts.reduce((a, b) => a + b, 0);
@@ -49,5 +57,8 @@ export async function profileColumn(duck: Duck, relation: string, column: string
 /** Population stability index of counts against reference shares (empty bins count as 0.0001). */
 export function psiOf(reference: number[], counts: number[]): number {
   const total = counts.reduce((a, b) => a + b, 0) || 1;
-  return psiOfShares(reference, counts.map((c) => c / total));
+  return psiOfShares(
+    reference,
+    counts.map((c) => c / total),
+  );
 }

@@ -72,7 +72,15 @@ function rowChecksOf(targets: CheckTarget[]): RowCheck[] {
     ...(t.schema ? [{ target: t, rule: "schema types", column: null, severity: "error" as const, predicate: t.schema.predicate, sampleOf: t.schema.reason, needsDup: false }] : []),
     ...t.expectations.filter(isRowRule).map((e) => {
       const column = "column" in e ? e.column : null;
-      return { target: t, rule: describeRule(e), column, severity: e.severity, predicate: rowPredicate(e, t.column), sampleOf: column === null ? null : `CAST(${t.column(column)} AS VARCHAR)`, needsDup: e.rule === "uniqueKeyPerTimestamp" };
+      return {
+        target: t,
+        rule: describeRule(e),
+        column,
+        severity: e.severity,
+        predicate: rowPredicate(e, t.column),
+        sampleOf: column === null ? null : `CAST(${t.column(column)} AS VARCHAR)`,
+        needsDup: e.rule === "uniqueKeyPerTimestamp",
+      };
     }),
   ]);
 }
@@ -114,17 +122,27 @@ export async function validateBatch(duck: Duck, o: ValidateOptions): Promise<Val
   const rows = Number(r!.__rows);
   const sampled = rowChecks.map((c, i) => ({ c, i })).filter(({ c, i }) => c.sampleOf && Number(r![`n${i}`]) > 0);
   const [samples] = sampled.length
-    ? await duck.all(`SELECT ${sampled.map(({ c, i }) => `list(DISTINCT ${c.sampleOf}) FILTER (WHERE ${c.predicate})[1:5] AS s${i}`).join(", ")} FROM __checked WHERE ${sampled.map(({ c }) => `(${c.predicate})`).join(" OR ")}`)
+    ? await duck.all(
+        `SELECT ${sampled.map(({ c, i }) => `list(DISTINCT ${c.sampleOf}) FILTER (WHERE ${c.predicate})[1:5] AS s${i}`).join(", ")} FROM __checked WHERE ${sampled.map(({ c }) => `(${c.predicate})`).join(" OR ")}`,
+      )
     : [{}];
   rowChecks.forEach((c, i) => {
     const failing = Number(r![`n${i}`] ?? 0);
     const sample = ((samples![`s${i}`] as unknown[] | null | undefined) ?? []).slice(0, 5);
     const where = c.column === null ? "" : ` ${c.target.columnLabel(c.column)}`;
     checks.push({
-      target: targetLabel(c.target), rule: c.rule, column: c.column, severity: c.severity, passed: failing === 0, failingRows: failing, observed: null, sample,
-      message: failing === 0
-        ? `${targetLabel(c.target)}${where}: ${c.rule} passed`
-        : `${targetLabel(c.target)}${where}: ${c.rule} failed for ${failing} of ${rows} rows${sample.length ? ` (${c.column === null ? "" : "values: "}${sample.map((v) => JSON.stringify(v)).join(", ")}${failing > sample.length ? ", …" : ""})` : ""}`,
+      target: targetLabel(c.target),
+      rule: c.rule,
+      column: c.column,
+      severity: c.severity,
+      passed: failing === 0,
+      failingRows: failing,
+      observed: null,
+      sample,
+      message:
+        failing === 0
+          ? `${targetLabel(c.target)}${where}: ${c.rule} passed`
+          : `${targetLabel(c.target)}${where}: ${c.rule} failed for ${failing} of ${rows} rows${sample.length ? ` (${c.column === null ? "" : "values: "}${sample.map((v) => JSON.stringify(v)).join(", ")}${failing > sample.length ? ", …" : ""})` : ""}`,
     });
   });
 
@@ -167,8 +185,12 @@ async function judgeBatchRule(duck: Duck, o: ValidateOptions, t: CheckTarget, e:
   const column = "column" in e ? e.column : null;
   const base = { target: targetLabel(t), rule: describeRule(e), column, severity: e.severity, failingRows: null, sample: [] as unknown[] };
   const where = column === null ? "" : ` ${t.columnLabel(column)}`;
-  const done = (passed: boolean, observed: number | null, detail: string): CheckResult =>
-    ({ ...base, passed, observed, message: `${targetLabel(t)}${where}: ${base.rule} ${passed ? "passed" : "failed"}: ${detail}` });
+  const done = (passed: boolean, observed: number | null, detail: string): CheckResult => ({
+    ...base,
+    passed,
+    observed,
+    message: `${targetLabel(t)}${where}: ${base.rule} ${passed ? "passed" : "failed"}: ${detail}`,
+  });
   if (e.rule === "psi") {
     const ref = o.references ? await o.references.load(referenceName(t), e.column) : null;
     if (!ref) return done(true, null, "no reference profile yet: this batch becomes it if it passes");
@@ -177,13 +199,21 @@ async function judgeBatchRule(duck: Duck, o: ValidateOptions, t: CheckTarget, e:
   }
   const within = (x: { min: number | null; max: number | null }) => v !== null && (x.min === null || v >= x.min) && (x.max === null || v <= x.max);
   switch (e.rule) {
-    case "maxNullFraction": return done((v ?? 0) <= e.fraction, v, `${((v ?? 0) * 100).toFixed(2)}% null (max ${e.fraction * 100}%)`);
-    case "rowCount": return done(within(e), v, `${rows} rows`);
-    case "meanBetween": return done(within(e), v, v === null ? "no values" : `mean ${v}`);
-    case "stddevBetween": return done(within(e), v, v === null ? "fewer than two values" : `stddev ${v}`);
+    case "maxNullFraction":
+      return done((v ?? 0) <= e.fraction, v, `${((v ?? 0) * 100).toFixed(2)}% null (max ${e.fraction * 100}%)`);
+    case "rowCount":
+      return done(within(e), v, `${rows} rows`);
+    case "meanBetween":
+      return done(within(e), v, v === null ? "no values" : `mean ${v}`);
+    case "stddevBetween":
+      return done(within(e), v, v === null ? "fewer than two values" : `stddev ${v}`);
     case "fresh": {
       const age = v === null ? null : o.now - v;
-      return done(age !== null && age <= e.maxAge, age, age === null ? "no events" : `newest event ${new Date(v!).toISOString()}, ${(age / 3_600_000).toFixed(1)}h old (max ${e.maxAge / 3_600_000}h)`);
+      return done(
+        age !== null && age <= e.maxAge,
+        age,
+        age === null ? "no events" : `newest event ${new Date(v!).toISOString()}, ${(age / 3_600_000).toFixed(1)}h old (max ${e.maxAge / 3_600_000}h)`,
+      );
     }
   }
 }

@@ -14,8 +14,11 @@ import { ReferenceProfiles } from "./reference-profile.ts";
 import type { CheckTarget, ValidateOptions } from "./validate-batch.ts";
 
 const sourceTarget = (source: SourceDef, schema: boolean): CheckTarget => ({
-  kind: "source", name: source.name, expectations: source.expectations ?? [],
-  column: ident, columnLabel: (c) => `column "${c}"`,
+  kind: "source",
+  name: source.name,
+  expectations: source.expectations ?? [],
+  column: ident,
+  columnLabel: (c) => `column "${c}"`,
   ...(schema ? { schema: { predicate: "__type_errors IS NOT NULL", reason: "array_to_string(__type_errors, '; ')" } } : {}),
 });
 
@@ -25,7 +28,9 @@ function viewTarget(v: ResolvedView, prefix: string): { target: CheckTarget; com
   const names = new Set(features.map((e) => e.name));
   return {
     target: {
-      kind: "view", name: v.def.name, expectations: v.def.expectations ?? [],
+      kind: "view",
+      name: v.def.name,
+      expectations: v.def.expectations ?? [],
       column: (c) => (names.has(c) ? ident(`${prefix}${c}`) : ident(c)),
       columnLabel: (c) => (names.has(c) ? `feature "${c}"` : `column "${c}"`),
     },

@@ -10,15 +10,22 @@ test("a series' tiles keep their start, their count and what its aggregations re
 
   // Hourly tiles of random values, full and narrow: every aggregation agrees over any window.
   let seed = 3;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const H = 3_600_000;
   const tiles = Array.from({ length: 40 }, (_, i) => {
     const s = emptyStats();
     for (let k = 0; k < 1 + Math.floor(rand() * 4); k++) {
       const x = Math.round(rand() * 1000) / 10;
       const ts = i * H + Math.floor(rand() * H);
-      s.count++; s.sum += x; s.sumSq += x * x; s.min = Math.min(s.min, x); s.max = Math.max(s.max, x);
-      if (ts >= s.lastTs) { s.lastTs = ts; s.last = x; }
+      s.count++;
+      s.sum += x;
+      s.sumSq += x * x;
+      s.min = Math.min(s.min, x);
+      s.max = Math.max(s.max, x);
+      if (ts >= s.lastTs) {
+        s.lastTs = ts;
+        s.last = x;
+      }
     }
     return { start: i * H, s };
   });
@@ -28,7 +35,11 @@ test("a series' tiles keep their start, their count and what its aggregations re
     const shape = tileShape([agg]);
     const narrow = series(shape);
     expect(narrow.length).toBe(40 * shape.width);
-    for (const [t, w] of [[40 * H, 6 * H], [25 * H + 5, 24 * H], [3 * H, 48 * H]] as const) {
+    for (const [t, w] of [
+      [40 * H, 6 * H],
+      [25 * H + 5, 24 * H],
+      [3 * H, 48 * H],
+    ] as const) {
       expect(windowValue(narrow, 0, narrow.length, agg, t, w, H, shape)).toBe(windowValue(full, 0, full.length, agg, t, w, H, FULL_SHAPE));
     }
     expect(finish(agg, tileToStats(narrow, shape.width * 7, shape))).toBe(finish(agg, tileToStats(full, 8 * 7)));

@@ -15,7 +15,16 @@ import { windowStart } from "./window-math.ts";
 
 /** The width of a tile with every statistic (lifetime slots are always this wide). */
 export const TILE_WIDTH = 8;
-export const enum Field { Start = 0, Count = 1, Sum = 2, SumSq = 3, Min = 4, Max = 5, LastTs = 6, Last = 7 }
+export const enum Field {
+  Start = 0,
+  Count = 1,
+  Sum = 2,
+  SumSq = 3,
+  Min = 4,
+  Max = 5,
+  LastTs = 6,
+  Last = 7,
+}
 
 /** Where a tile keeps each statistic: an offset in the tile, or -1 when it does not. */
 export type TileShape = { width: number; sum: number; sumSq: number; min: number; max: number; lastTs: number; last: number };
@@ -98,12 +107,18 @@ export function tileToStats(tiles: Float64Array, offset: number, shape: TileShap
 export function finish(agg: Aggregation, s: Stats): number | null {
   const n = s.count;
   switch (agg) {
-    case "count": return n;
-    case "sum": return n === 0 ? 0 : s.sum;
-    case "mean": return n === 0 ? null : s.sum / n;
-    case "min": return n === 0 ? null : s.min;
-    case "max": return n === 0 ? null : s.max;
-    case "last": return n === 0 ? null : s.last;
+    case "count":
+      return n;
+    case "sum":
+      return n === 0 ? 0 : s.sum;
+    case "mean":
+      return n === 0 ? null : s.sum / n;
+    case "min":
+      return n === 0 ? null : s.min;
+    case "max":
+      return n === 0 ? null : s.max;
+    case "last":
+      return n === 0 ? null : s.last;
     case "stddev": {
       if (n < 2) return null;
       // Sample standard deviation, like DuckDB's stddev_samp; clamp rounding noise below 0.
@@ -147,7 +162,18 @@ const scratch = emptyStats();
  * newest folded event), so whole tiles from `align(t − w, h)` on, and the loose values in
  * the window, are exactly the window.
  */
-export function windowValue(tiles: Float64Array, start: number, end: number, agg: Aggregation, t: EpochMs, window: number, hop: number, shape: TileShape, loose: LooseValues = [], input = 0): number | null {
+export function windowValue(
+  tiles: Float64Array,
+  start: number,
+  end: number,
+  agg: Aggregation,
+  t: EpochMs,
+  window: number,
+  hop: number,
+  shape: TileShape,
+  loose: LooseValues = [],
+  input = 0,
+): number | null {
   const from = windowStart(t, window, hop);
   const acc = scratch;
   acc.count = acc.sum = acc.sumSq = 0;

@@ -9,9 +9,11 @@ import { FEATURES_TS, REF_FEATURES, TTL } from "./random-scenario.ts";
 import { toCsv } from "./temp-repo.ts";
 
 /** The random scenario's view, over a push source backed by its file source. */
-export const PUSH_FEATURES_TS = FEATURES_TS
-  .replace("import { entity, fileSource,", "import { entity, fileSource, pushSource,")
-  .replace("export const stats = featureView({", 'export const pushed = pushSource({ name: "events_push", batchSource: events, eventIdField: "event_id" });\nexport const stats = featureView({')
+export const PUSH_FEATURES_TS = FEATURES_TS.replace("import { entity, fileSource,", "import { entity, fileSource, pushSource,")
+  .replace(
+    "export const stats = featureView({",
+    'export const pushed = pushSource({ name: "events_push", batchSource: events, eventIdField: "event_id" });\nexport const stats = featureView({',
+  )
   .replace("  source: events,\n  ttl", "  source: pushed,\n  ttl")
   .replace("category: z.string() })", "category: z.string(), event_id: z.string() })");
 
@@ -28,7 +30,8 @@ export async function onlineMismatches(larder: Larder, t: number, events: RefEve
   const out: string[] = [];
   online.results.forEach((r, i) => {
     const want = referenceValues(events, users[i]!, t, TTL, REF_FEATURES);
-    for (const f of REF_FEATURES) if (!close(r.values[f.name], want[f.name])) out.push(`t=${new Date(t).toISOString()} user ${users[i]} ${f.name}: online ${r.values[f.name]}, reference ${want[f.name]}`);
+    for (const f of REF_FEATURES)
+      if (!close(r.values[f.name], want[f.name])) out.push(`t=${new Date(t).toISOString()} user ${users[i]} ${f.name}: online ${r.values[f.name]}, reference ${want[f.name]}`);
   });
   return out;
 }

@@ -9,7 +9,9 @@ import type { RefEvent, RefFeature } from "./reference.ts";
 import { toCsv } from "./temp-repo.ts";
 
 export const T0 = Date.UTC(2026, 0, 1);
-const MIN = 60_000, HOUR = 3_600_000, DAY = 86_400_000;
+const MIN = 60_000,
+  HOUR = 3_600_000,
+  DAY = 86_400_000;
 
 export const FEATURES_TS = `
 import { entity, fileSource, featureView, featureService, sql, count, sum, mean, min, max, stddev, last } from "larder";
@@ -96,7 +98,10 @@ export function randomEvents(seed: number, count = 700): RefEvent[] {
 }
 
 export function eventsCsv(events: RefEvent[]): string {
-  return toCsv(["user_id", "ts", "amount", "category"], events.map((e) => ({ user_id: e.key, ts: new Date(e.ts).toISOString(), amount: e.amount, category: e.category })));
+  return toCsv(
+    ["user_id", "ts", "amount", "category"],
+    events.map((e) => ({ user_id: e.key, ts: new Date(e.ts).toISOString(), amount: e.amount, category: e.category })),
+  );
 }
 
 export type Label = { user_id: number; t: number; label: number };
@@ -108,9 +113,12 @@ export function randomLabels(seed: number, events: RefEvent[], count = 300): Lab
     const user_id = rnd.int(1, 8);
     const pick = rnd.next();
     let t: number;
-    if (pick < 0.3) t = rnd.pick(events).ts; // exactly at some event's time
-    else if (pick < 0.4) t = T0 + 20 * DAY + rnd.int(0, 10 * DAY); // after the data: decay
-    else if (pick < 0.45) t = T0 - rnd.int(1, DAY); // before any data
+    if (pick < 0.3)
+      t = rnd.pick(events).ts; // exactly at some event's time
+    else if (pick < 0.4)
+      t = T0 + 20 * DAY + rnd.int(0, 10 * DAY); // after the data: decay
+    else if (pick < 0.45)
+      t = T0 - rnd.int(1, DAY); // before any data
     else t = T0 + rnd.int(0, 20 * DAY);
     labels.push({ user_id, t, label: rnd.int(0, 1) });
   }
@@ -118,5 +126,8 @@ export function randomLabels(seed: number, events: RefEvent[], count = 300): Lab
 }
 
 export function labelsCsv(labels: Label[]): string {
-  return toCsv(["user_id", "event_timestamp", "label"], labels.map((l) => ({ ...l, event_timestamp: new Date(l.t).toISOString() })));
+  return toCsv(
+    ["user_id", "event_timestamp", "label"],
+    labels.map((l) => ({ ...l, event_timestamp: new Date(l.t).toISOString() })),
+  );
 }

@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export type RedisServer = { url: string; stop(): Promise<void>; /** Stops and starts it again on the same port and data (an outage). */ restart(downMs: number): Promise<void> };
+export type RedisServer = { url: string; stop(): Promise<void> /** Stops and starts it again on the same port and data (an outage). */; restart(downMs: number): Promise<void> };
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -32,7 +32,10 @@ export async function startRedis(): Promise<RedisServer | null> {
   const dir = mkdtempSync(join(tmpdir(), "larder-redis-"));
   const url = `redis://127.0.0.1:${port}`;
   const launch = async () => {
-    const proc = Bun.spawn([bin, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes", "--appendfsync", "no"], { stdout: "ignore", stderr: "pipe" });
+    const proc = Bun.spawn([bin, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes", "--appendfsync", "no"], {
+      stdout: "ignore",
+      stderr: "pipe",
+    });
     for (let i = 0; ; i++) {
       try {
         const c = new Bun.RedisClient(url);

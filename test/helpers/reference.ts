@@ -14,7 +14,10 @@ export function referenceValues(events: RefEvent[], key: number, t: number, ttl:
   const past = events.filter((e) => e.key === key && e.ts < t);
   const out: Record<string, unknown> = {};
   for (const f of features) {
-    if (past.length === 0) { out[f.name] = null; continue; }
+    if (past.length === 0) {
+      out[f.name] = null;
+      continue;
+    }
     if (f.kind === "latest") {
       let best: RefEvent | null = null;
       for (const e of past) {
@@ -41,11 +44,16 @@ function aggregate(fn: string, evs: RefEvent[], input: (e: RefEvent) => number |
   let s = 0;
   for (const x of xs) s += x;
   switch (fn) {
-    case "count": return n;
-    case "sum": return s;
-    case "mean": return n ? s / n : null;
-    case "min": return n ? Math.min(...xs) : null;
-    case "max": return n ? Math.max(...xs) : null;
+    case "count":
+      return n;
+    case "sum":
+      return s;
+    case "mean":
+      return n ? s / n : null;
+    case "min":
+      return n ? Math.min(...xs) : null;
+    case "max":
+      return n ? Math.max(...xs) : null;
     case "stddev": {
       if (n < 2) return null;
       const mean = s / n;
@@ -77,7 +85,11 @@ export function close(a: unknown, b: unknown): boolean {
  * readable lines: empty when every feature of every row matches.
  */
 export function trainingSetMismatches(
-  rows: Record<string, unknown>[], labels: { user_id: number; t: number }[], events: RefEvent[], ttl: number | null, features: RefFeature[],
+  rows: Record<string, unknown>[],
+  labels: { user_id: number; t: number }[],
+  events: RefEvent[],
+  ttl: number | null,
+  features: RefFeature[],
 ): string[] {
   const out: string[] = rows.length === labels.length ? [] : [`${rows.length} rows for ${labels.length} labels`];
   rows.forEach((row, i) => {

@@ -21,7 +21,9 @@ export function tempRepo(files: Record<string, string> = {}, config: Record<stri
   for (const [path, text] of Object.entries(files)) write(path, text);
   const larder = new Larder(loadConfig({ repoDir: dir, ...config }, {}));
   return {
-    dir, larder, write,
+    dir,
+    larder,
+    write,
     async cleanup() {
       await larder.close();
       rmSync(dir, { recursive: true, force: true });
@@ -32,5 +34,5 @@ export function tempRepo(files: Record<string, string> = {}, config: Record<stri
 /** Rows → CSV text (values are numbers, strings without commas, null → empty). */
 export function toCsv(columns: string[], rows: Record<string, unknown>[]): string {
   const cell = (v: unknown) => (v === null || v === undefined ? "" : String(v));
-  return [columns.join(","), ...rows.map((r) => columns.map((c) => cell(r[c])).join(","))].join("\n") + "\n";
+  return `${[columns.join(","), ...rows.map((r) => columns.map((c) => cell(r[c])).join(","))].join("\n")}\n`;
 }

@@ -27,7 +27,11 @@ export const demoCommand: Command = {
     const users = flags.users ? Number(flags.users) : 1000;
     const duck = await larder.duck();
     let t = performance.now();
-    const lap = () => { const s = ((performance.now() - t) / 1000).toFixed(2); t = performance.now(); return s; };
+    const lap = () => {
+      const s = ((performance.now() - t) / 1000).toFixed(2);
+      t = performance.now();
+      return s;
+    };
 
     // A folder without feature files gets the demo's (as from the single executable, anywhere).
     const written = writeDemoFeatures(larder.config.repoDir);
@@ -35,19 +39,30 @@ export const demoCommand: Command = {
     // Before anything is written: another repo's features would get the demo's data.
     const services = new Set((await importDefinitionFiles(larder.config.repoDir)).filter((d) => d.kind === "featureService").map((d) => d.name));
     const missing = DEMO_SERVICES.filter((s) => !services.has(s));
-    if (missing.length) throw new UsageError(`features/ in ${larder.config.repoDir} is not the fraud demo's: it does not define the feature service${missing.length > 1 ? "s" : ""} ${missing.join(" and ")}. Run the demo in an empty folder (it writes the demo's definitions there)`);
+    if (missing.length)
+      throw new UsageError(
+        `features/ in ${larder.config.repoDir} is not the fraud demo's: it does not define the feature service${missing.length > 1 ? "s" : ""} ${missing.join(" and ")}. Run the demo in an empty folder (it writes the demo's definitions there)`,
+      );
     out("1. Generating transactions");
     const g = await generateTransactions(duck, { users, outDir: larder.config.dataDir });
     out(`   ${g.transactions} transactions of ${g.users} users, ${g.fraud} fraudulent, ${isoTime(g.start)} → ${isoTime(g.end)} (${lap()} s)`);
 
     out("2. Applying features/");
     const plan = await larder.apply();
-    out(formatPlan(plan).split("\n").map((l) => (l ? `   ${l}` : "")).join("\n"));
+    out(
+      formatPlan(plan)
+        .split("\n")
+        .map((l) => (l ? `   ${l}` : ""))
+        .join("\n"),
+    );
 
     out("3. Materializing into the online store (LMDB)");
     const shows = new Map<string, ReturnType<typeof progress>>();
     const runs = await larder.materialize({
-      onProgress: (p) => { if (!shows.has(p.view)) shows.set(p.view, progress(`   ${p.view}`)); shows.get(p.view)!(p.entities, p.total); },
+      onProgress: (p) => {
+        if (!shows.has(p.view)) shows.set(p.view, progress(`   ${p.view}`));
+        shows.get(p.view)!(p.entities, p.total);
+      },
     });
     for (const r of runs) out(`   ${r.view}@${r.version}: ${r.events} events → ${r.entities} entities in ${r.seconds.toFixed(2)} s`);
 
@@ -56,9 +71,15 @@ export const demoCommand: Command = {
     const refs = resolveFeatures(registry, { service: "fraud_detection" });
     const lookup = await getOnlineFeatures(registry, larder.store(), { refs, entities: { user_id: [1, 2, 3, 424242], merchant_id: [1, 2, 3, 4] } }, 100);
     const shown = ["transaction_ratio", "avg_spend_7d", "txn_count_24h", "max_amount_30d", "lifetime_txn_count", "merchant_txn_count_24h"];
-    out(table([["user_id", ...shown], ...lookup.results.map((r) => [
-      String(r.entity.user_id), ...shown.map((f) => r.statuses[f] === "present" ? fmt(r.values[f]) : r.statuses[f]!),
-    ])]).split("\n").map((l) => `   ${l}`).join("\n"));
+    out(
+      table([
+        ["user_id", ...shown],
+        ...lookup.results.map((r) => [String(r.entity.user_id), ...shown.map((f) => (r.statuses[f] === "present" ? fmt(r.values[f]) : r.statuses[f]!))]),
+      ])
+        .split("\n")
+        .map((l) => `   ${l}`)
+        .join("\n"),
+    );
 
     out("5. Point-in-time training set for data/fraud_labels.parquet");
     const outPath = join(larder.config.dataDir, "training_set.parquet");

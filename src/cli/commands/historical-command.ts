@@ -11,28 +11,41 @@ export const historicalCommand: Command = {
   usage: `larder historical --entities labels.(csv|parquet|json) (--service NAME | --features view:feature,...) [--out train.parquet] [--timestamp-column ${DEFAULT_TIMESTAMP_COLUMN}] [--full-names]
        larder historical --from-manifest train.parquet.manifest.json [--out rebuilt.parquet]`,
   options: {
-    entities: { type: "string" }, service: { type: "string" }, features: { type: "string" }, out: { type: "string" },
-    "timestamp-column": { type: "string" }, "full-names": { type: "boolean" }, "from-manifest": { type: "string" },
+    entities: { type: "string" },
+    service: { type: "string" },
+    features: { type: "string" },
+    out: { type: "string" },
+    "timestamp-column": { type: "string" },
+    "full-names": { type: "boolean" },
+    "from-manifest": { type: "string" },
   },
   async run(larder, flags) {
     if (typeof flags["from-manifest"] === "string") {
-      if (flags.entities || flags.service || flags.features) throw new UsageError("larder historical: --from-manifest takes the label table and features from the manifest; drop --entities/--service/--features");
+      if (flags.entities || flags.service || flags.features)
+        throw new UsageError("larder historical: --from-manifest takes the label table and features from the manifest; drop --entities/--service/--features");
       const r = await larder.rebuildTrainingSet(flags["from-manifest"], flags.out as string | undefined);
       out(`${r.rows} rows, ${r.columns.length} columns → ${flags.out ?? "the manifest's output path"} (run ${r.runId})`);
-      if (!r.identical) throw new LarderError(`the rebuilt training set differs from the manifest's (sha256 ${r.outputSha256} ≠ ${r.expectedSha256}) although its inputs are the same: please report this`);
+      if (!r.identical)
+        throw new LarderError(
+          `the rebuilt training set differs from the manifest's (sha256 ${r.outputSha256} ≠ ${r.expectedSha256}) although its inputs are the same: please report this`,
+        );
       out(`byte-identical to the manifest's training set (sha256 ${r.outputSha256})`);
       return;
     }
     if (typeof flags.entities !== "string") throw new UsageError("larder historical: --entities <label table> is required");
-    if ((flags.service === undefined) === (flags.features === undefined)) throw new UsageError("larder historical: give --service NAME or --features view:feature,... (one of them)");
+    if ((flags.service === undefined) === (flags.features === undefined))
+      throw new UsageError("larder historical: give --service NAME or --features view:feature,... (one of them)");
     const refs = resolveFeatures(larder.registry(), {
       service: flags.service as string | undefined,
       features: typeof flags.features === "string" ? flags.features.split(",").map((s) => s.trim()) : undefined,
     });
     const began = performance.now();
     const result = await larder.historical({
-      labelsPath: flags.entities, refs, outPath: flags.out as string | undefined,
-      timestampColumn: flags["timestamp-column"] as string | undefined, fullNames: flags["full-names"] === true,
+      labelsPath: flags.entities,
+      refs,
+      outPath: flags.out as string | undefined,
+      timestampColumn: flags["timestamp-column"] as string | undefined,
+      fullNames: flags["full-names"] === true,
     });
     const seconds = (performance.now() - began) / 1000;
     out(`${result.rows} rows, ${result.columns.length} columns in ${seconds.toFixed(2)} s${flags.out ? ` → ${flags.out}` : ""}`);

@@ -10,15 +10,25 @@ export const materializeCommand: Command = {
   usage: "larder materialize [--views a,b] [--start TIME] [--end TIME] [--incremental] | --rebuild [--end TIME]",
   options: { views: { type: "string" }, start: { type: "string" }, end: { type: "string" }, incremental: { type: "boolean" }, rebuild: { type: "boolean" } },
   async run(larder, flags) {
-    if (flags.rebuild && (flags.incremental || flags.views || flags.start)) throw new UsageError("larder materialize: --rebuild builds every view afresh; drop --incremental, --views and --start");
+    if (flags.rebuild && (flags.incremental || flags.views || flags.start))
+      throw new UsageError("larder materialize: --rebuild builds every view afresh; drop --incremental, --views and --start");
     if (flags.incremental && flags.start) throw new UsageError("larder materialize: --incremental starts at each view's watermark; drop --start");
     const start = typeof flags.start === "string" ? parseInstant(flags.start, "--start") : undefined;
     const end = typeof flags.end === "string" ? parseInstant(flags.end, "--end") : undefined;
     if (start !== undefined && end !== undefined && start >= end) throw new UsageError("larder materialize: --start must be before --end");
-    const views = typeof flags.views === "string" ? flags.views.split(",").map((s) => s.trim()).filter(Boolean) : undefined;
+    const views =
+      typeof flags.views === "string"
+        ? flags.views
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : undefined;
     const shows = new Map<string, ReturnType<typeof progress>>();
     const opts = {
-      views, start, end, incremental: flags.incremental === true,
+      views,
+      start,
+      end,
+      incremental: flags.incremental === true,
       // Runs of one view are serialized: wait for one going on elsewhere (a schedule, another CLI).
       whenBusy: "wait",
       onWait: (view, lease) => err(`waiting for the run of ${view} that ${lease.holder} started at ${lease.acquiredAt}…`),
@@ -27,7 +37,7 @@ export const materializeCommand: Command = {
         shows.get(p.view)!(p.entities, p.total);
       },
     } satisfies MaterializeOptions;
-    let results;
+    let results: Awaited<ReturnType<typeof larder.materialize>>;
     if (flags.rebuild) {
       const rebuilt = await larder.rebuildOnline(opts);
       err(`the online store was set aside (${rebuilt.setAside}) and built again from the offline tables`);
@@ -35,9 +45,11 @@ export const materializeCommand: Command = {
     } else {
       results = await larder.materialize(opts);
     }
-    out(table([
-      ["view", "version", "mode", "events", "entities", "watermark", "seconds"],
-      ...results.map((r) => [r.view, r.version, r.mode, r.events, r.entities, isoTime(r.watermark), r.seconds.toFixed(2)]),
-    ]));
+    out(
+      table([
+        ["view", "version", "mode", "events", "entities", "watermark", "seconds"],
+        ...results.map((r) => [r.view, r.version, r.mode, r.events, r.entities, isoTime(r.watermark), r.seconds.toFixed(2)]),
+      ]),
+    );
   },
 };

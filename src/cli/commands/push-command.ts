@@ -22,7 +22,9 @@ export const pushCommand: Command = {
     if (!existsSync(path)) throw new UsageError(`larder push: no file ${file}`);
     const duck = await larder.duck();
     // Timestamps as epoch ms: rows go through the same validation as HTTP pushes.
-    const rows = (await duck.all(`SELECT * FROM ${readFileSql(format, path)}`)).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Date ? v.getTime() : v])));
+    const rows = (await duck.all(`SELECT * FROM ${readFileSql(format, path)}`)).map((r) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Date ? v.getTime() : v])),
+    );
     let pushed = 0;
     let duplicates = 0;
     const entities = new Map<string, number>();

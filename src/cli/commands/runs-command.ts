@@ -33,12 +33,21 @@ export const runsCommand: Command = {
       out("No runs yet.");
       return;
     }
-    out(table([
-      ["run", "kind", "status", "views", "rows in", "rows out", "seconds", "started by", "note"],
-      ...runs.map((r) => [
-        r.id, r.kind, r.status, r.views.map((v) => `${v.view}@${v.version}`).join(" "), r.rows.in ?? "", r.rows.out ?? "", (r.durationMs / 1000).toFixed(2), r.startedBy.via,
-        runNote(r).slice(0, 80),
+    out(
+      table([
+        ["run", "kind", "status", "views", "rows in", "rows out", "seconds", "started by", "note"],
+        ...runs.map((r) => [
+          r.id,
+          r.kind,
+          r.status,
+          r.views.map((v) => `${v.view}@${v.version}`).join(" "),
+          r.rows.in ?? "",
+          r.rows.out ?? "",
+          (r.durationMs / 1000).toFixed(2),
+          r.startedBy.via,
+          runNote(r).slice(0, 80),
+        ]),
       ]),
-    ]));
+    );
   },
 };

@@ -7,8 +7,13 @@ export const trainCommand: Command = {
   summary: "train a logistic regression on a point-in-time training set, split by time",
   usage: "larder train [--service fraud_scoring] [--labels data/fraud_labels.parquet] [--label is_fraud] [--baseline amount] [--test-fraction 0.2] [--name fraud]",
   options: {
-    service: { type: "string" }, labels: { type: "string" }, label: { type: "string" }, baseline: { type: "string" },
-    "test-fraction": { type: "string" }, name: { type: "string" }, "timestamp-column": { type: "string" },
+    service: { type: "string" },
+    labels: { type: "string" },
+    label: { type: "string" },
+    baseline: { type: "string" },
+    "test-fraction": { type: "string" },
+    name: { type: "string" },
+    "timestamp-column": { type: "string" },
   },
   async run(larder, flags) {
     const d = trainDefaults(larder.config.dataDir);
@@ -24,11 +29,13 @@ export const trainCommand: Command = {
     const m = model.metrics;
     const f = (x: number) => x.toFixed(4);
     out(`trained on ${m.train.rows} rows before ${model.trainingSet.cutoff}, tested on ${m.test.rows} after (${m.test.positives} positive)`);
-    out(table([
-      ["model", "test AUC", "precision", "recall", "flagged", "threshold"],
-      [`logistic, ${model.features.length} features`, f(m.test.auc), f(m.test.precision), f(m.test.recall), m.test.flagged, f(model.threshold)],
-      [`baseline: ${m.baseline.feature} alone`, f(m.baseline.test.auc), f(m.baseline.test.precision), f(m.baseline.test.recall), m.baseline.test.flagged, ""],
-    ]));
+    out(
+      table([
+        ["model", "test AUC", "precision", "recall", "flagged", "threshold"],
+        [`logistic, ${model.features.length} features`, f(m.test.auc), f(m.test.precision), f(m.test.recall), m.test.flagged, f(model.threshold)],
+        [`baseline: ${m.baseline.feature} alone`, f(m.baseline.test.auc), f(m.baseline.test.precision), f(m.baseline.test.recall), m.baseline.test.flagged, ""],
+      ]),
+    );
     out(`model → ${file} (training set ${model.trainingSet.path}, run ${model.trainingSet.runId})`);
   },
 };

@@ -11,7 +11,8 @@ export function connectionString(source: DatabaseSourceDef, env: Record<string, 
     if (value === undefined) throw new StorageError(`source "${source.name}": its connection uses \${${name}}, which is not set in the environment`);
     return value;
   });
-  if (!/^(postgres(ql)?:\/\/|sqlite:)/.test(url)) throw new StorageError(`source "${source.name}": its connection must start with "postgres://" or "sqlite:" once variables are filled in`);
+  if (!/^(postgres(ql)?:\/\/|sqlite:)/.test(url))
+    throw new StorageError(`source "${source.name}": its connection must start with "postgres://" or "sqlite:" once variables are filled in`);
   return url;
 }
 

@@ -119,7 +119,11 @@ let counter = 0;
 
 /** Writes chunks of rows as typed Parquet parts through DuckDB. */
 class PartWriter {
-  constructor(readonly duck: Duck, readonly source: DatabaseSourceDef, readonly dir: string) {}
+  constructor(
+    readonly duck: Duck,
+    readonly source: DatabaseSourceDef,
+    readonly dir: string,
+  ) {}
 
   async write(rows: Row[]): Promise<{ file: string; rows: number }> {
     const file = `part-${String(Date.now()).padStart(15, "0")}-${String(counter++).padStart(6, "0")}.parquet`;

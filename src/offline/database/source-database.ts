@@ -17,7 +17,11 @@ export const CHUNK_ROWS = 50_000;
 
 const isTime = (source: DatabaseSourceDef, c: DatabaseSourceDef["schema"][number]) => c.type === "timestamp" || c.name === source.timestampField;
 
-const quote = (name: string) => name.split(".").map((p) => `"${p.replaceAll('"', '""')}"`).join(".");
+const quote = (name: string) =>
+  name
+    .split(".")
+    .map((p) => `"${p.replaceAll('"', '""')}"`)
+    .join(".");
 
 const relationSql = (source: DatabaseSourceDef) => (source.table ? quote(source.table) : `(${source.query}) AS larder_source`);
 
@@ -58,7 +62,9 @@ export function openPostgres(source: DatabaseSourceDef): PostgresSource {
     },
     async *chunks(after) {
       // A cursor in one read-only transaction: a consistent snapshot, fetched a chunk at a time.
-      const reserved = await sql.reserve().catch((err) => { throw fail("connecting", err); });
+      const reserved = await sql.reserve().catch((err) => {
+        throw fail("connecting", err);
+      });
       try {
         await reserved.unsafe("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         await reserved.unsafe("SET LOCAL TIME ZONE 'UTC'");
@@ -85,7 +91,9 @@ export function openPostgres(source: DatabaseSourceDef): PostgresSource {
 
 /** The SQLite file a `sqlite:` connection names (relative to the feature repo). */
 export function sqlitePath(source: DatabaseSourceDef, repoDir: string): string {
-  const path = connectionString(source).slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+  const path = connectionString(source)
+    .slice("sqlite:".length)
+    .replace(/^\/\/(?=\/)/, "");
   return isAbsolute(path) ? path : resolve(repoDir, path);
 }
 
@@ -108,7 +116,7 @@ export function* sqliteChunks(source: DatabaseSourceDef, path: string): Generato
   try {
     const times = source.schema.filter((c) => isTime(source, c)).map((c) => c.name);
     const bools = source.schema.filter((c) => c.type === "bool").map((c) => c.name);
-    let stmt;
+    let stmt: ReturnType<Database["query"]>;
     try {
       stmt = db.query(`SELECT ${source.schema.map((c) => quote(c.name)).join(", ")} FROM ${relationSql(source)}`);
     } catch (err) {

@@ -44,5 +44,11 @@ export function lmdbFileProblem(dir: string): string | null {
 function readMeta(fd: number, at: number): { magic: number; version: number; pageSize: number; lastPage: bigint; txnId: bigint } | null {
   const b = Buffer.alloc(META_BYTES);
   if (readSync(fd, b, 0, META_BYTES, at) < META_BYTES) return null;
-  return { magic: b.readUInt32LE(AT.magic), version: b.readUInt32LE(AT.version), pageSize: b.readUInt32LE(AT.pageSize), lastPage: b.readBigUInt64LE(AT.lastPage), txnId: b.readBigUInt64LE(AT.txnId) };
+  return {
+    magic: b.readUInt32LE(AT.magic),
+    version: b.readUInt32LE(AT.version),
+    pageSize: b.readUInt32LE(AT.pageSize),
+    lastPage: b.readBigUInt64LE(AT.lastPage),
+    txnId: b.readBigUInt64LE(AT.txnId),
+  };
 }

@@ -54,6 +54,7 @@ test("one index key per update lists its ids; index keys of one id each, from st
   const meta = root.openDB<unknown, string>({ name: "meta" });
   const index = [...meta.getRange({ start: "seenAt:", end: "seenAt;" })];
   expect(index).toHaveLength(1);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the index key's separator is \u0001.
   expect(index[0]!.key).toMatch(/^seenAt:\d{15}:p\u0001#\d+\.\d+$/);
   expect(index[0]!.value).toEqual(["a", "b"]);
   const then = Date.now() - 1000;

@@ -10,7 +10,17 @@ import { open, type Database, type RootDatabase } from "lmdb";
 import { DamagedDataError, OnlineStoreError } from "../../errors.ts";
 import { lmdbFileProblem } from "./lmdb-file-check.ts";
 import { REBUILD_ONLINE } from "../stored-meta.ts";
-import { failedCheck, type Commit, type Lease, type LentRecord, type OnlineRecord, type OnlineStore, type PointerCheck, type RecordUpdate, type ServingPointer } from "../online-store.ts";
+import {
+  failedCheck,
+  type Commit,
+  type Lease,
+  type LentRecord,
+  type OnlineRecord,
+  type OnlineStore,
+  type PointerCheck,
+  type RecordUpdate,
+  type ServingPointer,
+} from "../online-store.ts";
 import { DecodeArena, decodeRecord, encodeRecord, encodeUpdate, lendRecord, newLentRecord } from "../record-codec.ts";
 import { mayTakeLease, takenLease } from "../lease.ts";
 import { pointerMoved } from "../pointer-moved.ts";
@@ -75,7 +85,9 @@ export class LmdbOnlineStore implements OnlineStore {
     const empty = this.#meta.getKeysCount() === 0;
     if (format === undefined && empty) this.#meta.putSync(FORMAT_KEY, FORMAT);
     else if (format !== FORMAT) {
-      throw new OnlineStoreError(`the online store at ${this.#config.path} was written by another version of Larder (format ${String(format ?? 1)}, this one reads ${FORMAT}): run larder materialize --rebuild`);
+      throw new OnlineStoreError(
+        `the online store at ${this.#config.path} was written by another version of Larder (format ${String(format ?? 1)}, this one reads ${FORMAT}): run larder materialize --rebuild`,
+      );
     }
   }
 
@@ -223,10 +235,10 @@ export class LmdbOnlineStore implements OnlineStore {
       const window = u.ids?.windowMs;
       const seen = u.ids
         ? u.ids.ids.map((id) => {
-          const at = this.#meta.get(seenKey(id)) as number | undefined;
-          // Within the window (or remembered before there were windows: 1).
-          return at !== undefined && (!window || at <= 1 || now - at < window);
-        })
+            const at = this.#meta.get(seenKey(id)) as number | undefined;
+            // Within the window (or remembered before there were windows: 1).
+            return at !== undefined && (!window || at <= 1 || now - at < window);
+          })
         : [];
       const out = u.compute(current, seen);
       out.records.forEach((rec, i) => {
@@ -298,7 +310,7 @@ export class LmdbOnlineStore implements OnlineStore {
   }
 
   async tables(): Promise<string[]> {
-    return [...this.#meta.getKeys({ start: TABLE, end: TABLE + "\uffff" })].map((k) => String(k).slice(TABLE.length));
+    return [...this.#meta.getKeys({ start: TABLE, end: `${TABLE}\uffff` })].map((k) => String(k).slice(TABLE.length));
   }
 
   async close(): Promise<void> {

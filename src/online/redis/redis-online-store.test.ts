@@ -5,24 +5,32 @@ import { RedisOnlineStore } from "./redis-online-store.ts";
 import { startRedis, type RedisServer } from "../../../test/helpers/redis-server.ts";
 
 let redis: RedisServer | null = null;
-beforeAll(async () => { redis = await startRedis(); });
-afterAll(async () => { await redis?.stop(); });
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
 
 let n = 0;
-describeOnlineStoreConformance("redis", async () => {
-  if (!redis) throw new Error("redis-server is not installed (see the skip message above)");
-  // A fresh key prefix per test: the same server, separate stores.
-  const prefix = `t${n++}:`;
-  return {
-    open: async () => new RedisOnlineStore({ url: redis!.url, prefix }),
-    destroy: async () => {
-      const c = new RedisClient(redis!.url);
-      const keys = (await c.send("KEYS", [`${prefix}*`])) as string[];
-      if (keys.length) await c.send("DEL", keys);
-      c.close();
-    },
-  };
-}, () => redis !== null);
+describeOnlineStoreConformance(
+  "redis",
+  async () => {
+    if (!redis) throw new Error("redis-server is not installed (see the skip message above)");
+    // A fresh key prefix per test: the same server, separate stores.
+    const prefix = `t${n++}:`;
+    return {
+      open: async () => new RedisOnlineStore({ url: redis!.url, prefix }),
+      destroy: async () => {
+        const c = new RedisClient(redis!.url);
+        const keys = (await c.send("KEYS", [`${prefix}*`])) as string[];
+        if (keys.length) await c.send("DEL", keys);
+        c.close();
+      },
+    };
+  },
+  () => redis !== null,
+);
 
 test("a store written in another format is refused with what to do", async () => {
   if (!redis) return;
@@ -30,7 +38,7 @@ test("a store written in another format is refused with what to do", async () =>
   await c.send("SET", ["old:meta:format", "1"]);
   c.close();
   const store = new RedisOnlineStore({ url: redis.url, prefix: "old:" });
-  expect(store.pointers()).rejects.toThrow('was written by another version of Larder (format 1, this one reads 3): run larder materialize --rebuild');
+  expect(store.pointers()).rejects.toThrow("was written by another version of Larder (format 1, this one reads 3): run larder materialize --rebuild");
   await store.close();
 });
 

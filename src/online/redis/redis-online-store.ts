@@ -83,7 +83,8 @@ export class RedisOnlineStore implements OnlineStore {
    */
   async #connected(client: RedisClient): Promise<void> {
     if (client.connected) return;
-    if (this.#everConnected.has(client)) throw new OnlineStoreError(`the online store (Redis at ${redact(this.#config.url)}) is unavailable: the connection was lost and is being restored`);
+    if (this.#everConnected.has(client))
+      throw new OnlineStoreError(`the online store (Redis at ${redact(this.#config.url)}) is unavailable: the connection was lost and is being restored`);
     await client.connect();
     this.#everConnected.add(client);
   }
@@ -93,7 +94,9 @@ export class RedisOnlineStore implements OnlineStore {
     await this.#client.send("SETNX", [key, FORMAT]);
     const format = (await this.#client.send("GET", [key])) as string | null;
     if (format !== FORMAT) {
-      throw new OnlineStoreError(`the online store at ${redact(this.#config.url)} (prefix "${this.#config.prefix}") was written by another version of Larder (format ${format}, this one reads ${FORMAT}): run larder materialize --rebuild`);
+      throw new OnlineStoreError(
+        `the online store at ${redact(this.#config.url)} (prefix "${this.#config.prefix}") was written by another version of Larder (format ${format}, this one reads ${FORMAT}): run larder materialize --rebuild`,
+      );
     }
     this.#formatChecked = true;
   }
@@ -110,7 +113,7 @@ export class RedisOnlineStore implements OnlineStore {
     if (prefix === undefined) {
       const id = (await this.#client.send("HGET", [this.#key("meta", "tables"), table])) as string | null;
       if (id === null) return undefined;
-      prefix = this.#key("r", id) + ":";
+      prefix = `${this.#key("r", id)}:`;
       this.#prefixes.set(table, prefix);
     }
     return prefix;
@@ -139,7 +142,10 @@ export class RedisOnlineStore implements OnlineStore {
     return this.#with(this.#client, async (c) => {
       const prefix = await this.#prefix(table);
       if (prefix === undefined) return entityKeys.map(() => undefined);
-      const values = await this.#getMany(c, entityKeys.map((k) => prefix + k));
+      const values = await this.#getMany(
+        c,
+        entityKeys.map((k) => prefix + k),
+      );
       return values.map((v) => (v ? decodeRecord(v) : undefined));
     });
   }

@@ -55,7 +55,12 @@ export function feastOnlineFeaturesHandler(larder: Larder, log: Logger, auth: Au
       const registry = larder.registry();
       const refs = resolveFeatures(registry, { service: body.feature_service, features: body.features });
       const result = await lookupFeatures(larder, { refs, fullNames: body.full_feature_names, ...splitEntities(registry, refs, body.entities) });
-      return Response.json(feastAnswer(result, refs.map((r) => (registry.onDemandView(r.view) ? null : r.view))));
+      return Response.json(
+        feastAnswer(
+          result,
+          refs.map((r) => (registry.onDemandView(r.view) ? null : r.view)),
+        ),
+      );
     } catch (err) {
       if (err instanceof LarderError && err.status < 500) return Response.json({ detail: err.message }, { status: err.status === 400 ? 422 : err.status });
       return answerError(err, req, log);
@@ -88,7 +93,9 @@ function feastAnswer(result: OnlineResponse, views: (string | null)[]) {
   const keys = result.results.length ? Object.keys(result.results[0]!.entity) : [];
   const n = result.results.length;
   const results: FeastVector[] = keys.map((k) => ({
-    values: result.results.map((r) => r.entity[k]), statuses: new Array<string>(n).fill("PRESENT"), event_timestamps: new Array<string>(n).fill(EPOCH),
+    values: result.results.map((r) => r.entity[k]),
+    statuses: new Array<string>(n).fill("PRESENT"),
+    event_timestamps: new Array<string>(n).fill(EPOCH),
   }));
   result.features.forEach((name, j) => {
     const view = views[j];

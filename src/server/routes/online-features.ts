@@ -1,7 +1,7 @@
 /** POST /v1/features/online: a service or "view:feature" refs, for many entities. */
 import { z } from "zod";
 import type { Larder } from "../../larder.ts";
-import { getOnlineFeatures, resolveFeatures, type OnlineRequest, type OnlineResponse } from "../../online/online-features.ts";
+import { type getOnlineFeatures, resolveFeatures, type OnlineRequest, type OnlineResponse } from "../../online/online-features.ts";
 import { getFeaturesWithOnDemand, type RequestData } from "../../online/on-demand.ts";
 import { parseInstant } from "../../time.ts";
 import { readJson } from "../read-json.ts";
@@ -62,7 +62,9 @@ function countServed(larder: Larder, result: Awaited<ReturnType<typeof getOnline
   const m = larder.metrics;
   m.lookups.inc();
   m.entities.inc({}, result.results.length);
-  let present = 0, missing = 0, expired = 0;
+  let present = 0,
+    missing = 0,
+    expired = 0;
   for (const r of result.results) {
     for (const k in r.statuses) {
       const s = r.statuses[k];
@@ -75,7 +77,9 @@ function countServed(larder: Larder, result: Awaited<ReturnType<typeof getOnline
   if (missing) m.values.inc(MISSING, missing);
   if (expired) m.values.inc(EXPIRED, expired);
 }
-const PRESENT = { status: "present" }, MISSING = { status: "missing" }, EXPIRED = { status: "expired" };
+const PRESENT = { status: "present" },
+  MISSING = { status: "missing" },
+  EXPIRED = { status: "expired" };
 
 /** A lookup as every lookup route serves it: stored and on-demand features, counted for /metrics and sampled for drift. */
 export async function lookupFeatures(larder: Larder, req: OnlineRequest & { requestData?: RequestData }): Promise<OnlineResponse> {
@@ -96,7 +100,13 @@ export function onlineFeaturesHandler(larder: Larder, log: Logger, auth: Auth = 
       auth.check(req, "read");
       const body = await readJson(req, OnlineFeaturesBody, larder.config.maxBodyBytes, isOnlineFeaturesBody);
       const at = body.at === undefined ? undefined : parseInstant(String(body.at), "at");
-      const result = await lookupFeatures(larder, { refs: resolveFeatures(larder.registry(), body), entities: body.entities, at, fullNames: body.fullFeatureNames, requestData: body.requestData });
+      const result = await lookupFeatures(larder, {
+        refs: resolveFeatures(larder.registry(), body),
+        entities: body.entities,
+        at,
+        fullNames: body.fullFeatureNames,
+        requestData: body.requestData,
+      });
       // Bun's native Response.json: measurably cheaper than hono's c.json for these answers.
       return Response.json(result);
     } catch (err) {

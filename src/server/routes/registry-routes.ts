@@ -33,7 +33,8 @@ export function registryRoutes(larder: Larder) {
       const pointer = (await larder.store().pointers()).get(v.def.name) ?? null;
       const entry = registry.data.views[v.def.name]!;
       return c.json({
-        ...v.def, version: v.version,
+        ...v.def,
+        version: v.version,
         versions: entry.versions.map((x) => ({ version: x.version, appliedAt: x.appliedAt })),
         served: pointer && { version: pointer.version, watermark: new Date(pointer.watermark).toISOString(), updatedAt: pointer.updatedAt, runId: pointer.runId },
       });

@@ -41,7 +41,8 @@ export function scoreRoutes(larder: Larder) {
     const refs = model.features.map((f) => registry.resolveRef(f.ref));
     for (const [view, version] of Object.entries(model.versions)) {
       const now = registry.versionOf(view);
-      if (now !== version) throw new NotAppliedError(`model "${model.name}" was trained on ${view}@${version}; ${view} is now @${now}: retrain it (larder train --name ${model.name})`);
+      if (now !== version)
+        throw new NotAppliedError(`model "${model.name}" was trained on ${view}@${version}; ${view} is now @${now}: retrain it (larder train --name ${model.name})`);
     }
     // Which fields are join keys, which are request data: from the service's views.
     const keys = new Set(refs.flatMap((r) => (registry.onDemandView(r.view) ? [] : registry.view(r.view).entity.joinKeys.map((k) => k.name))));
@@ -58,9 +59,17 @@ export function scoreRoutes(larder: Larder) {
     for (const k of keys) if (!(k in entities)) throw new BadRequestError(`"${k}" is required (a join key of the features model "${model.name}" uses)`, "invalid_body");
     const result = await getFeaturesWithOnDemand(registry, larder.store(), { refs, entities, at, requestData }, 1);
     const values = result.results[0]!.values;
-    const probability = predict(model.model, model.features.map((f) => modelInput(values[f.name])));
+    const probability = predict(
+      model.model,
+      model.features.map((f) => modelInput(values[f.name])),
+    );
     return c.json({
-      model: model.name, trainedAt: model.trainedAt, at: result.at, probability, flagged: probability >= model.threshold, threshold: model.threshold,
+      model: model.name,
+      trainedAt: model.trainedAt,
+      at: result.at,
+      probability,
+      flagged: probability >= model.threshold,
+      threshold: model.threshold,
       features: Object.fromEntries(model.features.map((f) => [f.name, values[f.name] ?? null])),
       versions: model.versions,
     });

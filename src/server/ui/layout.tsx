@@ -30,7 +30,9 @@ export const Layout: FC<{ title: string; children?: Child }> = ({ title, childre
     </head>
     <body>
       <header>
-        <a class="brand" href="/">Larder</a>
+        <a class="brand" href="/">
+          Larder
+        </a>
         <a href="/">Catalog</a>
         <a href="/ui/lookup">Lookup</a>
         <a href="/ui/runs">Runs</a>

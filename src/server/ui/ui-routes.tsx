@@ -30,15 +30,18 @@ export function uiRoutes(larder: Larder) {
       const v = registry.view(c.req.param("name"));
       const name = v.def.name;
       const latest = await latestViewProfile(larder.ctx.files, name, v.version);
-      return c.html(doc(
-        <ViewPage
-          data={registry.data} view={name}
-          freshness={(await larder.freshness()).find((f) => f.view === name) ?? null}
-          runs={await larder.runs.list({ view: name, limit: 15 })}
-          profile={latest?.features ?? null}
-          drift={v.def.online ? await larder.drift({ views: [name] }) : []}
-        />,
-      ));
+      return c.html(
+        doc(
+          <ViewPage
+            data={registry.data}
+            view={name}
+            freshness={(await larder.freshness()).find((f) => f.view === name) ?? null}
+            runs={await larder.runs.list({ view: name, limit: 15 })}
+            profile={latest?.features ?? null}
+            drift={v.def.online ? await larder.drift({ views: [name] }) : []}
+          />,
+        ),
+      );
     })
     .get("/ui/runs", async (c) => {
       const kind = c.req.query("kind");

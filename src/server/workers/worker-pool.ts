@@ -21,7 +21,13 @@ export class WorkerPool {
   readonly #ready: Promise<void>;
 
   /** `port`: the port the primary got (it may have asked for 0); `primaryUrl`: its private listener. */
-  constructor(readonly larder: Larder, readonly log: Logger, readonly count: number, readonly port: number, readonly primaryUrl: string) {
+  constructor(
+    readonly larder: Larder,
+    readonly log: Logger,
+    readonly count: number,
+    readonly port: number,
+    readonly primaryUrl: string,
+  ) {
     this.#ready = Promise.all(Array.from({ length: count }, () => this.#start())).then(() => {});
     // Not an unhandled rejection when nobody waits (the demo, a test); ready() still rejects.
     this.#ready.catch(() => {});
