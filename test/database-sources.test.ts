@@ -14,6 +14,7 @@ import { startPostgres, type PostgresServer } from "./helpers/postgres-server.ts
 import { trainingSetMismatches, type RefEvent } from "./helpers/reference.ts";
 import { FEATURES_TS, REF_FEATURES, TTL, labelsCsv, randomEvents, randomLabels } from "./helpers/random-scenario.ts";
 import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
+import { SKIP } from "./helpers/needs.ts";
 
 const repos: TempRepo[] = [];
 afterAll(async () => {
@@ -105,10 +106,10 @@ describe("SQLite", () => {
 });
 
 describe("PostgreSQL", () => {
-  let pg: PostgresServer | null;
+  let pg!: PostgresServer;
   let sql: Bun.SQL;
   beforeAll(async () => {
-    pg = await startPostgres();
+    if (!SKIP.postgres) pg = (await startPostgres())!;
     if (pg) sql = new Bun.SQL(pg.url);
   });
   afterAll(async () => {
@@ -122,55 +123,56 @@ describe("PostgreSQL", () => {
     await sql.unsafe(`INSERT INTO ${table} SELECT * FROM json_to_recordset($1::text::json) AS x(user_id int8, ts timestamp, amount float8, category text)`, [JSON.stringify(rows)]);
   };
 
-  test("a PostgreSQL table gives the training set of the same events in a file; newer rows are pulled incrementally, a late row forces a full pull", async () => {
-    if (!pg) return;
-    await sql.unsafe("CREATE TABLE events (user_id int8, ts timestamp, amount float8, category text)");
-    // Rows in time order, so "newer rows" are a tail: the first 300 by time, then the rest.
-    const byTime = [...events].sort((a, b) => a.ts - b.ts || a.seq - b.seq);
-    await insert("events", byTime.slice(0, 300));
-    // The password-free URL through ${VAR}, as secrets would be.
-    const repo = dbRepo("${PG_TEST_URL}", 'table: "events"');
-    process.env.PG_TEST_URL = pg.url;
-    await repo.larder.apply();
-    expect(
-      await trainingSetErrors(
-        repo,
-        byTime.slice(0, 300).map((e, seq) => ({ ...e, seq })),
-      ),
-    ).toEqual([]);
-    expect((await pull(repo)).mode).toBe("unchanged");
+  test.skipIf(SKIP.postgres)(
+    "a PostgreSQL table gives the training set of the same events in a file; newer rows are pulled incrementally, a late row forces a full pull",
+    async () => {
+      await sql.unsafe("CREATE TABLE events (user_id int8, ts timestamp, amount float8, category text)");
+      // Rows in time order, so "newer rows" are a tail: the first 300 by time, then the rest.
+      const byTime = [...events].sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+      await insert("events", byTime.slice(0, 300));
+      // The password-free URL through ${VAR}, as secrets would be.
+      const repo = dbRepo("${PG_TEST_URL}", 'table: "events"');
+      process.env.PG_TEST_URL = pg.url;
+      await repo.larder.apply();
+      expect(
+        await trainingSetErrors(
+          repo,
+          byTime.slice(0, 300).map((e, seq) => ({ ...e, seq })),
+        ),
+      ).toEqual([]);
+      expect((await pull(repo)).mode).toBe("unchanged");
 
-    await insert("events", byTime.slice(300));
-    const inc = await pull(repo);
-    expect({ mode: inc.mode, fetched: inc.fetched, rows: inc.rows, parts: inc.files.length }).toEqual({
-      mode: "incremental",
-      fetched: events.length - 300,
-      rows: events.length,
-      parts: 2,
-    });
-    expect(
-      await trainingSetErrors(
-        repo,
-        byTime.map((e, seq) => ({ ...e, seq })),
-      ),
-    ).toEqual([]);
+      await insert("events", byTime.slice(300));
+      const inc = await pull(repo);
+      expect({ mode: inc.mode, fetched: inc.fetched, rows: inc.rows, parts: inc.files.length }).toEqual({
+        mode: "incremental",
+        fetched: events.length - 300,
+        rows: events.length,
+        parts: 2,
+      });
+      expect(
+        await trainingSetErrors(
+          repo,
+          byTime.map((e, seq) => ({ ...e, seq })),
+        ),
+      ).toEqual([]);
 
-    // A late event (older than the watermark) changes the past: everything is pulled again.
-    const late: RefEvent = { key: 1, ts: byTime[10]!.ts + 1, seq: events.length, amount: 7, category: "a" };
-    await insert("events", [late]);
-    const full = await pull(repo);
-    expect({ mode: full.mode, rows: full.rows }).toEqual({ mode: "full", rows: events.length + 1 });
-    expect(
-      await trainingSetErrors(
-        repo,
-        [...byTime, late].map((e, seq) => ({ ...e, seq })),
-      ),
-    ).toEqual([]);
-    delete process.env.PG_TEST_URL;
-  });
+      // A late event (older than the watermark) changes the past: everything is pulled again.
+      const late: RefEvent = { key: 1, ts: byTime[10]!.ts + 1, seq: events.length, amount: 7, category: "a" };
+      await insert("events", [late]);
+      const full = await pull(repo);
+      expect({ mode: full.mode, rows: full.rows }).toEqual({ mode: "full", rows: events.length + 1 });
+      expect(
+        await trainingSetErrors(
+          repo,
+          [...byTime, late].map((e, seq) => ({ ...e, seq })),
+        ),
+      ).toEqual([]);
+      delete process.env.PG_TEST_URL;
+    },
+  );
 
-  test("a big table is fetched in chunks through a cursor", async () => {
-    if (!pg) return;
+  test.skipIf(SKIP.postgres)("a big table is fetched in chunks through a cursor", async () => {
     const n = CHUNK_ROWS * 2 + 123;
     await sql.unsafe(
       `CREATE TABLE big AS SELECT (i % 1000)::int8 AS user_id, timestamp '2026-01-01' + i * interval '1 second' AS ts, (i % 97)::float8 AS amount, 'c' AS category FROM generate_series(1, ${n}) i`,
@@ -184,8 +186,7 @@ describe("PostgreSQL", () => {
     expect(m!.entities).toBe(1000);
   });
 
-  test("an unset variable, a wrong table and an unreachable server are clear errors", async () => {
-    if (!pg) return;
+  test.skipIf(SKIP.postgres)("an unset variable, a wrong table and an unreachable server are clear errors", async () => {
     const unset = dbRepo("postgres://larder:${PG_NO_SUCH_PASSWORD}@127.0.0.1:1/db");
     await unset.larder.apply();
     await expect(unset.larder.materialize()).rejects.toThrow('source "events": its connection uses ${PG_NO_SUCH_PASSWORD}, which is not set in the environment');

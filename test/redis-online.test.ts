@@ -12,11 +12,12 @@ import { T0, randomEvents } from "./helpers/random-scenario.ts";
 import { PUSH_FEATURES_TS, onlineMismatches, pushCsv, pushRow } from "./helpers/push-scenario.ts";
 import { startRedis, type RedisServer } from "./helpers/redis-server.ts";
 import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
+import { SKIP } from "./helpers/needs.ts";
 
-let redis: RedisServer | null = null;
+let redis!: RedisServer;
 const repos: TempRepo[] = [];
 beforeAll(async () => {
-  redis = await startRedis();
+  if (!SKIP.redis) redis = (await startRedis())!;
 });
 afterAll(async () => {
   for (const r of repos) await r.cleanup();
@@ -37,99 +38,107 @@ function redisRepo(batch: RefEvent[]): TempRepo {
 const mismatches = (larder: Larder, t: number, events: RefEvent[]) => onlineMismatches(larder, t, events, USERS);
 
 describe("Redis online store", () => {
-  test("materialize, incremental, pushes: lookups equal the reference", async () => {
-    if (!redis) return;
-    const all = randomEvents(41, 400);
-    const middle = T0 + 10 * DAY;
-    const repo = redisRepo(all.filter((e) => e.ts < middle));
-    await repo.larder.apply();
-    expect(repo.larder.store().kind).toBe("redis");
-    await repo.larder.materialize({ end: middle });
-    expect(
-      await mismatches(
-        repo.larder,
-        middle,
-        all.filter((e) => e.ts < middle),
-      ),
-    ).toEqual([]);
-    const later = all
-      .filter((e) => e.ts >= middle)
-      .sort((a, b) => a.ts - b.ts)
-      .map((e, i) => ({ ...e, seq: all.length + i }));
-    for (let i = 0; i < later.length; i += 20) await repo.larder.push({ source: "events_push", rows: later.slice(i, i + 20).map(row), to: "online" });
-    const known = [...all.filter((e) => e.ts < middle), ...later];
-    const end = Math.max(...known.map((e) => e.ts)) + 1;
-    expect(await mismatches(repo.larder, end, known)).toEqual([]);
-    expect(await mismatches(repo.larder, end + 3 * DAY, known)).toEqual([]);
-  }, 30_000);
+  test.skipIf(SKIP.redis)(
+    "materialize, incremental, pushes: lookups equal the reference",
+    async () => {
+      const all = randomEvents(41, 400);
+      const middle = T0 + 10 * DAY;
+      const repo = redisRepo(all.filter((e) => e.ts < middle));
+      await repo.larder.apply();
+      expect(repo.larder.store().kind).toBe("redis");
+      await repo.larder.materialize({ end: middle });
+      expect(
+        await mismatches(
+          repo.larder,
+          middle,
+          all.filter((e) => e.ts < middle),
+        ),
+      ).toEqual([]);
+      const later = all
+        .filter((e) => e.ts >= middle)
+        .sort((a, b) => a.ts - b.ts)
+        .map((e, i) => ({ ...e, seq: all.length + i }));
+      for (let i = 0; i < later.length; i += 20) await repo.larder.push({ source: "events_push", rows: later.slice(i, i + 20).map(row), to: "online" });
+      const known = [...all.filter((e) => e.ts < middle), ...later];
+      const end = Math.max(...known.map((e) => e.ts)) + 1;
+      expect(await mismatches(repo.larder, end, known)).toEqual([]);
+      expect(await mismatches(repo.larder, end + 3 * DAY, known)).toEqual([]);
+    },
+    30_000,
+  );
 
-  test("Redis going away answers 503 naming it; serving recovers when it returns", async () => {
-    if (!redis) return;
-    const events = randomEvents(42, 100);
-    const repo = redisRepo(events);
-    await repo.larder.apply();
-    await repo.larder.materialize({ end: T0 + 21 * DAY });
-    const server = startServer(repo.larder, () => {});
-    const lookup = () =>
-      fetch(`http://${server.hostname}:${server.port}/v1/features/online`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ service: "all", entities: { user_id: [1, 2] }, at: T0 + 21 * DAY }),
-      });
-    try {
-      const before = await lookup();
-      expect(before.status).toBe(200);
-      const body = (await before.json()) as Record<string, unknown>;
-      const outage = redis.restart(1500);
-      await Bun.sleep(300);
-      const during = await lookup();
-      expect(during.status).toBe(503);
-      const err = (await during.json()) as { code: string; message: string };
-      expect(err.code).toBe("online_store_unavailable");
-      expect(err.message).toContain(`the online store (Redis at ${redis.url}`);
-      await outage;
-      let after: Response | undefined;
-      for (let i = 0; i < 100 && after?.status !== 200; i++) {
-        after = await lookup();
-        if (after.status !== 200) await Bun.sleep(50);
+  test.skipIf(SKIP.redis)(
+    "Redis going away answers 503 naming it; serving recovers when it returns",
+    async () => {
+      const events = randomEvents(42, 100);
+      const repo = redisRepo(events);
+      await repo.larder.apply();
+      await repo.larder.materialize({ end: T0 + 21 * DAY });
+      const server = startServer(repo.larder, () => {});
+      const lookup = () =>
+        fetch(`http://${server.hostname}:${server.port}/v1/features/online`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ service: "all", entities: { user_id: [1, 2] }, at: T0 + 21 * DAY }),
+        });
+      try {
+        const before = await lookup();
+        expect(before.status).toBe(200);
+        const body = (await before.json()) as Record<string, unknown>;
+        const outage = redis.restart(1500);
+        await Bun.sleep(300);
+        const during = await lookup();
+        expect(during.status).toBe(503);
+        const err = (await during.json()) as { code: string; message: string };
+        expect(err.code).toBe("online_store_unavailable");
+        expect(err.message).toContain(`the online store (Redis at ${redis.url}`);
+        await outage;
+        let after: Response | undefined;
+        for (let i = 0; i < 100 && after?.status !== 200; i++) {
+          after = await lookup();
+          if (after.status !== 200) await Bun.sleep(50);
+        }
+        expect(after!.status).toBe(200);
+        expect(await after!.json()).toEqual({ ...body, at: expect.any(String) });
+      } finally {
+        await server.stop();
       }
-      expect(after!.status).toBe(200);
-      expect(await after!.json()).toEqual({ ...body, at: expect.any(String) });
-    } finally {
-      await server.stop();
-    }
-  }, 30_000);
+    },
+    30_000,
+  );
 
-  test("two servers on one Redis: a push to one is served by the other", async () => {
-    if (!redis) return;
-    const repo = redisRepo(randomEvents(43, 50));
-    await repo.larder.apply();
-    await repo.larder.materialize({ end: T0 + 21 * DAY });
-    const url = `${redis.url}?prefix=it${prefixes - 1}:`;
-    const other = new Larder(loadConfig({ repoDir: repo.dir, online: url, port: 0 }, {}));
-    const [a, b] = [startServer(repo.larder, () => {}), startServer(other, () => {})];
-    const post = (s: typeof a, path: string, body: unknown) =>
-      fetch(`http://${s.hostname}:${s.port}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-    try {
-      const at = T0 + 22 * DAY;
-      const read = async (s: typeof a) =>
-        ((await (await post(s, "/v1/features/online", { service: "all", entities: { user_id: [7] }, at })).json()) as { results: { values: Record<string, unknown> }[] })
-          .results[0]!.values;
-      expect((await read(b)).life_count).toBeNull();
-      const pushed = await post(a, "/v1/push", {
-        source: "events_push",
-        rows: [{ user_id: 7, ts: new Date(T0 + 21 * DAY + 60_000).toISOString(), amount: 12, category: "b", event_id: "x1" }],
-      });
-      expect(pushed.status).toBe(200);
-      expect(await read(b)).toMatchObject({ life_count: 1, life_sum: 12, doubled: 24, category: "b" });
-    } finally {
-      await a.stop();
-      await b.stop();
-    }
-  }, 30_000);
+  test.skipIf(SKIP.redis)(
+    "two servers on one Redis: a push to one is served by the other",
+    async () => {
+      const repo = redisRepo(randomEvents(43, 50));
+      await repo.larder.apply();
+      await repo.larder.materialize({ end: T0 + 21 * DAY });
+      const url = `${redis.url}?prefix=it${prefixes - 1}:`;
+      const other = new Larder(loadConfig({ repoDir: repo.dir, online: url, port: 0 }, {}));
+      const [a, b] = [startServer(repo.larder, () => {}), startServer(other, () => {})];
+      const post = (s: typeof a, path: string, body: unknown) =>
+        fetch(`http://${s.hostname}:${s.port}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      try {
+        const at = T0 + 22 * DAY;
+        const read = async (s: typeof a) =>
+          ((await (await post(s, "/v1/features/online", { service: "all", entities: { user_id: [7] }, at })).json()) as { results: { values: Record<string, unknown> }[] })
+            .results[0]!.values;
+        expect((await read(b)).life_count).toBeNull();
+        const pushed = await post(a, "/v1/push", {
+          source: "events_push",
+          rows: [{ user_id: 7, ts: new Date(T0 + 21 * DAY + 60_000).toISOString(), amount: 12, category: "b", event_id: "x1" }],
+        });
+        expect(pushed.status).toBe(200);
+        expect(await read(b)).toMatchObject({ life_count: 1, life_sum: 12, doubled: 24, category: "b" });
+      } finally {
+        await a.stop();
+        await b.stop();
+      }
+    },
+    30_000,
+  );
 
-  test("a view of latest values with a ttl: its keys expire one ttl after their values do (Feast's key expiry)", async () => {
-    if (!redis) return;
+  test.skipIf(SKIP.redis)("a view of latest values with a ttl: its keys expire one ttl after their values do (Feast's key expiry)", async () => {
     const now = Date.now();
     const iso = (ms: number) => new Date(ms).toISOString();
     const repo = tempRepo(

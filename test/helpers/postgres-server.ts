@@ -11,7 +11,7 @@ import { freePort } from "./redis-server.ts";
 
 export type PostgresServer = { url: string; stop(): Promise<void> };
 
-function postgresBin(): string | null {
+export function postgresBin(): string | null {
   const root = "/usr/lib/postgresql";
   if (!existsSync(root)) return null;
   const versions = readdirSync(root)

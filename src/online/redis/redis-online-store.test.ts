@@ -3,10 +3,11 @@ import { RedisClient } from "bun";
 import { describeOnlineStoreConformance } from "../conformance.ts";
 import { RedisOnlineStore } from "./redis-online-store.ts";
 import { startRedis, type RedisServer } from "../../../test/helpers/redis-server.ts";
+import { SKIP } from "../../../test/helpers/needs.ts";
 
-let redis: RedisServer | null = null;
+let redis!: RedisServer;
 beforeAll(async () => {
-  redis = await startRedis();
+  if (!SKIP.redis) redis = (await startRedis())!;
 });
 afterAll(async () => {
   await redis?.stop();
@@ -16,24 +17,22 @@ let n = 0;
 describeOnlineStoreConformance(
   "redis",
   async () => {
-    if (!redis) throw new Error("redis-server is not installed (see the skip message above)");
     // A fresh key prefix per test: the same server, separate stores.
     const prefix = `t${n++}:`;
     return {
-      open: async () => new RedisOnlineStore({ url: redis!.url, prefix }),
+      open: async () => new RedisOnlineStore({ url: redis.url, prefix }),
       destroy: async () => {
-        const c = new RedisClient(redis!.url);
+        const c = new RedisClient(redis.url);
         const keys = (await c.send("KEYS", [`${prefix}*`])) as string[];
         if (keys.length) await c.send("DEL", keys);
         c.close();
       },
     };
   },
-  () => redis !== null,
+  SKIP.redis,
 );
 
-test("a store written in another format is refused with what to do", async () => {
-  if (!redis) return;
+test.skipIf(SKIP.redis)("a store written in another format is refused with what to do", async () => {
   const c = new RedisClient(redis.url);
   await c.send("SET", ["old:meta:format", "1"]);
   c.close();
@@ -42,8 +41,7 @@ test("a store written in another format is refused with what to do", async () =>
   await store.close();
 });
 
-test("a damaged pointer record is named with the way out, not misread", async () => {
-  if (!redis) return;
+test.skipIf(SKIP.redis)("a damaged pointer record is named with the way out, not misread", async () => {
   const c = new RedisClient(redis.url);
   await c.send("SET", ["bad:meta:format", "3"]);
   await c.send("SET", ["bad:meta:pointers", '{"v": {"table": 7']);

@@ -1,0 +1,24 @@
+/**
+ * Which real servers a test needs and this machine lacks. A test that needs a missing one is
+ * skipped (test.skipIf: reported as skipped, with a loud message from its helper), except
+ * under CI=true, where it runs and fails: CI installs them all.
+ */
+import { postgresBin } from "./postgres-server.ts";
+
+const CI = process.env.CI === "true";
+
+/** Chromium's path, or null. */
+export const CHROMIUM = Bun.which("chromium") ?? Bun.which("chromium-browser") ?? null;
+
+export const SKIP = {
+  redis: !CI && !Bun.which("redis-server"),
+  postgres: !CI && postgresBin() === null,
+  chromium: !CI && CHROMIUM === null,
+};
+
+for (const [what, skip] of Object.entries(SKIP)) {
+  if (skip)
+    console.warn(
+      `\n!!! SKIPPING tests that need ${what}: it is not installed (apt-get install -y ${what === "redis" ? "redis-server" : what === "postgres" ? "postgresql" : "chromium"}) !!!\n`,
+    );
+}
