@@ -133,3 +133,6 @@ export class ForbiddenError extends errorKind("forbidden", 403) {}
 
 /** A `larder serve` worker cannot reach its primary process, or could not start (server/workers/). */
 export class WorkerError extends errorKind("primary_unavailable", 503) {}
+
+/** `larder serve` could not listen: the port is taken or the address is not this machine's. */
+export class ListenError extends errorKind("listen_failed", 500) {}

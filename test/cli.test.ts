@@ -102,4 +102,50 @@ describe("larder CLI", () => {
     p.kill("SIGTERM");
     expect(await p.exited).toBe(0);
   });
+
+  test("rough edges: one error prefix, syntax errors with line and column, --repo first, busy port, early-closed pipe", async () => {
+    const flag = await larder(["materialize", "--bogus"]);
+    expect(flag.stderr).not.toContain("larder materialize: larder materialize");
+    const runs = await larder(["runs", "--limit", "x"]);
+    expect(runs.stderr.match(/larder runs:/g)?.length).toBe(1);
+
+    const bad = mkdtempSync(join(tmpdir(), "larder-cli-syntax-"));
+    cpSync(join(dir, "features"), join(bad, "features"), { recursive: true });
+    writeFileSync(join(bad, "features", "broken.ts"), `import { z } from "zod";\nexport const x = z.object({ a: z.number( });\n`);
+    const syntax = await larder(["plan"], bad);
+    expect(syntax.code).toBe(3);
+    expect(syntax.stderr).toMatch(/features\/broken\.ts:2:\d+: /);
+    expect(syntax.stderr).toContain("export const x = z.object({ a: z.number( });");
+    expect(syntax.stderr).toMatch(/\n\s*\^/);
+    expect(syntax.stderr).not.toMatch(/\n\s+at /);
+
+    // Global options before the command, as with git -C.
+    const first = await larder(["--repo", dir, "plan"], tmpdir());
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/No changes: the registry matches features\/\.|\+ feature view user_transactions @/);
+
+    const taken = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+    try {
+      const busy = await larder(["serve", "--host", "127.0.0.1", "--port", String(taken.port)]);
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toBe(
+        `larder serve: port ${taken.port} is already in use on 127.0.0.1: stop what listens there, or choose another with --port (LARDER_PORT)\n`,
+      );
+    } finally {
+      taken.stop(true);
+    }
+
+    // `larder historical … | head -1`: the reader goes away; the command ends quietly.
+    const historical = `"${process.execPath}" "${MAIN}" historical --entities data/fraud_labels.parquet --service fraud_detection`;
+    const piped = Bun.spawn(["bash", "-c", `set -o pipefail; ${historical} | head -1 >/dev/null; echo "exit $?" >&2`], {
+      cwd: dir,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const pipedErr = await new Response(piped.stderr).text();
+    await piped.exited;
+    expect(pipedErr).not.toContain("EPIPE");
+    expect(pipedErr).toContain("exit 0");
+    rmSync(bad, { recursive: true, force: true });
+  });
 });

@@ -90,11 +90,10 @@ describe("invalid definitions are reported precisely and nothing is applied", ()
 describe("expectations in definitions", () => {
   test("unknown columns, a rule in the wrong place, a range without bounds and a bad severity are reported", async () => {
     const withView = (expectations: string, source = "") => ({
-      "features/a.ts":
-        BASE.replace("import { entity,", "import { between, notNull, rowCount, uniqueKeyPerTimestamp, entity,").replace(
-          "amount: z.number() }) });",
-          `amount: z.number() })${source} });`,
-        ) + `export const v = featureView({ name: "spend", entity: user, source: txns, features: { r: sql("amount * 2") }, expectations: [${expectations}] });`,
+      "features/a.ts": `${BASE.replace("import { entity,", "import { between, notNull, rowCount, uniqueKeyPerTimestamp, entity,").replace(
+        "amount: z.number() }) });",
+        `amount: z.number() })${source} });`,
+      )}export const v = featureView({ name: "spend", entity: user, source: txns, features: { r: sql("amount * 2") }, expectations: [${expectations}] });`,
     });
     // Shapes (zod), then ranges (normalizing), then columns (cross-checks): each phase reports all it finds.
     expect(await problemsOf(withView('{ rule: "notNull", column: "r", severity: "fatal" }'))).toContain(

@@ -12,6 +12,6 @@ export function parseFlags<O extends NonNullable<ParseArgsConfig["options"]>>(ar
   try {
     return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`larder ${command}: ${(e as Error).message.replace(/\. To specify.*$/s, "")}; see larder ${command} --help`);
+    throw new UsageError(`${(e as Error).message.replace(/\. To specify.*$/s, "")}; see larder ${command} --help`);
   }
 }

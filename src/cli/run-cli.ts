@@ -5,7 +5,7 @@
 import { loadConfig } from "../config/config.ts";
 import { LarderError, EXIT } from "../errors.ts";
 import { Larder } from "../larder.ts";
-import { parseFlags } from "./args.ts";
+import { COMMON_OPTIONS, parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import { applyCommand } from "./commands/apply-command.ts";
 import { demoCommand } from "./commands/demo-command.ts";
@@ -53,9 +53,24 @@ function help(): string {
   ].join("\n");
 }
 
+/** The common flags (--repo, --data-dir) may come before the command: they are moved after it. */
+function commandFirst(argv: string[]): string[] {
+  const leading: string[] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i]!;
+    const flag = a.startsWith("--") ? a.slice(2).split("=")[0]! : "";
+    if (!(flag in COMMON_OPTIONS) || flag === "help") break;
+    const takesValue = COMMON_OPTIONS[flag as keyof typeof COMMON_OPTIONS].type === "string" && !a.includes("=");
+    leading.push(...argv.slice(i, i + (takesValue ? 2 : 1)));
+    i += takesValue ? 2 : 1;
+  }
+  return i === 0 ? argv : [argv[i] ?? "", ...leading, ...argv.slice(i + 1)];
+}
+
 /** Runs a command line; returns the process exit code. */
 export async function runCli(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [name, ...rest] = commandFirst(argv);
   if (!name || name === "help" || name === "--help" || name === "-h") {
     out(help());
     return 0;

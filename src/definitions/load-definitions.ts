@@ -58,7 +58,7 @@ export async function importDefinitionFiles(repoDir: string): Promise<LoadedDefi
     try {
       mod = await import(pathToFileURL(path).href);
     } catch (err) {
-      problems.push({ file, message: `could not be loaded: ${(err as Error).message}` });
+      problems.push({ file, message: `could not be loaded: ${loadErrorMessage(err, file)}` });
       continue;
     }
     const seen = new Set<unknown>();
@@ -70,6 +70,23 @@ export async function importDefinitionFiles(repoDir: string): Promise<LoadedDefi
   }
   if (problems.length) throw new DefinitionError(problems);
   return found;
+}
+
+type BuildMessage = { message: string; position?: { line: number; column: number; lineText: string } | null };
+
+/**
+ * What went wrong importing a feature file. Bun reports a syntax error as build messages
+ * with a position: each becomes `file:line:column: message`, with the line and a caret.
+ */
+function loadErrorMessage(err: unknown, file: string): string {
+  const messages = (err instanceof AggregateError ? err.errors : [err]) as BuildMessage[];
+  if (!messages.every((m) => m?.position)) return (err as Error).message;
+  return (
+    messages
+      // Bun's columns count from 1.
+      .map(({ message, position: p }) => `\n  ${file}:${p!.line}:${p!.column}: ${message}\n    ${p!.lineText}\n    ${" ".repeat(Math.max(0, p!.column - 1))}^`)
+      .join("")
+  );
 }
 
 /** Validates and normalizes loaded definitions; throws one DefinitionError listing every problem. */

@@ -18,7 +18,7 @@ import { Scheduler } from "../scheduler/scheduler.ts";
 import { authOf } from "./auth.ts";
 import { withTimeout } from "./request-timeout.ts";
 import { UsageError } from "../errors.ts";
-import { listenOptions } from "./listen-options.ts";
+import { listen, listenOptions } from "./listen-options.ts";
 import { requestCounter } from "./request-counter.ts";
 import { WorkerPool } from "./workers/worker-pool.ts";
 
@@ -42,10 +42,10 @@ export function startServer(larder: Larder, log: Logger = consoleLogger) {
     routes: { "/v1/features/online": { POST: counted(withTimeout(onlineFeaturesHandler(larder, log), timeoutMs, log)) } },
     fetch: counted(withTimeout((req) => app.fetch(req), timeoutMs, log)),
   };
-  const server = Bun.serve({ ...listenOptions(larder.config), ...handlers });
+  const server = listen({ ...listenOptions(larder.config), ...handlers });
   // --workers N: N − 1 more processes answer lookups on this port and send everything else
   // here, through a listener of this process's own on loopback.
-  const forwarded = larder.config.workers > 1 ? Bun.serve({ ...listenOptions(larder.config), hostname: "127.0.0.1", port: 0, reusePort: false, ...handlers }) : undefined;
+  const forwarded = larder.config.workers > 1 ? listen({ ...listenOptions(larder.config), hostname: "127.0.0.1", port: 0, reusePort: false, ...handlers }) : undefined;
   const workers = forwarded ? new WorkerPool(larder, log, larder.config.workers - 1, server.port!, `http://127.0.0.1:${forwarded.port}`) : undefined;
   // Push sources' Redis Streams, when configured (LARDER_STREAM_REDIS).
   const consumer = larder.config.streamRedis

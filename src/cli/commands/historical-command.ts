@@ -22,7 +22,7 @@ export const historicalCommand: Command = {
   async run(larder, flags) {
     if (typeof flags["from-manifest"] === "string") {
       if (flags.entities || flags.service || flags.features)
-        throw new UsageError("larder historical: --from-manifest takes the label table and features from the manifest; drop --entities/--service/--features");
+        throw new UsageError("--from-manifest takes the label table and features from the manifest; drop --entities/--service/--features");
       const r = await larder.rebuildTrainingSet(flags["from-manifest"], flags.out as string | undefined);
       out(`${r.rows} rows, ${r.columns.length} columns → ${flags.out ?? "the manifest's output path"} (run ${r.runId})`);
       if (!r.identical)
@@ -32,9 +32,8 @@ export const historicalCommand: Command = {
       out(`byte-identical to the manifest's training set (sha256 ${r.outputSha256})`);
       return;
     }
-    if (typeof flags.entities !== "string") throw new UsageError("larder historical: --entities <label table> is required");
-    if ((flags.service === undefined) === (flags.features === undefined))
-      throw new UsageError("larder historical: give --service NAME or --features view:feature,... (one of them)");
+    if (typeof flags.entities !== "string") throw new UsageError("--entities <label table> is required");
+    if ((flags.service === undefined) === (flags.features === undefined)) throw new UsageError("give --service NAME or --features view:feature,... (one of them)");
     const refs = resolveFeatures(larder.registry(), {
       service: flags.service as string | undefined,
       features: typeof flags.features === "string" ? flags.features.split(",").map((s) => s.trim()) : undefined,

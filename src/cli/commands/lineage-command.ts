@@ -9,7 +9,7 @@ export const lineageCommand: Command = {
   usage: "larder lineage (SERVICE | VIEW | VIEW:FEATURE) [--json]",
   options: { json: { type: "boolean" } },
   async run(larder, flags, positionals) {
-    if (positionals.length !== 1) throw new UsageError("larder lineage: name one feature service, feature view or view:feature");
+    if (positionals.length !== 1) throw new UsageError("name one feature service, feature view or view:feature");
     const l = await lineageOf(positionals[0]!, larder.registry(), larder.store(), larder.runs);
     out(flags.json ? JSON.stringify(l, null, 2) : formatLineage(l));
   },

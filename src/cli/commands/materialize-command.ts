@@ -10,12 +10,11 @@ export const materializeCommand: Command = {
   usage: "larder materialize [--views a,b] [--start TIME] [--end TIME] [--incremental] | --rebuild [--end TIME]",
   options: { views: { type: "string" }, start: { type: "string" }, end: { type: "string" }, incremental: { type: "boolean" }, rebuild: { type: "boolean" } },
   async run(larder, flags) {
-    if (flags.rebuild && (flags.incremental || flags.views || flags.start))
-      throw new UsageError("larder materialize: --rebuild builds every view afresh; drop --incremental, --views and --start");
-    if (flags.incremental && flags.start) throw new UsageError("larder materialize: --incremental starts at each view's watermark; drop --start");
+    if (flags.rebuild && (flags.incremental || flags.views || flags.start)) throw new UsageError("--rebuild builds every view afresh; drop --incremental, --views and --start");
+    if (flags.incremental && flags.start) throw new UsageError("--incremental starts at each view's watermark; drop --start");
     const start = typeof flags.start === "string" ? parseInstant(flags.start, "--start") : undefined;
     const end = typeof flags.end === "string" ? parseInstant(flags.end, "--end") : undefined;
-    if (start !== undefined && end !== undefined && start >= end) throw new UsageError("larder materialize: --start must be before --end");
+    if (start !== undefined && end !== undefined && start >= end) throw new UsageError("--start must be before --end");
     const views =
       typeof flags.views === "string"
         ? flags.views

@@ -13,13 +13,13 @@ export const pushCommand: Command = {
   options: { to: { type: "string" } },
   async run(larder, flags, positionals) {
     const [source, file] = positionals;
-    if (!source || !file || positionals.length > 2) throw new UsageError(`larder push: give a push source and a file\n${this.usage}`);
+    if (!source || !file || positionals.length > 2) throw new UsageError(`give a push source and a file\n${this.usage}`);
     const to = (flags.to ?? "online") as PushMode;
-    if (!PUSH_MODES.includes(to)) throw new UsageError(`larder push: --to must be one of ${PUSH_MODES.join(", ")}`);
+    if (!PUSH_MODES.includes(to)) throw new UsageError(`--to must be one of ${PUSH_MODES.join(", ")}`);
     const path = resolve(file);
     const format = formatOf(path);
-    if (!format) throw new UsageError(`larder push: cannot tell the format of ${file}: use .csv, .parquet or .json`);
-    if (!existsSync(path)) throw new UsageError(`larder push: no file ${file}`);
+    if (!format) throw new UsageError(`cannot tell the format of ${file}: use .csv, .parquet or .json`);
+    if (!existsSync(path)) throw new UsageError(`no file ${file}`);
     const duck = await larder.duck();
     // Timestamps as epoch ms: rows go through the same validation as HTTP pushes.
     const rows = (await duck.all(`SELECT * FROM ${readFileSql(format, path)}`)).map((r) =>

@@ -19,11 +19,11 @@ export const runsCommand: Command = {
       return;
     }
     const kind = flags.kind as RunKind | undefined;
-    if (kind && !KINDS.includes(kind)) throw new UsageError(`larder runs: --kind is one of ${KINDS.join(", ")}`);
+    if (kind && !KINDS.includes(kind)) throw new UsageError(`--kind is one of ${KINDS.join(", ")}`);
     const status = flags.status as RunRecord["status"] | undefined;
-    if (status && status !== "succeeded" && status !== "failed") throw new UsageError("larder runs: --status is succeeded or failed");
+    if (status && status !== "succeeded" && status !== "failed") throw new UsageError("--status is succeeded or failed");
     const limit = flags.limit === undefined ? 20 : Number(flags.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw new UsageError("larder runs: --limit is a positive whole number");
+    if (!Number.isInteger(limit) || limit < 1) throw new UsageError("--limit is a positive whole number");
     const runs = await larder.runs.list({ kind, view: flags.view as string | undefined, status, limit }, (d) => err(`left out: ${d.problem}`));
     if (flags.json) {
       out(JSON.stringify(runs, null, 2));

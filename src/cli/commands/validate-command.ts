@@ -11,7 +11,7 @@ export const validateCommand: Command = {
   async run(larder, flags, positionals) {
     const start = typeof flags.start === "string" ? parseInstant(flags.start, "--start") : undefined;
     const end = typeof flags.end === "string" ? parseInstant(flags.end, "--end") : undefined;
-    if (start !== undefined && end !== undefined && start >= end) throw new UsageError("larder validate: --start must be before --end");
+    if (start !== undefined && end !== undefined && start >= end) throw new UsageError("--start must be before --end");
     const results = await larder.validate({ views: positionals.length ? positionals : undefined, start, end, saveReference: flags["save-reference"] === true });
     const { formatValidation } = await import("../../validation/validate-view.ts");
     out(flags.json ? JSON.stringify(results, null, 2) : formatValidation(results));
