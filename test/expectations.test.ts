@@ -171,6 +171,9 @@ describe("expectations", () => {
     expect(body.code).toBe("expectation_failed");
     expect(body.message).toContain('push to "tx_push": 1 expectation failed; nothing was written');
     expect(body.message).toContain('✖ source "tx" column "amount": between(amount, min 0) failed for 1 of 2 rows (values: "-1.0")');
+    // Paths relative to the repo: the server's folders are not the client's business.
+    expect(body.message).toMatch(/failing rows, with the reason per row: data\/quarantine\/tx_push\/push-[\w-]+\.parquet/);
+    expect(body.message).not.toContain(r.dir);
     expect(await lookup(r)).toEqual(before);
     expect(existsSync(join(r.dir, "data", "pushed"))).toBe(false);
     expect(readdirSync(join(r.dir, "data", "quarantine", "tx_push"))).toHaveLength(1);

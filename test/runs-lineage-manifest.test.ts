@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { getOnlineFeatures } from "../src/online/online-features.ts";
 import { formatLineage, lineageOf } from "../src/registry/lineage.ts";
@@ -102,6 +102,10 @@ describe("runs", () => {
     expect(run!.validation!.failed[0]).toMatch(new RegExp(`^view "user_stats" column "amount": between\\(amount, max 100\\) failed for \\d+ of ${events.length} rows`));
     expect(run!.validation!.quarantine).toStartWith(resolve(r.dir, "data", "quarantine", "user_stats"));
     expect(run!.error).toStartWith('feature view "user_stats" (source "events"): 1 expectation failed');
+    // The files it read are listed though it failed before its table was built.
+    expect(run!.sources).toEqual([
+      { source: "events", files: [expect.objectContaining({ path: resolve(r.dir, "data", "events.csv"), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) })], rows: null },
+    ]);
 
     const cli = async (...args: string[]) => {
       const p = Bun.spawn([process.execPath, resolve(import.meta.dir, "../src/main.ts"), ...args], { cwd: r.dir, stdout: "pipe", stderr: "pipe" });
@@ -161,6 +165,20 @@ describe("training-set manifests", () => {
     const rebuilt = await r.larder.rebuildTrainingSet(result.manifest!, again);
     expect(rebuilt.identical).toBe(true);
     expect(Buffer.compare(readFileSync(again), readFileSync(out))).toBe(0);
+
+    // Touched files with the same content: their SHA-256 decides, and they are the same.
+    const later = new Date(Date.now() + 60_000);
+    for (const f of [join(r.dir, "data", "events.csv"), join(r.dir, "labels.csv")]) utimesSync(f, later, later);
+    expect((await r.larder.rebuildTrainingSet(result.manifest!, again)).identical).toBe(true);
+    // The same size but other bytes: named by the hashes.
+    const csv = join(r.dir, "data", "events.csv");
+    const original = readFileSync(csv, "utf8");
+    const lastDigit = original.search(/\d(?=\D*$)/);
+    const swapped = `${original.slice(0, lastDigit)}${original[lastDigit] === "7" ? "8" : "7"}${original.slice(lastDigit + 1)}`;
+    writeFileSync(csv, swapped);
+    const sameSize = (await r.larder.rebuildTrainingSet(result.manifest!, again).catch((e) => e)) as Error;
+    expect(sameSize.message).toMatch(/feature view "user_stats": .*events\.csv changed \(sha256 [0-9a-f]{64} → [0-9a-f]{64}\)/);
+    writeFileSync(csv, original);
 
     // A changed source file, and a changed label table: each named.
     appendFileSync(join(r.dir, "data", "events.csv"), `${pushCsv([{ key: 1, ts: END, seq: 999, amount: 1, category: "a" }]).split("\n")[1]}\n`);

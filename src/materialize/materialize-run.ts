@@ -4,6 +4,7 @@ import { withContentHashes } from "../offline/content-hash.ts";
 import type { OfflineTable } from "../offline/offline-table.ts";
 import type { ResolvedView } from "../registry/registry.ts";
 import type { RunDraft } from "../registry/runs.ts";
+import type { StoredFile } from "../storage/storage.ts";
 import type { ValidationReport } from "../validation/validate-batch.ts";
 import type { ViewMaterialization } from "./materialize.ts";
 
@@ -13,13 +14,15 @@ type Inputs = {
   began: number;
   v: ResolvedView;
   table: OfflineTable | undefined;
+  /** The source files, where the run failed before its table was built. */
+  inputs?: StoredFile[];
   from: number;
   end: number;
   result: ViewMaterialization | null;
   error: unknown;
 };
 
-export async function materializeRun({ runId, startedAt, began, v, table, from, end, result, error }: Inputs): Promise<RunDraft> {
+export async function materializeRun({ runId, startedAt, began, v, table, inputs, from, end, result, error }: Inputs): Promise<RunDraft> {
   const report = error instanceof ExpectationFailedError ? (error.report as ValidationReport) : null;
   const checks = table?.validation.checks ?? report?.checks ?? [];
   return {
@@ -31,7 +34,11 @@ export async function materializeRun({ runId, startedAt, began, v, table, from, 
     durationMs: Math.round(performance.now() - began),
     views: [{ view: v.def.name, version: v.version }],
     range: { start: from < -8e15 ? null : from, end },
-    sources: table ? [{ source: v.source.name, files: await withContentHashes(table.fingerprint.files), rows: table.rows }] : [],
+    sources: table
+      ? [{ source: v.source.name, files: await withContentHashes(table.fingerprint.files), rows: table.rows }]
+      : inputs
+        ? [{ source: v.source.name, files: await withContentHashes(inputs), rows: null }]
+        : [],
     rows: { in: result?.events ?? null, out: result?.entities ?? null },
     validation:
       checks.length || report

@@ -19,7 +19,7 @@ import { type Duck, ident, literal } from "../offline/duckdb.ts";
 import { getOnlineFeatures } from "../online/online-features.ts";
 import { LookupTooEarlyError } from "../errors.ts";
 import { PROFILE_SAMPLE, profileValues, saveViewProfile, type ViewProfile } from "./feature-profile.ts";
-import { ensureOfflineTable, type OfflineTable } from "../offline/offline-table.ts";
+import { ensureOfflineTable, type OfflineTable, viewInputFiles } from "../offline/offline-table.ts";
 import { materializeRun } from "./materialize-run.ts";
 import type { RunDraft } from "../registry/runs.ts";
 import type { OfflineContext } from "../offline/offline-context.ts";
@@ -129,7 +129,9 @@ async function materializeLeased(
     await opts.record?.(await materializeRun({ runId, startedAt, began, v, table, from, end, result, error: null }));
     return result;
   } catch (err) {
-    await opts.record?.(await materializeRun({ runId, startedAt, began, v, table, from, end, result: null, error: err }));
+    // A run that failed before its offline table was built still names the files it read.
+    const inputs = table ? undefined : await viewInputFiles(duck, v, ctx).then((i) => i.fingerprint.files, () => undefined);
+    await opts.record?.(await materializeRun({ runId, startedAt, began, v, table, inputs, from, end, result: null, error: err }));
     throw err;
   }
 }

@@ -84,15 +84,24 @@ export async function writeManifest(ctx: OfflineContext, out: string, manifest: 
   return path;
 }
 
-/** What differs between the files a manifest recorded and the files there are now. */
-export function fileChanges(before: ManifestFile[], now: StoredFile[]): string[] {
+/**
+ * What differs between the files a manifest recorded and the files there are now. Where the
+ * sizes match and the manifest holds a SHA-256, the content decides: a `touch`ed file is
+ * the same file.
+ */
+export async function fileChanges(before: ManifestFile[], now: StoredFile[]): Promise<string[]> {
   const was = new Map(before.map((f) => [f.path, f]));
   const is = new Map(now.map((f) => [f.path, f]));
   const out: string[] = [];
   for (const [path, f] of was) {
     const g = is.get(path);
     if (!g) out.push(`${path} is gone`);
-    else if (f.size !== g.size || f.mtimeMs !== g.mtimeMs || f.etag !== g.etag) out.push(`${path} changed (${howChanged(f, g)})`);
+    else if (f.size !== g.size || f.etag !== g.etag) out.push(`${path} changed (${howChanged(f, g)})`);
+    else if (f.mtimeMs !== g.mtimeMs) {
+      const [hashed] = f.sha256 ? await withContentHashes([g]) : [];
+      if (!f.sha256 || !hashed?.sha256) out.push(`${path} changed (${howChanged(f, g)})`);
+      else if (hashed.sha256 !== f.sha256) out.push(`${path} changed (sha256 ${f.sha256} → ${hashed.sha256})`);
+    }
   }
   for (const path of is.keys()) if (!was.has(path)) out.push(`${path} is new`);
   return out;
@@ -109,7 +118,7 @@ export async function checkLabels(ctx: OfflineContext, manifest: TrainingManifes
   const now = await ctx.storage.match(manifest.labels.path);
   if (now.length === 0) throw new ManifestMismatchError(`label table ${manifest.labels.path} is gone`);
   const [hashed] = await withContentHashes(now);
-  const same = manifest.labels.sha256 && hashed!.sha256 ? manifest.labels.sha256 === hashed!.sha256 : fileChanges([manifest.labels], now).length === 0;
+  const same = manifest.labels.sha256 && hashed!.sha256 ? manifest.labels.sha256 === hashed!.sha256 : (await fileChanges([manifest.labels], now)).length === 0;
   if (!same) {
     const how =
       manifest.labels.size !== now[0]!.size || manifest.labels.etag !== now[0]!.etag
@@ -119,6 +128,6 @@ export async function checkLabels(ctx: OfflineContext, manifest: TrainingManifes
   }
 }
 
-export function checkSources(view: string, recorded: TrainingManifest["views"][number]["fingerprint"], now: SourceFingerprint): string[] {
-  return recorded.hash === now.hash ? [] : fileChanges(recorded.files, now.files).map((c) => `feature view "${view}": ${c}`);
+export async function checkSources(view: string, recorded: TrainingManifest["views"][number]["fingerprint"], now: SourceFingerprint): Promise<string[]> {
+  return recorded.hash === now.hash ? [] : (await fileChanges(recorded.files, now.files)).map((c) => `feature view "${view}": ${c}`);
 }

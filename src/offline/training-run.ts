@@ -143,7 +143,7 @@ export async function rebuildFromManifest(
       );
       continue;
     }
-    changes.push(...checkSources(v.view, v.fingerprint, (await viewInputFiles(duck, registry.view(v.view), ctx)).fingerprint));
+    changes.push(...(await checkSources(v.view, v.fingerprint, (await viewInputFiles(duck, registry.view(v.view), ctx)).fingerprint)));
   }
   try {
     await checkLabels(ctx, m);

@@ -52,6 +52,6 @@ export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler
   app.route("/", uiRoutes(larder));
   app.route("/", pushRoutes(larder, log));
   app.notFound((c) => errorResponse(new NotFoundError(`no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
-  app.onError(errorHandler(log));
+  app.onError(errorHandler(log, larder.config.repoDir));
   return app;
 }

@@ -48,7 +48,7 @@ export function feastOnlineFeaturesHandler(larder: Larder, log: Logger, auth: Au
     try {
       auth.check(req, "read");
     } catch (err) {
-      return answerError(err, req, log);
+      return answerError(err, req, log, larder.config.repoDir);
     }
     try {
       const body = await readJson(req, FeastOnlineBody, larder.config.maxBodyBytes);
@@ -63,7 +63,7 @@ export function feastOnlineFeaturesHandler(larder: Larder, log: Logger, auth: Au
       );
     } catch (err) {
       if (err instanceof LarderError && err.status < 500) return Response.json({ detail: err.message }, { status: err.status === 400 ? 422 : err.status });
-      return answerError(err, req, log);
+      return answerError(err, req, log, larder.config.repoDir);
     }
   };
 }

@@ -110,7 +110,7 @@ export function onlineFeaturesHandler(larder: Larder, log: Logger, auth: Auth = 
       // Bun's native Response.json: measurably cheaper than hono's c.json for these answers.
       return Response.json(result);
     } catch (err) {
-      return answerError(err, req, log);
+      return answerError(err, req, log, larder.config.repoDir);
     }
   };
 }

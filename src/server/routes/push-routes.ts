@@ -41,7 +41,7 @@ export function pushRoutes(larder: Larder, log: Logger) {
       } catch (err) {
         // Feast answers refused requests with 422 and { detail }; server errors stay 500.
         if (err instanceof LarderError && err.status < 500) return c.json({ detail: err.message }, 422);
-        const res = answerError(err, c.req.raw, log);
+        const res = answerError(err, c.req.raw, log, larder.config.repoDir);
         return c.json({ detail: ((await res.json()) as { message: string }).message }, 500);
       }
     });

@@ -43,7 +43,7 @@ export function startLookupWorker(larder: Larder, log: Logger, primaryUrl: strin
       await next();
     })
     .route("/", scoreRoutes(larder));
-  scoring.onError(errorHandler(log));
+  scoring.onError(errorHandler(log, larder.config.repoDir));
   const server = Bun.serve({
     ...listenOptions(larder.config),
     routes: {
