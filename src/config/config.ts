@@ -49,32 +49,50 @@ export const ConfigSchema = z.object({
 });
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
-const ENV: Record<string, keyof Config> = {
-  LARDER_REPO: "repoDir",
-  LARDER_DATA_DIR: "dataDir",
-  LARDER_HOST: "host",
-  LARDER_PORT: "port",
-  LARDER_WORKERS: "workers",
-  LARDER_ONLINE: "online",
-  LARDER_OFFLINE: "offline",
-  LARDER_S3_ENDPOINT: "s3Endpoint",
-  LARDER_MAX_ENTITIES: "maxEntitiesPerRequest",
-  LARDER_MAX_BODY_BYTES: "maxBodyBytes",
-  LARDER_MAX_PUSH_ROWS: "maxPushRows",
-  LARDER_REQUEST_TIMEOUT_MS: "requestTimeoutMs",
-  LARDER_DEDUPE_WINDOW: "dedupeWindow",
-  LARDER_STREAM_REDIS: "streamRedis",
-  LARDER_STREAM_CONSUMER: "streamConsumer",
-  LARDER_STREAM_TO: "streamTo",
-  LARDER_SCHEDULES: "schedules",
-  LARDER_LEASE_TTL: "leaseTtl",
-  LARDER_TOKENS: "tokens",
-  LARDER_OPEN_READS: "openReads",
-};
+/**
+ * Every setting: its variable, its flag where commands take one, its default and what it
+ * means. loadConfig reads it; docs/reference/configuration.md is generated from it.
+ */
+export const SETTINGS: { key: keyof Config; env: string; flag?: string; default: string | number; meaning: string }[] = [
+  { key: "repoDir", env: "LARDER_REPO", flag: "--repo", default: ".", meaning: "the feature repo: the folder holding features/" },
+  { key: "dataDir", env: "LARDER_DATA_DIR", flag: "--data-dir", default: "data", meaning: "registry, offline tables, runs and the embedded online store; relative to the repo" },
+  { key: "host", env: "LARDER_HOST", flag: "--host", default: "127.0.0.1", meaning: "the address `larder serve` listens on (0.0.0.0: every interface)" },
+  { key: "port", env: "LARDER_PORT", flag: "--port", default: 6566, meaning: "the port `larder serve` listens on (0: any free port)" },
+  { key: "workers", env: "LARDER_WORKERS", flag: "--workers", default: 1, meaning: "processes answering lookups on one port (Linux); see the deployment guide" },
+  { key: "online", env: "LARDER_ONLINE", default: "lmdb", meaning: "the online store: `lmdb`, `lmdb:///path` or `redis://[user:password@]host:port[/db][?prefix=larder:]`" },
+  { key: "offline", env: "LARDER_OFFLINE", default: "local", meaning: "offline storage: `local` (the data folder) or `s3://bucket/prefix`, shared by replicas" },
+  {
+    key: "s3Endpoint",
+    env: "LARDER_S3_ENDPOINT",
+    default: "",
+    meaning: "an S3-compatible server's URL (MinIO, …); empty for AWS. Credentials from the standard `AWS_*` variables",
+  },
+  { key: "maxEntitiesPerRequest", env: "LARDER_MAX_ENTITIES", default: 1000, meaning: "entities one lookup may ask for" },
+  { key: "maxBodyBytes", env: "LARDER_MAX_BODY_BYTES", default: 1_048_576, meaning: "the largest request body; larger ones are refused with 413" },
+  { key: "maxPushRows", env: "LARDER_MAX_PUSH_ROWS", default: 10_000, meaning: "rows one push may carry" },
+  { key: "requestTimeoutMs", env: "LARDER_REQUEST_TIMEOUT_MS", default: 30_000, meaning: "a request running longer is answered 503 `request_timeout`" },
+  { key: "dedupeWindow", env: "LARDER_DEDUPE_WINDOW", default: "7d", meaning: "how long pushed event ids are remembered; a redelivery later counts again" },
+  { key: "streamRedis", env: "LARDER_STREAM_REDIS", default: "", meaning: "`larder serve` consumes push sources' Redis Streams from this redis:// URL when set" },
+  { key: "streamConsumer", env: "LARDER_STREAM_CONSUMER", default: "the host name", meaning: "this replica's consumer name in the stream's group: keep it stable across restarts" },
+  { key: "streamTo", env: "LARDER_STREAM_TO", default: "online", meaning: "where streamed rows go: `online`, `offline` or `online_and_offline`" },
+  { key: "schedules", env: "LARDER_SCHEDULES", default: "on", meaning: "whether `larder serve` runs views' schedules (`on`/`off`); replicas share the work safely" },
+  { key: "leaseTtl", env: "LARDER_LEASE_TTL", default: "30s", meaning: "how long a view's materialization lease lasts unless renewed; a dead holder's lease expires after it" },
+  { key: "tokens", env: "LARDER_TOKENS", default: "", meaning: "bearer tokens with scopes, `read=…,write=…,admin=…`; empty: no auth. Or a file: `LARDER_TOKENS_FILE`" },
+  { key: "openReads", env: "LARDER_OPEN_READS", default: "false", meaning: "with tokens set, whether reads (lookups, registry, runs) still need none" },
+];
+
+/** Variables read elsewhere than the config: listed with the settings in the docs. */
+export const OTHER_VARIABLES: { env: string; default: string; meaning: string }[] = [
+  { env: "LARDER_TOKENS_FILE", default: "", meaning: "a file holding the token list (a mounted secret), read when LARDER_TOKENS is unset" },
+  { env: "LARDER_LOG", default: "text", meaning: "log format: `text` or `json` (one object per line)" },
+  { env: "LARDER_LOG_LEVEL", default: "info", meaning: "`debug`, `info`, `warn` or `error`" },
+  { env: "LARDER_CACHE_DIR", default: "$XDG_CACHE_HOME/larder or ~/.cache/larder", meaning: "where the executable writes its native libraries (DuckDB, LMDB) on first use" },
+];
 
 export function loadConfig(flags: Partial<Record<keyof Config, string | number>> = {}, env: Record<string, string | undefined> = process.env): Config {
   const fromEnv: Partial<Record<keyof Config, string>> = {};
-  for (const [name, key] of Object.entries(ENV)) if (env[name]) fromEnv[key] = env[name];
+  for (const { env: name, key } of SETTINGS) if (env[name]) fromEnv[key] = env[name];
+  const defaults = Object.fromEntries(SETTINGS.map((s) => [s.key, s.default]));
   // Tokens may live in a file (a mounted secret) rather than the environment.
   if (!fromEnv.tokens && env.LARDER_TOKENS_FILE) {
     try {
@@ -85,32 +103,14 @@ export function loadConfig(flags: Partial<Record<keyof Config, string | number>>
   }
   const repoDir = resolve(String(flags.repoDir ?? fromEnv.repoDir ?? "."));
   const merged = {
-    repoDir,
-    dataDir: resolve(repoDir, String(flags.dataDir ?? fromEnv.dataDir ?? "data")),
-    host: "127.0.0.1",
-    port: 6566,
-    workers: 1,
-    online: "lmdb",
-    offline: "local",
-    s3Endpoint: "",
-    maxEntitiesPerRequest: 1000,
-    maxBodyBytes: 1_048_576,
-    maxPushRows: 10_000,
-    requestTimeoutMs: 30_000,
-    dedupeWindow: "7d",
-    streamRedis: "",
+    ...defaults,
     streamConsumer: hostname(),
-    streamTo: "online",
-    schedules: "on",
-    leaseTtl: "30s",
-    tokens: "",
-    openReads: "false",
     ...fromEnv,
     ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
+    repoDir,
+    // A relative data folder is inside the feature repo, wherever the command runs from.
+    dataDir: resolve(repoDir, String(flags.dataDir ?? fromEnv.dataDir ?? "data")),
   };
-  merged.repoDir = repoDir;
-  // A relative data folder is inside the feature repo, wherever the command runs from.
-  merged.dataDir = resolve(repoDir, String(flags.dataDir ?? fromEnv.dataDir ?? "data"));
   const r = ConfigSchema.safeParse(merged);
   if (!r.success) throw new BadRequestError(`invalid configuration:\n${z.prettifyError(r.error)}`, "invalid_config");
   parseTokens(r.data.tokens); // refuses a malformed token list now, not at the first request

@@ -23,7 +23,7 @@ import {
   type DefinitionKind,
 } from "./specs.ts";
 import { rememberOnDemand } from "./on-demand-functions.ts";
-import { hashOf } from "../registry/canonical.ts";
+import { hashOf } from "../ids.ts";
 import type { ColumnDef, DefinitionMeta, Definitions, EntityDef, ExpectationDef, FeatureDef, FeatureViewDef, FeatureServiceDef, OnDemandViewDef, SourceDef } from "./types.ts";
 import { formatOf } from "../offline/source-sql.ts";
 import { zodToColumn } from "./zod-columns.ts";

@@ -34,7 +34,7 @@ import { viewLayout } from "../windows/view-layout.ts";
 import { TILE_WIDTH, mergeSeries, mergeStats, statsToTile, tileToStats } from "../windows/tile-stats.ts";
 import { align } from "../windows/window-math.ts";
 import { recordSql } from "./record-sql.ts";
-import { newRunId } from "./run-id.ts";
+import { newRunId } from "../ids.ts";
 
 export type MaterializeOptions = {
   views?: string[];
@@ -130,7 +130,12 @@ async function materializeLeased(
     return result;
   } catch (err) {
     // A run that failed before its offline table was built still names the files it read.
-    const inputs = table ? undefined : await viewInputFiles(duck, v, ctx).then((i) => i.fingerprint.files, () => undefined);
+    const inputs = table
+      ? undefined
+      : await viewInputFiles(duck, v, ctx).then(
+          (i) => i.fingerprint.files,
+          () => undefined,
+        );
     await opts.record?.(await materializeRun({ runId, startedAt, began, v, table, inputs, from, end, result: null, error: err }));
     throw err;
   }

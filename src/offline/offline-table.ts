@@ -19,7 +19,7 @@ import type { OfflineContext } from "./offline-context.ts";
 import { OfflineError } from "../errors.ts";
 import { rmSync } from "node:fs";
 import { INSTANT_RANGE, inInstantRange } from "../time.ts";
-import { hashOf } from "../registry/canonical.ts";
+import { hashOf } from "../ids.ts";
 import { ExpectationFailedError } from "../errors.ts";
 import { failureMessage, validateBatch } from "../validation/validate-batch.ts";
 import { viewBatchChecks } from "../validation/view-checks.ts";

@@ -9,7 +9,7 @@ import { BadRequestError, ExpectationFailedError } from "../errors.ts";
 import type { ValidationReport } from "../validation/validate-batch.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { RunDraft } from "../registry/runs.ts";
-import { newRunId } from "../materialize/run-id.ts";
+import { newRunId } from "../ids.ts";
 import { isS3Url, parseS3Url } from "../storage/s3-location.ts";
 import { withContentHashes } from "./content-hash.ts";
 import { profileTrainingSet, saveTrainingProfile } from "../monitoring/training-profile.ts";

@@ -5,7 +5,7 @@
  * the views and versions updated.
  */
 import type { RunDraft, RunLog } from "../registry/runs.ts";
-import { newRunId } from "../materialize/run-id.ts";
+import { newRunId } from "../ids.ts";
 import type { PushResult } from "./push.ts";
 
 const FLUSH_MS = 10_000;

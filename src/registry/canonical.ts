@@ -3,21 +3,8 @@
  * (entity keys, source, ttl, features). Key order and formatting never change it;
  * descriptions, tags, owner and schedule don't either (they don't change a number).
  */
-import { createHash } from "node:crypto";
+import { hashOf } from "../ids.ts";
 import type { EntityDef, FeatureViewDef, PushSourceDef, SourceDef } from "../definitions/types.ts";
-
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
-export const hashOf = (value: unknown): string => createHash("sha256").update(canonicalJson(value)).digest("hex").slice(0, 12);
 
 /** The part of a view's definition that decides its numbers. */
 export function semanticView(view: FeatureViewDef, entity: EntityDef, source: SourceDef, push: PushSourceDef | null = null) {

@@ -3,7 +3,8 @@
  * fields that changed and, for feature views, the old and new versions.
  */
 import type { Definitions, FeatureViewDef } from "../definitions/types.ts";
-import { canonicalJson, viewVersion } from "./canonical.ts";
+import { canonicalJson } from "../ids.ts";
+import { viewVersion } from "./canonical.ts";
 import { ownMaps, type Registry } from "./registry.ts";
 
 export type ChangeKind = "entity" | "source" | "push source" | "feature view" | "on-demand feature view" | "feature service";

@@ -1,7 +1,7 @@
 /**
  * Run history: every materialization (one run per view), push summary and historical
  * retrieval is a run, kept as `runs/<id>.json` in the offline file store (so with S3
- * offline storage every machine sees every run). Ids sort by time (materialize/run-id.ts);
+ * offline storage every machine sees every run). Ids sort by time (ids.ts);
  * a view's served pointer names the run that wrote it.
  */
 import { hostname, userInfo } from "node:os";

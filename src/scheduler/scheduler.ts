@@ -11,7 +11,7 @@ import { Cron } from "croner";
 import type { Larder } from "../larder.ts";
 import type { Logger } from "../log.ts";
 import type { ViewMaterialization } from "../materialize/materialize.ts";
-import { newRunId } from "../materialize/run-id.ts";
+import { newRunId } from "../ids.ts";
 import { ConflictError, ViewBusyError } from "../errors.ts";
 import { scheduleOf } from "./cron.ts";
 

@@ -11,7 +11,10 @@ import type { Logger } from "../log.ts";
 
 export function errorResponse(err: unknown, repo?: string): Response {
   if (err instanceof LarderError) {
-    return Response.json({ code: err.code, message: repo ? relativeToRepo(err.message, repo) : err.message }, { status: err.status, headers: err.status === 401 ? { "www-authenticate": "Bearer" } : undefined });
+    return Response.json(
+      { code: err.code, message: repo ? relativeToRepo(err.message, repo) : err.message },
+      { status: err.status, headers: err.status === 401 ? { "www-authenticate": "Bearer" } : undefined },
+    );
   }
   if (err instanceof HTTPException) return Response.json({ code: "http_error", message: err.message || "request failed" }, { status: err.status });
   return Response.json({ code: "internal_error", message: "internal error; see the server log" }, { status: 500 });

@@ -9,7 +9,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import type { z } from "zod";
 import { parseStored } from "./stored-json.ts";
 import { basename, dirname, join } from "node:path";
-import { hashOf } from "../registry/canonical.ts";
+import { hashOf } from "../ids.ts";
 import { isS3Url, parseS3Url, s3Url } from "./s3-location.ts";
 import type { Storage, StoredFile } from "./storage.ts";
 

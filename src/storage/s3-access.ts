@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs"
 import { dirname, extname, join } from "node:path";
 import { S3Client } from "bun";
 import { StorageError } from "../errors.ts";
-import { hashOf } from "../registry/canonical.ts";
+import { hashOf } from "../ids.ts";
 import { s3Url, type S3Settings } from "./s3-location.ts";
 
 export type S3Object = { key: string; size: number; etag: string };

@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DatabaseSourceDef } from "../../definitions/types.ts";
-import { hashOf } from "../../registry/canonical.ts";
+import { hashOf } from "../../ids.ts";
 import type { StoredFile } from "../../storage/storage.ts";
 import { z } from "zod";
 import { type Duck, ident, literal } from "../duckdb.ts";
