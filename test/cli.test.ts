@@ -128,9 +128,7 @@ describe("larder CLI", () => {
     try {
       const busy = await larder(["serve", "--host", "127.0.0.1", "--port", String(taken.port)]);
       expect(busy.code).toBe(1);
-      expect(busy.stderr).toBe(
-        `larder serve: port ${taken.port} is already in use on 127.0.0.1: stop what listens there, or choose another with --port (LARDER_PORT)\n`,
-      );
+      expect(busy.stderr).toBe(`larder serve: port ${taken.port} is already in use on 127.0.0.1: stop what listens there, or choose another with --port (LARDER_PORT)\n`);
     } finally {
       taken.stop(true);
     }
