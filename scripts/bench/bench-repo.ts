@@ -3,7 +3,7 @@
  * in DuckDB (fast at 10M rows), under $TMPDIR/larder-bench/<name>. Reused when present.
  */
 import { cpSync, existsSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { loadConfig } from "../../src/config/config.ts";
 import { Larder } from "../../src/larder.ts";
@@ -52,4 +52,4 @@ export async function benchLabels(repo: BenchRepo, rows: number, days = 90): Pro
   return path;
 }
 
-export const machine = () => `${navigator.hardwareConcurrency} cores, Bun ${Bun.version}, ${process.platform}-${process.arch}`;
+export const machine = () => `${navigator.hardwareConcurrency} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${process.platform}-${process.arch}, Bun ${Bun.version}`;

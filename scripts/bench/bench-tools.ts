@@ -1,9 +1,46 @@
 /** What the benchmarks share besides their repo: server address, CPU time, quantiles, lookup loops. */
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
+import { relative, resolve } from "node:path";
 import type { Larder } from "../../src/larder.ts";
 import { getOnlineFeatures } from "../../src/online/online-features.ts";
 
 export { serverUrl } from "../../test/helpers/server-url.ts";
+
+/** Where every benchmark run appends its figures: docs/benchmarks/results.md is generated from it. */
+export const RESULTS_FILE = resolve(import.meta.dir, "../../docs/benchmarks/results.jsonl");
+
+/**
+ * A benchmark's figures, recorded as one JSON line per run (date, commit, machine, the
+ * parameters it ran with, figure → number) when it ends. `npm run docs` makes the tables.
+ */
+export function benchResults(bench: string, params: Record<string, unknown>, machineName: string) {
+  const figures: Record<string, number> = {};
+  return {
+    /** `name` says what and in which unit: "in-process, 1 entity: lookups/s". */
+    add(name: string, value: number) {
+      figures[name] = Number(value.toPrecision(4));
+    },
+    save() {
+      const git = (...args: string[]) =>
+        Bun.spawnSync(["git", ...args], { cwd: import.meta.dir })
+          .stdout.toString()
+          .trim();
+      const record = {
+        bench,
+        date: new Date().toISOString(),
+        commit: git("rev-parse", "--short=12", "HEAD"),
+        // Uncommitted changes to the code measured: the figures are not the commit's.
+        dirty: git("status", "--porcelain", "--", "src", "scripts").length > 0,
+        machine: machineName,
+        command: ["npx bun", relative(resolve(import.meta.dir, "../.."), process.argv[1]!), ...process.argv.slice(2)].join(" "),
+        params,
+        figures,
+      };
+      appendFileSync(RESULTS_FILE, `${JSON.stringify(record)}\n`);
+      console.log(`recorded in ${RESULTS_FILE}`);
+    },
+  };
+}
 
 /** A process's CPU time (user + system) in ms, from /proc: steadier than rates on a shared machine. */
 export const cpuMs = (pid: number): number => statCpuMs(`/proc/${pid}/stat`);

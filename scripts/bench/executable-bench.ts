@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { benchRepo, machine } from "./bench-repo.ts";
-import { serverUrl } from "./bench-tools.ts";
+import { benchResults, serverUrl } from "./bench-tools.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const EXE = join(ROOT, "dist/larder");
@@ -51,6 +51,8 @@ async function underLoad(s: Started): Promise<{ rps: number; maxRss: number }> {
 }
 
 console.log(`machine: ${machine()}; repo: ${users} users × ~200 events (fraud demo features)`);
+const results = benchResults("executable", { users, seconds }, machine());
+results.add("executable size, MB", statSync(EXE).size / 1e6);
 console.log(`executable: ${(statSync(EXE).size / 1e6).toFixed(0)} MB`);
 const emptyCache = mkdtempSync(join(tmpdir(), "larder-exe-empty-"));
 const first = await coldStart([EXE], emptyCache);
@@ -70,6 +72,7 @@ for (let i = 0; i < 10; i++) {
 for (const [name, ms] of Object.entries(starts)) {
   ms.sort((a, b) => a - b);
   console.log(`cold start to first answer, ${name} (cache warm, 10 runs): median ${ms[5]!.toFixed(0)} ms, max ${ms[9]!.toFixed(0)} ms`);
+  results.add(`spawn to first answered lookup, ${name}, median ms`, ms[5]!);
 }
 for (const [name, cmd] of Object.entries(variants)) {
   const s = await coldStart(cmd);
@@ -80,6 +83,10 @@ for (const [name, cmd] of Object.entries(variants)) {
   console.log(
     `RSS, ${name}: idle ${idle.toFixed(0)} MB; under load (wrk 16 connections, ${Math.round(load.rps).toLocaleString()} rps) max ${load.maxRss.toFixed(0)} MB; after ${rssMb(s.proc.pid).toFixed(0)} MB`,
   );
+  results.add(`RSS idle, ${name}, MB`, idle);
+  results.add(`RSS under load, ${name}, max MB`, load.maxRss);
   await stop(s);
 }
+results.add("first start ever (writes the native cache), ms", first.ms);
+results.save();
 rmSync(cacheDir, { recursive: true, force: true });

@@ -12,7 +12,7 @@ import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { benchRepo, machine } from "./bench-repo.ts";
-import { lookupTimes, quantile, serverUrl, treeCpuMs } from "./bench-tools.ts";
+import { benchResults, lookupTimes, quantile, serverUrl, treeCpuMs } from "./bench-tools.ts";
 
 const users = Number(process.argv[2] ?? 10_000);
 const seconds = Number(process.argv[3] ?? 5);
@@ -26,9 +26,12 @@ const larder = repo.larder;
 await larder.materialize();
 console.log(`machine: ${machine()}; ${users} users × ~200 events, service fraud_detection (11 features, 2 views)`);
 
+const results = benchResults("lookup", { users, seconds, rounds: ROUNDS, processes: PROCESSES }, machine());
 // In-process.
 for (const batch of [1, 100]) {
   const times = await lookupTimes(larder, users, batch, 3000);
+  results.add(`in-process, ${batch} entit${batch === 1 ? "y" : "ies"}: lookups/s`, times.length / 3);
+  results.add(`in-process, ${batch} entit${batch === 1 ? "y" : "ies"}: p99 ms`, Number(quantile(times, 0.99)));
   console.log(
     `in-process, ${batch} entit${batch === 1 ? "y" : "ies"}/lookup: ${Math.round(times.length / 3).toLocaleString()} lookups/s (${Math.round((times.length * batch) / 3).toLocaleString()} entities/s), p50 ${quantile(times, 0.5)} ms, p99 ${quantile(times, 0.99)} ms`,
   );
@@ -115,6 +118,9 @@ for (const n of PROCESSES) {
     console.log(
       `HTTP ${label}, 1 entity, median over ${ROUNDS} rounds: throughput ratio ${(median(rounds.map((r) => r.larder.rps / r.bare.rps)) * 100).toFixed(0)} %; p99 larder ${median(rounds.map((r) => r.larder.p99)).toFixed(2)} ms, bare ${median(rounds.map((r) => r.bare.p99)).toFixed(2)} ms; bare handler's CPU per request / Larder's: ${(median(rounds.map((r) => r.bare.cpuUsPerRequest / r.larder.cpuUsPerRequest)) * 100).toFixed(0)} %`,
     );
+    results.add(`HTTP ${label}, 1 entity, 16 connections: rps (median)`, median(rounds.map((r) => r.larder.rps)));
+    results.add(`HTTP ${label}, 1 entity, 16 connections: p99 ms (median)`, median(rounds.map((r) => r.larder.p99)));
+    results.add(`HTTP ${label}, 1 entity: Larder / bare hono throughput, %`, median(rounds.map((r) => r.larder.rps / r.bare.rps)) * 100);
     for (let round = 0; round < 2; round++) console.log(`HTTP ${label}, round ${round + 1}, 16 connections (saturated): larder 100 entities: ${fmt(await wrk(larderUrl, 100))}`);
     // Latency without queueing: one connection, one request at a time.
     console.log(`HTTP ${label}, 1 connection: larder 1 entity: ${fmt(await wrk(larderUrl, 1, 1))} | bare hono: ${fmt(await wrk(bareUrl, 1, 1))}`);
@@ -132,3 +138,4 @@ for (const n of PROCESSES) {
     await Promise.all([larderServer.exited, ...bare.map((b) => b.exited)]);
   }
 }
+results.save();

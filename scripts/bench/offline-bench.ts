@@ -7,11 +7,13 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { benchLabels, benchRepo, machine } from "./bench-repo.ts";
+import { benchResults } from "./bench-tools.ts";
 
 const events = Number(process.argv[2] ?? 10_000_000);
 const labelRows = Number(process.argv[3] ?? 1_000_000);
 const repo = await benchRepo(`offline-${events}`, events, Math.max(1000, Math.round(events / 1000)));
 const larder = repo.larder;
+const results = benchResults("offline", { events, labels: labelRows }, machine());
 console.log(`machine: ${machine()}; ${events} events, ${repo.users} users, ${repo.merchants} merchants`);
 
 // Offline tables and online data are rebuilt from the source every run, so they are measured.
@@ -31,6 +33,8 @@ for (const r of runs)
   console.log(`  materialize ${r.view}: ${r.events} events → ${r.entities} entities in ${r.seconds.toFixed(2)} s (${Math.round(r.events / r.seconds).toLocaleString()} events/s)`);
 const totalEvents = runs.reduce((s, r) => s + r.events, 0);
 console.log(`materialization (2 views, offline tables built): ${matSeconds.toFixed(2)} s, ${Math.round(totalEvents / matSeconds).toLocaleString()} source events/s`);
+results.add("offline tables (source → Parquet): events/s", (2 * events) / offlineSeconds);
+results.add("materialization (offline tables built): source events/s", totalEvents / matSeconds);
 console.log(`source → online end to end (offline tables + materialization): ${Math.round(totalEvents / (offlineSeconds + matSeconds)).toLocaleString()} source events/s`);
 
 const labels = await benchLabels(repo, labelRows);
@@ -41,11 +45,15 @@ t = performance.now();
 const result = await larder.historical({ labelsPath: labels, refs });
 const histSeconds = (performance.now() - t) / 1000;
 console.log(`historical retrieval: ${result.rows.toLocaleString()} label rows × ${refs.length} features over ${events.toLocaleString()} events in ${histSeconds.toFixed(2)} s`);
+results.add(`historical retrieval, ${labelRows} labels × ${events} events: s`, histSeconds);
 // As `larder historical --out` does it: also the Parquet file, its manifest and its profile.
 const out = join(repo.dir, "bench-training-set.parquet");
 t = performance.now();
 await larder.historical({ labelsPath: labels, refs, outPath: out });
-console.log(`  the same, written out (Parquet, manifest with content hashes, profile): ${((performance.now() - t) / 1000).toFixed(2)} s`);
+const writtenSeconds = (performance.now() - t) / 1000;
+console.log(`  the same, written out (Parquet, manifest with content hashes, profile): ${writtenSeconds.toFixed(2)} s`);
+results.add("historical retrieval written out (Parquet, manifest, profile): s", writtenSeconds);
+results.save();
 rmSync(out, { force: true });
 rmSync(`${out}.manifest.json`, { force: true });
 await larder.close();

@@ -21,7 +21,7 @@
  */
 import { rmSync } from "node:fs";
 import { machine } from "./bench-repo.ts";
-import { cpuMs, quantile, threadCpuMs } from "./bench-tools.ts";
+import { benchResults, cpuMs, quantile, threadCpuMs } from "./bench-tools.ts";
 import { pushRepo, serveRepo, transaction } from "./push-repo.ts";
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -93,6 +93,7 @@ async function freshness(probes: number, user: number, pushedBefore = 0): Promis
 }
 
 const q = (xs: number[], p: number) => quantile(xs, p, 2);
+const results = benchResults("push", { seconds, clients: clientCounts, batch, rates }, machine());
 const freshnessLine = (f: { visible: number[]; acknowledged: number[] }) =>
   `visible p50 ${q(f.visible, 0.5)} ms, p99 ${q(f.visible, 0.99)} ms; acknowledged p50 ${q(f.acknowledged, 0.5)} ms, p99 ${q(f.acknowledged, 0.99)} ms`;
 
@@ -119,6 +120,9 @@ async function loadRound(round: number, clients: number, rate?: number): Promise
     `${how}: ${Math.round(total / elapsed).toLocaleString()} events/s (${total.toLocaleString()} events in ${elapsed.toFixed(1)} s); push of ${batch}: p50 ${q(latencies, 0.5)} ms, p99 ${q(latencies, 0.99)} ms; server CPU ${cpuPerEvent.toFixed(1)} µs/event (${((cpuPerEvent * total) / 1e6 / elapsed).toFixed(2)} cores, main thread busy ${mainBusy.toFixed(0)} %), load generator ${clientCores.toFixed(2)} cores`,
   );
   console.log(`freshness under that load (200 probes): ${freshnessLine(loaded)}`);
+  results.add(`${how}: events/s`, total / elapsed);
+  results.add(`${how}: push p99 ms`, Number(q(latencies, 0.99)));
+  results.add(`${how}: visible p99 ms`, Number(q(loaded.visible, 0.99)));
 }
 
 try {
@@ -129,9 +133,12 @@ try {
   const idle = await freshness(300, 100_001, 1);
   console.log(`first push after start (cold): ${first.visible[0]!.toFixed(2)} ms to visible`);
   console.log(`freshness, idle (300 probes): ${freshnessLine(idle)}`);
+  results.add("idle: pushed event visible p50 ms", Number(q(idle.visible, 0.5)));
+  results.add("idle: pushed event visible p99 ms", Number(q(idle.visible, 0.99)));
   for (const [round, clients] of clientCounts.entries()) await loadRound(round, clients);
   // Paced: each client's batches spread evenly, the clients offset from one another.
   for (const [i, rate] of rates.entries()) await loadRound(clientCounts.length + i, clientCounts[0]!, rate);
+  results.save();
 } finally {
   server.kill("SIGTERM");
   await server.exited;

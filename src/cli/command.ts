@@ -8,6 +8,8 @@ export type Command = {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig["options"]>;
+  /** What each option means: shown by --help and in the generated CLI reference. */
+  flagHelp?: Record<string, string>;
   /** Commands that need no feature repo (version, help) set this. */
   standalone?: boolean;
   run(larder: Larder, flags: Flags, positionals: string[]): Promise<void>;

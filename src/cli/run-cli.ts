@@ -23,7 +23,7 @@ import { serveCommand } from "./commands/serve-command.ts";
 import { versionCommand } from "./commands/version-command.ts";
 import { err, out } from "./print.ts";
 
-const COMMANDS: Command[] = [
+export const COMMANDS: Command[] = [
   initCommand,
   planCommand,
   applyCommand,
@@ -51,6 +51,20 @@ function help(): string {
     "Every command takes --repo DIR (the feature repo, default .) and --data-dir DIR (default <repo>/data).",
     "larder <command> --help shows a command's flags.",
   ].join("\n");
+}
+
+/** Flags every command takes, with what they mean. */
+export const COMMON_FLAG_HELP: Record<string, string> = {
+  repo: "the feature repo, the folder holding features/ (LARDER_REPO; default .)",
+  "data-dir": "the data folder (LARDER_DATA_DIR; default <repo>/data)",
+  help: "show the command's usage and flags",
+};
+
+/** `larder <command> --help`: usage, summary and what each flag means. */
+export function commandHelp(command: Command): string {
+  const flags = Object.entries(command.flagHelp ?? {});
+  const width = Math.max(0, ...flags.map(([f]) => f.length + 2));
+  return [command.usage, "", command.summary, ...(flags.length ? ["", "Flags:", ...flags.map(([f, meaning]) => `  ${`--${f}`.padEnd(width)}  ${meaning}`)] : [])].join("\n");
 }
 
 /** The common flags (--repo, --data-dir) may come before the command: they are moved after it. */
@@ -84,7 +98,7 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     const { values, positionals } = parseFlags(rest, command.options, command.name);
     if (values.help) {
-      out(`${command.usage}\n\n${command.summary}`);
+      out(commandHelp(command));
       return 0;
     }
     const config = loadConfig({

@@ -31,8 +31,8 @@ export async function profileTrainingSet(duck: Duck, table: string, columns: { c
         `SELECT count(*) AS n, count(${c}) AS present, avg(${c}::DOUBLE) AS mean, stddev_samp(${c}::DOUBLE) AS sd FROM ${table} WHERE ${c} IS NULL OR NOT isnan(${c}::DOUBLE)`,
       );
       // The materialization profile's sample (orderStatistics' positions), picked
-      // from one sort. quantile_disc at KEPT_VALUES positions costs a pass per position (13 s
-      // for the demo's set); a list aggregate's sort, twice this one's.
+      // from one sort. quantile_disc at KEPT_VALUES positions costs a pass per position;
+      // a list aggregate's sort, twice this one's.
       // row_number() counts from 1.
       const positions = orderPositions(Number(r!.present), KEPT_VALUES).map((i) => i + 1);
       const picked = positions.length

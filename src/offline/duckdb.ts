@@ -30,7 +30,7 @@ export class Duck {
   /**
    * `threads`: DuckDB's worker threads (default: one per core). Pushes use one: their
    * queries are a few hundred rows, and handing them across threads costs more than it
-   * saves (a push's query: p50 0.73 → 0.63 ms, p99 2.9 → 1.4 ms, scripts/bench/push-bench.ts).
+   * saves (scripts/bench/push-bench.ts shows it).
    */
   static async open(path = ":memory:", opts: { threads?: number } = {}): Promise<Duck> {
     const instance = await DuckDBInstance.create(path, {
@@ -72,7 +72,7 @@ export class Duck {
   /**
    * allPrepared()'s result as columns (name → values, converted alike), with no object
    * per row: for pushes, which read every column of hundreds of rows (a row object per
-   * row cost ~2.5 ms per 800 rows of the push query, columns ~1 ms).
+   * row costs more than twice what a column does).
    */
   async columnsPrepared(sql: string, params: DuckDBValue[]): Promise<Columns> {
     return columnsOf(await this.#runPrepared(sql, params));
@@ -147,7 +147,7 @@ export class Duck {
 
 /**
  * Copies a DOUBLE vector's values. @duckdb/node-api keeps them in a Float64Array it does
- * not expose; copying that in one call is ~10× faster than getItem() per value, which is
+ * not expose; copying that in one call is far cheaper than getItem() per value, which is
  * the fallback if a future version stores them differently.
  */
 function copyDoubles(vector: { getItem(i: number): unknown }, n: number, target: Float64Array, at: number): void {

@@ -10,8 +10,8 @@
  * of values shifted by the entity's first value, and the last non-null event), so any
  * window is a difference of two prefixes; each (input, window, hop) keeps only a pointer
  * to its first event, moved forward as label times grow. Windowed min and max use
- * monotonic deques, lifetime min and max prefix minima/maxima. All O(n). This replaced one
- * SQL window function per feature: 64 s → under 10 s for 1M labels over 10M events.
+ * monotonic deques, lifetime min and max prefix minima/maxima. All O(n), where one SQL
+ * window function per feature was many times slower (scripts/bench/offline-bench.ts).
  */
 import type { ResolvedView } from "../registry/registry.ts";
 import type { Aggregation } from "../windows/tile-stats.ts";

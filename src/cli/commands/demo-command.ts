@@ -23,6 +23,12 @@ export const demoCommand: Command = {
   summary: "the fraud-detection demo: data → apply → materialize → lookups → training set → model → serve",
   usage: "larder demo [--users 1000] [--no-serve] [--port 6566]",
   options: { users: { type: "string" }, "no-serve": { type: "boolean" }, host: { type: "string" }, port: { type: "string" } },
+  flagHelp: {
+    users: "card holders to generate (default 1000)",
+    "no-serve": "stop after printing, do not serve",
+    host: "address to serve on (LARDER_HOST)",
+    port: "port to serve on (LARDER_PORT)",
+  },
   async run(larder, flags) {
     const users = flags.users ? Number(flags.users) : 1000;
     const duck = await larder.duck();

@@ -7,6 +7,10 @@ export const driftCommand: Command = {
   summary: "how far features' latest materialized values drifted from a reference (PSI, KS)",
   usage: "larder drift [VIEW ...] [--reference HISTORICAL_RUN_ID] [--json]",
   options: { reference: { type: "string" }, json: { type: "boolean" } },
+  flagHelp: {
+    reference: "compare against the profile of this historical run instead of the first materialization",
+    json: "print the report as JSON",
+  },
   async run(larder, flags, positionals) {
     const rows = await larder.drift({ views: positionals.length ? positionals : undefined, reference: flags.reference as string | undefined });
     out(flags.json ? JSON.stringify(rows, null, 2) : formatDrift(rows));

@@ -19,6 +19,15 @@ export const historicalCommand: Command = {
     "full-names": { type: "boolean" },
     "from-manifest": { type: "string" },
   },
+  flagHelp: {
+    entities: "the label table: join keys, a timestamp column and labels (CSV, Parquet or JSON; local or s3://)",
+    service: "the feature service whose features to join",
+    features: "feature references instead of a service: view:feature,...",
+    out: "write the training set here (Parquet, with a manifest beside it)",
+    "timestamp-column": "the label table's timestamp column",
+    "full-names": "name columns view__feature, as Feast's full_feature_names",
+    "from-manifest": "rebuild a training set exactly from its manifest, refusing if any input changed",
+  },
   async run(larder, flags) {
     if (typeof flags["from-manifest"] === "string") {
       if (flags.entities || flags.service || flags.features)

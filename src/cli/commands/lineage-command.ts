@@ -8,6 +8,9 @@ export const lineageCommand: Command = {
   summary: "where a feature, view or service comes from, and which run wrote what is served",
   usage: "larder lineage (SERVICE | VIEW | VIEW:FEATURE) [--json]",
   options: { json: { type: "boolean" } },
+  flagHelp: {
+    json: "print the lineage as JSON",
+  },
   async run(larder, flags, positionals) {
     if (positionals.length !== 1) throw new UsageError("name one feature service, feature view or view:feature");
     const l = await lineageOf(positionals[0]!, larder.registry(), larder.store(), larder.runs);

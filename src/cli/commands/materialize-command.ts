@@ -9,6 +9,13 @@ export const materializeCommand: Command = {
   summary: "load latest values and window tiles into the online store",
   usage: "larder materialize [--views a,b] [--start TIME] [--end TIME] [--incremental] | --rebuild [--end TIME]",
   options: { views: { type: "string" }, start: { type: "string" }, end: { type: "string" }, incremental: { type: "boolean" }, rebuild: { type: "boolean" } },
+  flagHelp: {
+    views: "only these views (comma-separated)",
+    start: "earliest event time to load (ISO 8601 or epoch ms)",
+    end: "load events before this instant (default: now)",
+    incremental: "from each view's watermark, applying only newer events",
+    rebuild: "set the online store aside and build it again from the offline tables",
+  },
   async run(larder, flags) {
     if (flags.rebuild && (flags.incremental || flags.views || flags.start)) throw new UsageError("--rebuild builds every view afresh; drop --incremental, --views and --start");
     if (flags.incremental && flags.start) throw new UsageError("--incremental starts at each view's watermark; drop --start");

@@ -11,6 +11,9 @@ export const pushCommand: Command = {
   summary: "push the rows of a CSV, Parquet or JSON file to a push source (as POST /v1/push does)",
   usage: `larder push <push source> <file.(csv|parquet|json)> [--to ${PUSH_MODES.join("|")}]   (default online, as in Feast)`,
   options: { to: { type: "string" } },
+  flagHelp: {
+    to: "where the rows go: online, offline or online_and_offline",
+  },
   async run(larder, flags, positionals) {
     const [source, file] = positionals;
     if (!source || !file || positionals.length > 2) throw new UsageError(`give a push source and a file\n${this.usage}`);

@@ -11,6 +11,13 @@ export const runsCommand: Command = {
   summary: "the run history: materializations, push summaries, training sets (newest first)",
   usage: "larder runs [RUN_ID] [--kind materialize|push|historical] [--view NAME] [--status succeeded|failed] [--limit 20] [--json]",
   options: { kind: { type: "string" }, view: { type: "string" }, status: { type: "string" }, limit: { type: "string" }, json: { type: "boolean" } },
+  flagHelp: {
+    kind: "only runs of this kind: materialize, push or historical",
+    view: "only runs of this view",
+    status: "only succeeded or failed runs",
+    limit: "how many runs to list (default 20)",
+    json: "print the runs as JSON",
+  },
   async run(larder, flags, positionals) {
     if (positionals[0]) {
       const run = await larder.runs.get(positionals[0]);

@@ -8,8 +8,13 @@ import { out } from "../print.ts";
 export const serveCommand: Command = {
   name: "serve",
   summary: "serve online features over HTTP (default 127.0.0.1:6566)",
-  usage: "larder serve [--host 127.0.0.1] [--port 6566] [--workers 1]\n\n--workers N: N processes answer lookups on the port (LARDER_WORKERS; e.g. one per core)",
+  usage: "larder serve [--host 127.0.0.1] [--port 6566] [--workers 1]",
   options: { host: { type: "string" }, port: { type: "string" }, workers: { type: "string" } },
+  flagHelp: {
+    host: "address to listen on (LARDER_HOST)",
+    port: "port to listen on (LARDER_PORT)",
+    workers: "processes answering lookups on the port (LARDER_WORKERS; Linux)",
+  },
   async run(larder) {
     await larder.loadOnDemandFunctions();
     // A process started by a primary's --workers: lookups here, everything else there.

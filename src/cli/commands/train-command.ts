@@ -15,6 +15,15 @@ export const trainCommand: Command = {
     name: { type: "string" },
     "timestamp-column": { type: "string" },
   },
+  flagHelp: {
+    service: "the feature service the model reads (default fraud_scoring)",
+    labels: "the label table (default data/fraud_labels.parquet)",
+    label: "the label column (default is_fraud)",
+    baseline: "a single feature to compare the model with (default amount)",
+    "test-fraction": "the latest share of rows, by time, held out to test (default 0.2)",
+    name: "the model's name: data/models/NAME.json, served at /v1/score/NAME",
+    "timestamp-column": "the label table's timestamp column",
+  },
   async run(larder, flags) {
     const d = trainDefaults(larder.config.dataDir);
     const { file, model } = await trainModel(larder, {

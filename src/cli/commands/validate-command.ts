@@ -8,6 +8,12 @@ export const validateCommand: Command = {
   summary: "check views' data against their expectations now (exit code 3 when one fails)",
   usage: "larder validate [VIEW ...] [--start TIME] [--end TIME] [--json] [--save-reference]",
   options: { start: { type: "string" }, end: { type: "string" }, json: { type: "boolean" }, "save-reference": { type: "boolean" } },
+  flagHelp: {
+    start: "earliest event time to check",
+    end: "check events before this instant",
+    json: "print the report as JSON",
+    "save-reference": "make this batch the drift (PSI) reference",
+  },
   async run(larder, flags, positionals) {
     const start = typeof flags.start === "string" ? parseInstant(flags.start, "--start") : undefined;
     const end = typeof flags.end === "string" ? parseInstant(flags.end, "--end") : undefined;
