@@ -26,10 +26,10 @@ type BenchRecord = {
   figures: Record<string, number>;
 };
 
-/** The figures the README shows, each from its benchmark's latest run. */
+/** The figures the README shows (a name, or the start of one), each from its benchmark's latest run. */
 const HEADLINES: [bench: string, figure: string][] = [
   ["offline", "materialization (offline tables built): source events/s"],
-  ["offline", "historical retrieval, 1000000 labels × 10000000 events: s"],
+  ["offline", "historical retrieval, "],
   ["lookup", "in-process, 1 entity: lookups/s"],
   ["lookup", "HTTP 1 process, 1 entity, 16 connections: rps (median)"],
   ["lookup", "HTTP 1 process, 1 entity, 16 connections: p99 ms (median)"],
@@ -119,7 +119,8 @@ function readmeResults(records: BenchRecord[]): string {
   const last = latest(records);
   const rows = HEADLINES.flatMap(([bench, figure]) => {
     const r = last.get(bench);
-    return r && figure in r.figures ? [row([figure, fmt(r.figures[figure]!), `${r.date.slice(0, 10)} · ${r.commit} · \`${r.command ?? bench}\``])] : [];
+    const name = r && Object.keys(r.figures).find((f) => f === figure || (figure.endsWith(" ") && f.startsWith(figure)));
+    return r && name ? [row([name, fmt(r.figures[name]!), `${r.date.slice(0, 10)} · ${r.commit} · \`${r.command ?? bench}\``])] : [];
   });
   const machines = [...new Set([...last.values()].map((r) => r.machine))];
   return [
