@@ -45,6 +45,6 @@ describe("docs", () => {
         .map((f) => `larder ${c.name} --${f}`),
     );
     expect(unexplained).toEqual([]);
-    expect(SETTINGS.map((s) => s.key).sort()).toEqual(Object.keys(ConfigSchema.shape).sort());
+    expect(SETTINGS.map((s): string => s.key).sort()).toEqual(Object.keys(ConfigSchema.shape).sort());
   });
 });

@@ -20,10 +20,19 @@ const TOKEN = "read-token-for-the-ui-test";
 const DAY = 86_400_000;
 const r = tempRepo(
   {
-    "features/stats.ts": PUSH_FEATURES_TS.replace(
+    "features/stats.ts": `${PUSH_FEATURES_TS.replace("import { entity,", "import { onDemandFeatureView, entity,").replace(
       '  ttl: "3d",',
       '  ttl: "3d",\n  schedule: "0 * * * *",\n  description: "Spending of a user: latest values, windows and lifetime totals",',
-    ),
+    )}
+export const scored = onDemandFeatureView({
+  name: "scored",
+  request: z.object({ amount: z.number() }),
+  inputs: [stats],
+  output: z.object({ ratio: z.number().nullable() }),
+  compute: ({ amount, mean_7d }) => ({ ratio: typeof mean_7d === "number" ? (amount as number) / mean_7d : null }),
+});
+export const scoring = featureService({ name: "scoring", features: ["user_stats:mean_7d", scored] });
+`,
     "data/events.csv": pushCsv(randomEvents(111, 600)),
   },
   { port: "0", tokens: `read=${TOKEN},admin=admin-token-for-the-ui-test`, schedules: "off" },
@@ -61,19 +70,54 @@ test.skipIf(SKIP.chromium)(
 
       await page.goto(`${base}/`);
       expect(await page.textContent("h1")).toBe("Catalog");
-      expect(await page.locator("table >> text=user_stats").count()).toBe(1);
+      expect(await page.locator("table a[href='/ui/views/user_stats']").count()).toBe(1);
+      expect(await page.locator("a[href='/ui/on-demand/scored']").count()).toBe(1);
       await page.screenshot({ path: join(shots, "catalog.png"), fullPage: true });
+      // Content uses the window's width: no cap at ~1,175 px.
+      // (Expressions as strings: they run in the page, whose DOM types this project does not load.)
+      expect(await page.evaluate<number>(`document.querySelector("main").getBoundingClientRect().width`)).toBeGreaterThan(1250);
 
       // Into the view: definition, lineage graph, freshness, charts, runs.
       await page.click("a[href='/ui/views/user_stats']");
       await page.waitForURL(`${base}/ui/views/user_stats`);
       expect(await page.textContent("h1")).toContain("Feature view user_stats @");
-      expect(await page.locator(`svg[aria-label='lineage of user_stats @${r.larder.registry().view("user_stats").version}'] rect`).count()).toBe(4);
+      // Two sources (batch, push) → the view → two services (all, scoring).
+      expect(await page.locator(`svg[aria-label='lineage of user_stats @${r.larder.registry().view("user_stats").version}'] rect`).count()).toBe(5);
       expect(await page.locator("svg[aria-label^='distribution of']").count()).toBeGreaterThan(5);
       expect(await page.locator("svg[aria-label='drift of user_stats'] rect").count()).toBeGreaterThan(5);
       expect((await page.locator("text=overdue").count()) + (await page.locator("text=on time").count())).toBe(1);
       expect(await page.locator("h2:has-text('Runs') + table tr").count()).toBe(3); // header + two materializations
+      // Lineage labels fit their boxes; durations read as people write them.
+      const overflowing = await page.evaluate<number>(
+        `[...document.querySelectorAll("svg[aria-label^='lineage'] g")].filter((g) => g.querySelector("text").getBBox().width > g.querySelector("rect").getBBox().width).length`,
+      );
+      expect(overflowing).toBe(0);
+      expect(await page.textContent("p.muted")).toContain("ttl 3 d;");
+      expect(await page.locator("td.mono >> text=mean(amount, 7 d, hop 1 h)").count()).toBe(1);
       await page.screenshot({ path: join(shots, "view.png"), fullPage: true });
+
+      // The on-demand view's page: its request data and what it reads.
+      await page.goto(`${base}/ui/on-demand/scored`);
+      expect(await page.textContent("h1")).toContain("On-demand feature view scored @");
+      expect(await page.locator("td >> text=amount").count()).toBe(1);
+      await page.screenshot({ path: join(shots, "on-demand.png"), fullPage: true });
+
+      // A page that names nothing is an HTML page, not JSON.
+      const missing = await page.goto(`${base}/ui/nowhere`);
+      expect(missing!.status()).toBe(404);
+      expect(await page.textContent("h1")).toBe("Not found");
+      const noView = await page.goto(`${base}/ui/views/no_such_view`);
+      expect(noView!.status()).toBe(404);
+      expect(await page.textContent("section.card p")).toContain('"no_such_view"');
+      errors.length = 0; // those 404s were asked for
+
+      // The API page lists every route of /openapi.json.
+      await page.goto(`${base}/ui/api`);
+      const api = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, object> };
+      const operations = Object.values(api.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
+      expect(await page.locator("section.card h2").count()).toBe(operations);
+      await page.screenshot({ path: join(shots, "api.png"), fullPage: true });
+      await page.goto(`${base}/ui/views/user_stats`);
 
       // The playground runs a lookup with the session's token.
       await page.click("header >> text=Lookup");
@@ -85,6 +129,18 @@ test.skipIf(SKIP.chromium)(
       expect(rows[3]).toContain("missing");
       await page.screenshot({ path: join(shots, "lookup.png"), fullPage: true });
 
+      // A service with on-demand features: the playground asks for their request data.
+      await page.goto(`${base}/ui/lookup?service=scoring`);
+      await page.fill("input[name=user_id]", "1, 2");
+      await page.fill("input[name=amount]", "10, 20");
+      await page.click("#run");
+      await page.waitForSelector("#result-table");
+      const scored = await page.locator("#result-table tr").allTextContents();
+      expect(scored).toHaveLength(3);
+      expect(scored[0]).toContain("ratio");
+      // A wide result scrolls inside its box; the page itself does not get wider.
+      expect(await page.evaluate<boolean>("document.documentElement.scrollWidth <= window.innerWidth")).toBe(true);
+
       // A training set that failed: the run history says why, in its note.
       await expect(r.larder.historical({ labelsPath: join(r.dir, "no-labels.csv"), refs: r.larder.registry().service("all").features })).rejects.toThrow("does not exist");
       await page.click("header >> text=Runs");
@@ -92,6 +148,13 @@ test.skipIf(SKIP.chromium)(
       expect(await page.locator("td >> text=materialize").count()).toBe(2);
       expect(await page.locator("tr", { hasText: "historical" }).locator("td").last().textContent()).toBe(`label table ${join(r.dir, "no-labels.csv")} does not exist`);
       await page.screenshot({ path: join(shots, "runs.png"), fullPage: true });
+      // Dates stay on one line; run ids lead to the run.
+      const started = page.locator("span.nowrap", { hasText: " UTC" }).first();
+      expect(await started.evaluate((el) => el.getClientRects().length)).toBe(1);
+      await page.locator("tr", { hasText: "historical" }).locator("a").first().click();
+      expect(await page.textContent("h1")).toMatch(/^Run \d{8}T\d+Z-[0-9a-f]{6}$/);
+      expect(await page.locator("td.bad >> text=failed").count()).toBe(1);
+      await page.screenshot({ path: join(shots, "run.png"), fullPage: true });
       expect(errors).toEqual([]);
     } finally {
       await browser.close();

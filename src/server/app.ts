@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import type { Larder } from "../larder.ts";
 import { ForbiddenError, NotFoundError, UnauthorizedError } from "../errors.ts";
-import { uiRoutes } from "./ui/ui-routes.tsx";
+import { isUiPage, notFoundPage, uiRoutes } from "./ui/ui-routes.tsx";
 import { scoreRoutes } from "./routes/score-routes.ts";
 import { errorHandler, errorResponse } from "./error-handler.ts";
 import { consoleLogger, type Logger } from "../log.ts";
@@ -15,6 +15,7 @@ import { scheduleRoutes } from "./routes/schedule-routes.ts";
 import { monitoringRoutes } from "./routes/monitoring-routes.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { authOf } from "./auth.ts";
+import { openApiDocument } from "./openapi.ts";
 
 /** `scheduler`: the server's (started when schedules are on); a test app gets an idle one. */
 export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler: Scheduler = new Scheduler(larder, log), schedulesEnabled = false): Hono {
@@ -40,6 +41,8 @@ export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler
       views: Object.fromEntries([...pointers].map(([k, p]) => [k, { version: p.version, watermark: new Date(p.watermark).toISOString() }])),
     });
   });
+  const openApi = openApiDocument();
+  app.get("/openapi.json", (c) => c.json(openApi));
   const lookup = onlineFeaturesHandler(larder, log, auth);
   app.post("/v1/features/online", (c) => lookup(c.req.raw));
   const feastLookup = feastOnlineFeaturesHandler(larder, log, auth);
@@ -51,7 +54,12 @@ export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler
   app.route("/", scoreRoutes(larder));
   app.route("/", uiRoutes(larder));
   app.route("/", pushRoutes(larder, log));
-  app.notFound((c) => errorResponse(new NotFoundError(`no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
-  app.onError(errorHandler(log, larder.config.repoDir));
+  app.notFound((c) => {
+    const message = `no route ${c.req.method} ${c.req.path}`;
+    return isUiPage(c.req.method, c.req.path) ? notFoundPage(`There is no page ${c.req.path.slice(0, 200)}.`) : errorResponse(new NotFoundError(message));
+  });
+  const apiError = errorHandler(log, larder.config.repoDir);
+  // A page that names nothing (an unknown view or run) is an HTML 404, like an unknown page.
+  app.onError((err, c) => (err instanceof NotFoundError && isUiPage(c.req.method, c.req.path) ? notFoundPage(err.message) : apiError(err, c)));
   return app;
 }

@@ -25,7 +25,7 @@ import { lookupFeatures } from "./online-features.ts";
 
 const Value = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
-const FeastOnlineBody = z
+export const FeastOnlineBody = z
   .object({
     entities: z.record(z.string().max(200), z.array(Value)),
     feature_service: z.string().min(1).max(200).optional(),

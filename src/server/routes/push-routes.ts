@@ -13,13 +13,13 @@ import { columnsToRows } from "../../push/push-rows.ts";
 import { answerError } from "../error-handler.ts";
 import { readJson } from "../read-json.ts";
 
-const PushBody = z.strictObject({
+export const PushBody = z.strictObject({
   source: z.string().min(1).max(200),
   rows: z.array(z.unknown()),
   to: z.enum(PUSH_MODES).optional(),
 });
 
-const FeastPushBody = z.object({
+export const FeastPushBody = z.object({
   push_source_name: z.string().min(1).max(200),
   df: z.record(z.string().max(200), z.unknown()),
   to: z.enum(PUSH_MODES).optional(),

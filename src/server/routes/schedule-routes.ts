@@ -9,7 +9,7 @@ import type { Larder } from "../../larder.ts";
 import type { Scheduler } from "../../scheduler/scheduler.ts";
 import { readJson } from "../read-json.ts";
 
-const MaterializeBody = z.strictObject({
+export const MaterializeBody = z.strictObject({
   views: z.array(z.string().min(1).max(200)).min(1).max(1000).optional(),
   full: z.boolean().optional(),
 });

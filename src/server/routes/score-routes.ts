@@ -17,7 +17,7 @@ import { getFeaturesWithOnDemand } from "../../online/on-demand.ts";
 import { parseInstant } from "../../time.ts";
 import { readJson } from "../read-json.ts";
 
-const Body = z.record(z.string().max(200), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]));
+export const ScoreBody = z.record(z.string().max(200), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]));
 
 const cache = new Map<string, { mtimeMs: number; model: ModelFile }>();
 
@@ -36,7 +36,7 @@ function loadModel(dataDir: string, name: string): ModelFile {
 export function scoreRoutes(larder: Larder) {
   return new Hono().post("/v1/score/:model", async (c) => {
     const model = loadModel(larder.config.dataDir, c.req.param("model"));
-    const body = await readJson(c.req.raw, Body, larder.config.maxBodyBytes);
+    const body = await readJson(c.req.raw, ScoreBody, larder.config.maxBodyBytes);
     const registry = larder.registry();
     const refs = model.features.map((f) => registry.resolveRef(f.ref));
     for (const [view, version] of Object.entries(model.versions)) {

@@ -2,6 +2,9 @@
 /** Charts as inline SVG, drawn on the server: no script, no external resource. */
 import type { FC } from "hono/jsx";
 
+/** About how wide `text` is at the charts' 11 px font (a monospace-ish upper bound). */
+const textWidth = (text: string, px = 11) => Math.ceil(text.length * px * 0.62);
+
 const fmt = (x: number) => (Math.abs(x) >= 1000 || (Math.abs(x) < 0.01 && x !== 0) ? x.toExponential(1) : Number(x.toFixed(2)).toString());
 
 /** Bars of a histogram: `counts[i]` between `edges[i]` and `edges[i + 1]`. */
@@ -32,9 +35,10 @@ export const Histogram: FC<{ edges: number[]; counts: number[]; label: string }>
 
 /** Horizontal bars (drift per feature), a dashed line at the threshold. */
 export const Bars: FC<{ rows: { label: string; value: number; over: boolean }[]; threshold: number; label: string }> = ({ rows, threshold, label }) => {
-  const w = 420,
+  // The label column as wide as the longest label, so none is clipped.
+  const left = Math.max(60, ...rows.map((r) => textWidth(r.label, 10) + 12));
+  const w = left + 330,
     row = 20,
-    left = 140,
     h = rows.length * row + 24;
   const max = Math.max(threshold * 1.5, ...rows.map((r) => r.value), 0.01);
   const x = (v: number) => left + ((w - left - 50) * v) / max;
@@ -60,7 +64,8 @@ export const Bars: FC<{ rows: { label: string; value: number; over: boolean }[];
 
 /** Lineage: sources → the view → services, boxes and arrows. */
 export const LineageGraph: FC<{ sources: string[]; view: string; services: string[] }> = ({ sources, view, services }) => {
-  const bw = 170,
+  // Boxes as wide as their longest label: names never run out of their box.
+  const bw = Math.max(150, ...[...sources, view, ...services].map((t) => textWidth(t) + 20)),
     bh = 30,
     gap = 12,
     w = 3 * bw + 2 * 70;

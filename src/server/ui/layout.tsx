@@ -6,8 +6,10 @@ export const STYLE = `
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;color:#1d2430;background:#f6f7f9}
 header{background:#1d2430;color:#fff;padding:10px 24px;display:flex;gap:24px;align-items:center}
 header a{color:#cfd8e3;text-decoration:none}header a:hover{color:#fff}header .brand{font-weight:700;color:#fff;font-size:16px}
-main{padding:20px 24px;max-width:1200px}h1{font-size:20px;margin:0 0 14px}h2{font-size:15px;margin:22px 0 8px}
-section.card{background:#fff;border:1px solid #e1e5ea;border-radius:8px;padding:14px 16px;margin-bottom:14px}
+main{padding:20px 24px}h1{font-size:20px;margin:0 0 14px}h2{font-size:15px;margin:22px 0 8px}
+section.card{background:#fff;border:1px solid #e1e5ea;border-radius:8px;padding:14px 16px;margin-bottom:14px;overflow-x:auto}
+.scroll{overflow-x:auto}.nowrap{white-space:nowrap}pre{background:#f6f7f9;padding:10px;border-radius:6px;overflow-x:auto;font-size:12px}
+.method{display:inline-block;min-width:44px;font-weight:700;color:#4b7bd6}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #eef0f3;vertical-align:top}
 th{font-weight:600;color:#56606f;font-size:12px;text-transform:uppercase;letter-spacing:.03em}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12.5px}
@@ -36,6 +38,7 @@ export const Layout: FC<{ title: string; children?: Child }> = ({ title, childre
         <a href="/">Catalog</a>
         <a href="/ui/lookup">Lookup</a>
         <a href="/ui/runs">Runs</a>
+        <a href="/ui/api">API</a>
         <a href="/metrics">Metrics</a>
       </header>
       <main>{children}</main>

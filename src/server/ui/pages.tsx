@@ -27,6 +27,25 @@ const age = (seconds: number | null) =>
           ? `${Math.round(seconds / 3600)} h`
           : `${Math.round(seconds / 86_400)} d`;
 
+/** A duration in ms as people write it: "10 min", "4 h", "30 d", "1 h 30 min". */
+export function duration(ms: number): string {
+  const units: [number, string][] = [
+    [86_400_000, "d"],
+    [3_600_000, "h"],
+    [60_000, "min"],
+    [1000, "s"],
+  ];
+  const parts: string[] = [];
+  let rest = ms;
+  for (const [size, unit] of units) {
+    if (rest >= size && parts.length < 2) {
+      parts.push(`${Math.floor(rest / size)} ${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.length ? parts.join(" ") : `${ms} ms`;
+}
+
 export const CatalogPage: FC<{ data: RegistryData; freshness: ViewFreshness[] }> = ({ data, freshness }) => {
   const fresh = new Map(freshness.map((f) => [f.view, f]));
   return (
@@ -68,6 +87,31 @@ export const CatalogPage: FC<{ data: RegistryData; freshness: ViewFreshness[] }>
             })}
         </table>
       </section>
+      {Object.keys(data.onDemandViews ?? {}).length ? (
+        <section class="card">
+          <h2>On-demand feature views</h2>
+          <table>
+            <tr>
+              <th>view</th>
+              <th>request data</th>
+              <th>reads</th>
+              <th>features</th>
+            </tr>
+            {Object.values(data.onDemandViews ?? {})
+              .sort((a, b) => (a.name < b.name ? -1 : 1))
+              .map((o) => (
+                <tr>
+                  <td>
+                    <a href={`/ui/on-demand/${encodeURIComponent(o.name)}`}>{o.name}</a>
+                  </td>
+                  <td class="mono">{o.request.map((c) => c.name).join(", ")}</td>
+                  <td>{o.inputs.join(", ") || "—"}</td>
+                  <td>{o.output.length}</td>
+                </tr>
+              ))}
+          </table>
+        </section>
+      ) : null}
       <div class="grid">
         <section class="card">
           <h2>Entities</h2>
@@ -133,6 +177,9 @@ export const ViewPage: FC<ViewPageData> = ({ data, view, freshness, runs, profil
   const services = Object.values(data.services)
     .filter((s) => s.features.some((r) => r.view === view))
     .map((s) => s.name);
+  // The source's expectations gate this view's materializations too.
+  const sourceName = push ? push.batchSource : def.source;
+  const sourceExpectations = data.sources[sourceName]?.expectations ?? [];
   const lastValidation = runs.find((r) => r.kind === "materialize" && r.validation)?.validation ?? null;
   const schedule = scheduleOf(def.schedule);
   return (
@@ -141,7 +188,7 @@ export const ViewPage: FC<ViewPageData> = ({ data, view, freshness, runs, profil
         Feature view {view} <span class="mono muted">@{entry.current}</span>
       </h1>
       <p class="muted">
-        {def.description || "No description."} · Entity <b>{def.entity}</b>; ttl {def.ttl === null ? "none" : `${def.ttl / 3_600_000} h`}; {entry.versions.length} version
+        {def.description || "No description."} · Entity <b>{def.entity}</b>; ttl {def.ttl === null ? "none" : duration(def.ttl)}; {entry.versions.length} version
         {entry.versions.length === 1 ? "" : "s"} applied{schedule ? `; schedule ${schedule.cron} (${schedule.timezone ?? "UTC"})` : ""}.
       </p>
       <section class="card">
@@ -200,6 +247,20 @@ export const ViewPage: FC<ViewPageData> = ({ data, view, freshness, runs, profil
           ) : (
             <p class="muted">None declared on the view.</p>
           )}
+          {sourceExpectations.length ? (
+            <>
+              <p>
+                From its source <b>{sourceName}</b>:
+              </p>
+              <ul>
+                {sourceExpectations.map((e) => (
+                  <li class="mono">
+                    {describeRule(e)} <span class="muted">({e.severity})</span>
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : null}
           {lastValidation ? (
             <p>
               Last materialization: {lastValidation.passed ? <span class="ok">passed</span> : <span class="bad">failed</span>}
@@ -227,7 +288,7 @@ export const ViewPage: FC<ViewPageData> = ({ data, view, freshness, runs, profil
               <td class="mono">
                 {f.kind === "expression"
                   ? `sql(${f.sql})`
-                  : `${f.function}(${f.of ?? "*"}, ${f.window === null ? "lifetime" : `${f.window / 3_600_000} h`}${f.hop ? `, hop ${f.hop / 60_000} min` : ""})`}
+                  : `${f.function}(${f.of ?? "*"}, ${f.window === null ? "lifetime" : duration(f.window)}${f.hop ? `, hop ${duration(f.hop)}` : ""})`}
               </td>
               <td class="muted">{f.description}</td>
             </tr>
@@ -258,7 +319,7 @@ export const ViewPage: FC<ViewPageData> = ({ data, view, freshness, runs, profil
                 <td>
                   {d.current.source} ({d.current.values})
                 </td>
-                <td>{d.drifting ? <span class="bad">drifting</span> : <span class="ok">ok</span>}</td>
+                <td>{d.drifting ? <span class="bad">drifting ({trippedBy(d)})</span> : <span class="ok">ok</span>}</td>
               </tr>
             ))}
           </table>
@@ -270,10 +331,12 @@ export const ViewPage: FC<ViewPageData> = ({ data, view, freshness, runs, profil
           <div class="grid">
             {profile.map((p) => (
               <div>
-                <b>{p.feature}</b>{" "}
-                <span class="muted">
+                <div>
+                  <b>{p.feature}</b>
+                </div>
+                <div class="muted nowrap">
                   {p.count - p.nulls} values, {p.nulls} null{p.kind === "numeric" && p.mean !== null ? `, mean ${p.mean.toFixed(3)}` : ""}
-                </span>
+                </div>
                 {p.kind === "numeric" ? (
                   p.histogram.counts.length ? (
                     <Histogram edges={p.histogram.edges} counts={p.histogram.counts} label={`distribution of ${p.feature}`} />
@@ -303,6 +366,15 @@ export const ViewPage: FC<ViewPageData> = ({ data, view, freshness, runs, profil
   );
 };
 
+/** Which statistic crossed its threshold: "KS 0.412 > 0.2". */
+function trippedBy(d: FeatureDrift): string {
+  const over = [
+    d.psi !== null && d.psi > d.thresholds.psi ? `PSI ${d.psi.toFixed(3)} > ${d.thresholds.psi}` : null,
+    d.ks !== null && d.ks > d.thresholds.ks ? `KS ${d.ks.toFixed(3)} > ${d.thresholds.ks}` : null,
+  ].filter(Boolean);
+  return over.join(", ") || "over a threshold";
+}
+
 /** A run's note, clipped, with the whole of it on hover. */
 const note = (text: string) => (text.length > 120 ? <span title={text}>{text.slice(0, 119)}…</span> : text);
 
@@ -324,7 +396,9 @@ export const RunsTable: FC<{ runs: RunRecord[] }> = ({ runs }) =>
       </tr>
       {runs.map((r) => (
         <tr>
-          <td class="mono">{r.id}</td>
+          <td class="mono nowrap">
+            <a href={`/ui/runs/${encodeURIComponent(r.id)}`}>{r.id}</a>
+          </td>
           <td>{r.kind}</td>
           <td>
             <Status status={r.status} />
@@ -333,8 +407,10 @@ export const RunsTable: FC<{ runs: RunRecord[] }> = ({ runs }) =>
           <td>
             {r.rows.in ?? "—"} → {r.rows.out ?? "—"}
           </td>
-          <td>{(r.durationMs / 1000).toFixed(2)}</td>
-          <td>{when(r.startedAt)}</td>
+          <td class="nowrap">{(r.durationMs / 1000).toFixed(2)}</td>
+          <td>
+            <span class="nowrap">{when(r.startedAt)}</span>
+          </td>
           <td class="muted">{r.startedBy.via}</td>
           <td>{note(runNote(r))}</td>
         </tr>
@@ -365,6 +441,9 @@ export const LookupPage: FC<{ data: RegistryData; service: string | undefined }>
   const keys = chosen
     ? [...new Set(data.services[chosen]!.features.flatMap((r) => (data.entities[data.views[r.view]?.definition.entity ?? ""]?.joinKeys ?? []).map((k) => k.name)))]
     : [];
+  // On-demand features need request data (the amount being scored): one field per column.
+  const onDemand = chosen ? [...new Set(data.services[chosen]!.features.map((r) => r.view))].flatMap((v) => data.onDemandViews?.[v] ?? []) : [];
+  const requestFields = [...new Map(onDemand.flatMap((o) => o.request).map((c) => [c.name, c])).values()];
   return (
     <Layout title="Lookup">
       <h1>Lookup playground</h1>
@@ -384,6 +463,12 @@ export const LookupPage: FC<{ data: RegistryData; service: string | undefined }>
             <label>
               {k} (comma-separated)
               <input name={k} class="key" value="1, 2, 3" />
+            </label>
+          ))}
+          {requestFields.map((c) => (
+            <label>
+              {c.name} ({c.type}, request data)
+              <input name={c.name} class="req" data-type={c.type} value={c.type === "string" ? "" : c.type === "bool" ? "false, false, false" : "10, 20, 30"} />
             </label>
           ))}
           <button type="submit" id="run">
@@ -407,15 +492,22 @@ document.getElementById("lookup").addEventListener("submit", async (e) => {
   for (const input of document.querySelectorAll("input.key")) {
     entities[input.name] = input.value.split(",").map((v) => v.trim()).filter(Boolean).map((v) => (/^-?\\d+$/.test(v) ? Number(v) : v));
   }
+  const requestData = {};
+  for (const input of document.querySelectorAll("input.req")) {
+    const type = input.dataset.type;
+    requestData[input.name] = input.value.split(",").map((v) => v.trim()).map((v) => v === "" ? null : type === "bool" ? v === "true" : type === "string" || type === "timestamp" ? v : Number(v));
+  }
+  const request = { service: document.getElementById("service").value, entities };
+  if (Object.keys(requestData).length) request.requestData = requestData;
   const out = document.getElementById("result");
-  const res = await fetch("/v1/features/online", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ service: document.getElementById("service").value, entities }) });
+  const res = await fetch("/v1/features/online", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request) });
   const body = await res.json();
   if (!res.ok) { out.className = "bad"; out.textContent = res.status + " " + body.code + ": " + body.message; return; }
   const esc = (v) => String(v).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
   const head = Object.keys(body.results[0].entity).concat(body.features);
   const rows = body.results.map((r) => Object.values(r.entity).concat(body.features.map((f) => r.statuses[f] === "present" ? (typeof r.values[f] === "number" ? Number(r.values[f].toFixed(4)) : r.values[f]) : r.statuses[f])));
   out.className = "";
-  out.innerHTML = "<p class=muted>as of " + esc(body.at) + "</p><table id=result-table><tr>" + head.map((h) => "<th>" + esc(h) + "</th>").join("") + "</tr>" + rows.map((r) => "<tr>" + r.map((v) => "<td>" + esc(v) + "</td>").join("") + "</tr>").join("") + "</table>";
+  out.innerHTML = "<p class=muted>as of " + esc(body.at) + "</p><div class=scroll><table id=result-table><tr>" + head.map((h) => "<th>" + esc(h) + "</th>").join("") + "</tr>" + rows.map((r) => "<tr>" + r.map((v) => "<td>" + esc(v) + "</td>").join("") + "</tr>").join("") + "</table></div>";
 });
 </script>`}
     </Layout>

@@ -14,10 +14,22 @@ import { authOf, TOKEN_COOKIE } from "../auth.ts";
 import { readForm } from "../read-form.ts";
 import { STYLE } from "./layout.tsx";
 import { CatalogPage, LoginPage, LookupPage, RunsPage, ViewPage } from "./pages.tsx";
+import { RunPage } from "./run-page.tsx";
+import { OnDemandPage } from "./on-demand-page.tsx";
+import { ApiPage, NotFoundPage } from "./api-page.tsx";
+import { openApiDocument } from "../openapi.ts";
+import { NotFoundError } from "../../errors.ts";
 
 const KINDS = ["materialize", "push", "historical"];
 /** A page as a standards-mode HTML document. */
 const doc = (page: unknown) => html`<!doctype html>${page}`;
+/** Whether a request is for a page of the UI (answered with HTML, errors too). */
+export const isUiPage = (method: string, path: string) => method === "GET" && (path === "/" || path.startsWith("/ui/"));
+
+/** An HTML page for a UI path that names nothing (an unknown page, view or run). */
+export const notFoundPage = (message: string) =>
+  new Response(String(doc(<NotFoundPage message={message} />)), { status: 404, headers: { "content-type": "text/html; charset=utf-8" } });
+
 /** Only paths on this site: never an open redirect. */
 const safeNext = (next: unknown) => (typeof next === "string" && /^\/(?![/\\])/.test(next) ? next : "/");
 
@@ -48,6 +60,18 @@ export function uiRoutes(larder: Larder) {
       const k = kind && KINDS.includes(kind) ? (kind as RunKind) : undefined;
       return c.html(doc(<RunsPage runs={await larder.runs.list({ kind: k, limit: 50 })} kind={k} />));
     })
+    .get("/ui/runs/:id", async (c) => {
+      const run = await larder.runs.get(c.req.param("id"));
+      if (!run) throw new NotFoundError(`run "${c.req.param("id").slice(0, 80)}" not found`);
+      return c.html(doc(<RunPage run={run} />));
+    })
+    .get("/ui/on-demand/:name", (c) => {
+      const data = larder.registry().data;
+      const name = c.req.param("name");
+      if (!data.onDemandViews?.[name]) throw new NotFoundError(`on-demand feature view "${name.slice(0, 80)}" is not applied`);
+      return c.html(doc(<OnDemandPage data={data} name={name} />));
+    })
+    .get("/ui/api", (c) => c.html(doc(<ApiPage doc={openApiDocument()} />)))
     .get("/ui/lookup", (c) => c.html(doc(<LookupPage data={larder.registry().data} service={c.req.query("service")} />)))
     .get("/ui/login", (c) => c.html(doc(<LoginPage next={safeNext(c.req.query("next"))} error={null} />)))
     .post("/ui/login", async (c) => {
