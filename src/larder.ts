@@ -10,11 +10,13 @@ import type { Config } from "./config/config.ts";
 import { importDefinitionFiles, loadDefinitions, normalizeDefinitions } from "./definitions/load-definitions.ts";
 import type { Definitions } from "./definitions/types.ts";
 import { materialize, type MaterializeOptions } from "./materialize/materialize.ts";
-import { Duck } from "./offline/duckdb.ts";
+import { type Columns, Duck, literal } from "./offline/duckdb.ts";
 import type { HistoricalRequest } from "./offline/historical.ts";
 import { rebuildFromManifest, trainingSet, type TrainingResult } from "./offline/training-run.ts";
 import { openOnlineStore, setAsideOnlineStore } from "./online/open-online-store.ts";
 import type { OnlineStore } from "./online/online-store.ts";
+import type { OnlineRequest, OnlineResponse } from "./online/online-features.ts";
+import { getFeaturesWithOnDemand, type RequestData } from "./online/on-demand.ts";
 import { applyPlan, planChanges, type Plan } from "./registry/plan.ts";
 import { Registry, setAsideRegistry } from "./registry/registry.ts";
 import { publishSharedRegistry, pullSharedRegistry } from "./registry/shared-registry.ts";
@@ -282,15 +284,35 @@ export class Larder {
    * `serve` and `historical` call it first.
    */
   async loadOnDemandFunctions(): Promise<void> {
-    if (this.#functionsLoaded || Object.keys(this.registry().data.onDemandViews ?? {}).length === 0) return;
+    if (this.#functionsLoaded || this.registry().onDemandViews().length === 0) return;
     normalizeDefinitions(await importDefinitionFiles(this.config.repoDir));
     this.#functionsLoaded = true;
+  }
+
+  /**
+   * An online lookup as every route serves it: stored and on-demand features, counted for
+   * /metrics and sampled for drift.
+   */
+  async lookup(req: OnlineRequest & { requestData?: RequestData }): Promise<OnlineResponse> {
+    const result = await getFeaturesWithOnDemand(this.registry(), this.store(), req, this.config.maxEntitiesPerRequest);
+    this.metrics.countLookup(result.results);
+    this.served.offer(req.refs, result.features, result.results);
+    return result;
   }
 
   /** A training set, recorded as a run, with a manifest beside it when written to `outPath`. */
   async historical(req: HistoricalRequest): Promise<TrainingResult> {
     await this.loadOnDemandFunctions();
     return this.#batch((duck) => trainingSet(duck, this.registry(), this.ctx, req, this.#recorder()));
+  }
+
+  /**
+   * Reads a training set Larder wrote (a local Parquet file) by column, in the batch queue:
+   * `SELECT <select> FROM the file <rest>`. For code of Larder's own (train, the demo), never
+   * for request values.
+   */
+  async readTrainingSet(path: string, select: string, rest = ""): Promise<Columns> {
+    return this.#batch((duck) => duck.columnsPrepared(`SELECT ${select} FROM read_parquet(${literal(path)}) ${rest}`, []));
   }
 
   /** Rebuilds a training set from its manifest (see offline/training-run.ts). */

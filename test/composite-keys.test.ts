@@ -39,8 +39,8 @@ test("composite join keys: historical and online equal the reference", async () 
   repos.push(repo);
   await repo.larder.apply();
   const refs = repo.larder.registry().service("all").features;
-  await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs });
-  const rows = await (await repo.larder.duck()).all("SELECT * FROM __training_set");
+  const set42 = await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs, collect: true });
+  const rows = set42.records!;
   expect(rows.map((r) => ({ user_id: r.user_id, region: r.region }))).toEqual(labels.map((l) => key(l.user_id)));
   expect(trainingSetMismatches(rows, labels, events, TTL, REF_FEATURES).slice(0, 5)).toEqual([]);
 

@@ -39,8 +39,8 @@ function dbRepo(connection: string, from = 'table: "events"', config: Record<str
 }
 
 async function trainingSetErrors(repo: TempRepo, want: RefEvent[]): Promise<string[]> {
-  await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs: repo.larder.registry().service("all").features });
-  const got = await (await repo.larder.duck()).all("SELECT * FROM __training_set");
+  const set42 = await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs: repo.larder.registry().service("all").features, collect: true });
+  const got = set42.records!;
   return trainingSetMismatches(got, labels, want, TTL, REF_FEATURES).slice(0, 5);
 }
 
@@ -84,8 +84,8 @@ describe("SQLite", () => {
     await repo.larder.apply();
     const kept = events.filter((e) => e.key !== 2);
     expect((await pull(repo)).rows).toBe(kept.length);
-    await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs: repo.larder.registry().service("all").features });
-    const got = await (await repo.larder.duck()).all("SELECT * FROM __training_set");
+    const set87 = await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs: repo.larder.registry().service("all").features, collect: true });
+    const got = set87.records!;
     const others = labels.map((l, i) => ({ l, i })).filter(({ l }) => l.user_id !== 2);
     expect(
       trainingSetMismatches(

@@ -81,8 +81,8 @@ describe("on-demand feature views", () => {
     const labels = [1, 2, 3, 4, 5, 6].map((u, i) => ({ user_id: u, event_timestamp: new Date(END).toISOString(), amount: 20 + 40 * i }));
     r.write("labels.csv", toCsv(["user_id", "event_timestamp", "amount"], labels));
     const refs = r.larder.registry().service("scoring").features;
-    await r.larder.historical({ labelsPath: join(r.dir, "labels.csv"), refs, outPath: join(r.dir, "train.parquet") });
-    const rows = await (await r.larder.duck()).all("SELECT * FROM __training_set");
+    const set84 = await r.larder.historical({ labelsPath: join(r.dir, "labels.csv"), refs, outPath: join(r.dir, "train.parquet"), collect: true });
+    const rows = set84.records!;
     expect(Object.keys(rows[0]!)).toEqual(["user_id", "event_timestamp", "amount", "mean_7d", "ratio", "big"]);
     const app = createApp(r.larder, () => {});
     const online = (await (

@@ -33,8 +33,8 @@ async function compareAt(repo: TempRepo, instants: number[], events: ReturnType<
   const labels = instants.flatMap((t) => USERS.map((u) => ({ user_id: u, event_timestamp: new Date(t).toISOString() })));
   const labelsPath = join(repo.dir, `labels-${instants[0]}.csv`);
   writeFileSync(labelsPath, toCsv(["user_id", "event_timestamp"], labels));
-  await repo.larder.historical({ labelsPath, refs });
-  const batchRows = await (await repo.larder.duck()).all("SELECT * FROM __training_set");
+  const set36 = await repo.larder.historical({ labelsPath, refs, collect: true });
+  const batchRows = set36.records!;
   const mismatches: string[] = [];
   let row = 0;
   for (const t of instants) {

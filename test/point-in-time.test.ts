@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { trainingSetMismatches } from "./helpers/reference.ts";
 import { FEATURES_TS, REF_FEATURES, TTL, eventsCsv, labelsCsv, randomEvents, randomLabels } from "./helpers/random-scenario.ts";
 import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
+import { pick } from "./helpers/pick.ts";
 
 const repos: TempRepo[] = [];
 afterAll(async () => {
@@ -22,10 +23,10 @@ describe("point-in-time correctness", () => {
       repos.push(repo);
       await repo.larder.apply();
       const refs = repo.larder.registry().service("all").features;
-      const result = await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs });
+      const result = await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs, collect: true });
       expect(result.rows).toBe(labels.length);
       expect(result.columns).toEqual(["user_id", "event_timestamp", "label", ...REF_FEATURES.map((f) => f.name)]);
-      const rows = await (await repo.larder.duck()).all("SELECT * FROM __training_set");
+      const rows = result.records!;
       expect(rows.map((r) => [r.user_id, r.label])).toEqual(labels.map((l) => [l.user_id, l.label]));
       expect(trainingSetMismatches(rows, labels, events, TTL, REF_FEATURES).slice(0, 10)).toEqual([]);
       // The scenario really exercises the edge cases.
@@ -47,8 +48,8 @@ describe("point-in-time correctness", () => {
     });
     repos.push(repo);
     await repo.larder.apply();
-    await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs: repo.larder.registry().service("all").features });
-    const rows = await (await repo.larder.duck()).all("SELECT user_id, category, last_1d, count_1h, sum_2d, life_count FROM __training_set");
+    const set50 = await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs: repo.larder.registry().service("all").features, collect: true });
+    const rows = pick(set50.records!, ["user_id", "category", "last_1d", "count_1h", "sum_2d", "life_count"]);
     // At 01:00:00.001 the 1h window starts at align(00:00:00.001, 1m) = 00:00, so the
     // 00:00 event is still inside it (the tail moves in whole hops): count_1h is 3.
     expect(rows).toEqual([

@@ -143,8 +143,8 @@ describe("push: online equals the reference at every instant", () => {
         labels.map((l) => ({ user_id: l.user_id, event_timestamp: new Date(l.t).toISOString() })),
       ),
     );
-    await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs: repo.larder.registry().service("all").features });
-    const rows = await (await repo.larder.duck()).all("SELECT * FROM __training_set");
+    const set146 = await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs: repo.larder.registry().service("all").features, collect: true });
+    const rows = set146.records!;
     const wrong: string[] = [];
     rows.forEach((r, i) => {
       const want = referenceValues(known, labels[i]!.user_id, labels[i]!.t, TTL, REF_FEATURES);
@@ -219,6 +219,7 @@ describe("push: values of every type", () => {
     const repo = tempRepo({
       "features/a.ts": `import { entity, fileSource, pushSource, featureView, featureService, sql } from "larder";
 import { z } from "zod";
+import { pick } from "./helpers/pick.ts";
 export const user = entity({ name: "user", joinKeys: { user_id: "int64" } });
 export const ev = fileSource({ name: "ev", path: "data/ev.csv", timestampField: "ts", schema: z.object({ user_id: z.int(), ts: z.date(), big: z.int(), label: z.string() }) });
 export const p = pushSource({ name: "p", batchSource: ev });

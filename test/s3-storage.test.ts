@@ -58,12 +58,12 @@ test("a source globbing S3 prefixes, with its offline table in the bucket: the t
   await bucket.write("eventsX/part-9.csv", csvPart(0, 10));
   const repo = s3Repo(FEATURES_TS, "s3://lake/events/**/*.csv", "store1");
   await repo.larder.apply();
-  const result = await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs: repo.larder.registry().service("all").features });
+  const result = await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs: repo.larder.registry().service("all").features, collect: true });
   const table = result.views[0]!.table;
   expect(table.fingerprint.files.map((f) => f.path)).toEqual(["s3://lake/events/2026/a/part-0.csv", "s3://lake/events/2026/b/part-1.csv", "s3://lake/events/2027/part-2.csv"]);
   expect(table.fingerprint.files.every((f) => /^[0-9a-f]{32}$/.test(f.etag!))).toBe(true);
   expect(table.rows).toBe(n);
-  const got = await (await repo.larder.duck()).all("SELECT * FROM __training_set");
+  const got = result.records!;
   expect(trainingSetMismatches(got, labels, events, TTL, REF_FEATURES).slice(0, 5)).toEqual([]);
   // The offline table lives in the bucket: its manifest and one Parquet file.
   const version = result.views[0]!.version;
@@ -111,14 +111,14 @@ test("unchanged objects are not downloaded again; a changed object is fetched an
   changed[target]!.amount = 99_999;
   const changedLines = eventsCsv(changed).trimEnd().split("\n");
   await bucket.write("cached/part-1.csv", `${[changedLines[0], ...changedLines.slice(201)].join("\n")}\n`);
-  const result = await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs });
+  const result = await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs, collect: true });
   const after = cached();
   expect(Object.keys(after).length).toBe(2);
   const [kept] = Object.entries(before).filter(([f]) => f in after);
   expect(kept).toBeDefined(); // part-0: same file, same inode
   expect(Object.keys(after).filter((f) => !(f in before)).length).toBe(1); // part-1: a new copy, the old one gone
   expect(result.views[0]!.table.rows).toBe(n);
-  const got = await (await repo.larder.duck()).all("SELECT * FROM __training_set");
+  const got = result.records!;
   expect(trainingSetMismatches(got, labels, changed, TTL, REF_FEATURES).slice(0, 5)).toEqual([]);
 });
 
@@ -133,9 +133,9 @@ test("pushed rows are kept in the bucket, and a server with its own data folder 
   expect(r.segment).toMatch(/^s3:\/\/lake\/shared\/pushed\/events_push\/\d+-\d+-\d+\.parquet$/);
   expect(await keys("shared/pushed/events_push/")).toEqual([r.segment!.slice("s3://lake/".length)]);
   // B never saw the push: it reads the segment from the bucket.
-  const result = await b.larder.historical({ labelsPath: join(b.dir, "labels.csv"), refs: b.larder.registry().service("all").features });
+  const result = await b.larder.historical({ labelsPath: join(b.dir, "labels.csv"), refs: b.larder.registry().service("all").features, collect: true });
   expect(result.views[0]!.table.rows).toBe(n);
-  const got = await (await b.larder.duck()).all("SELECT * FROM __training_set");
+  const got = result.records!;
   // Pushed rows come after the file's rows: renumber so ties resolve as Larder reads them.
   const order = [...events.slice(150), ...pushed].map((e, seq) => ({ ...e, seq }));
   expect(trainingSetMismatches(got, labels, order, TTL, REF_FEATURES).slice(0, 5)).toEqual([]);

@@ -60,10 +60,10 @@ for (const [name, layout] of Object.entries(layouts)) {
     repos.push(repo);
     await layout.write(repo);
     await repo.larder.apply();
-    const result = await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs: repo.larder.registry().service("all").features });
+    const result = await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs: repo.larder.registry().service("all").features, collect: true });
     expect(result.views[0]!.table.rows).toBe(events.length);
     expect(result.views[0]!.table.fingerprint.files.length).toBe(layout.path.includes("*") ? 3 : 1);
-    const got = await (await repo.larder.duck()).all("SELECT * FROM __training_set");
+    const got = result.records!;
     expect(trainingSetMismatches(got, labels, events, TTL, REF_FEATURES).slice(0, 5)).toEqual([]);
   });
 }

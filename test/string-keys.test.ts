@@ -8,6 +8,7 @@ import { getOnlineFeatures } from "../src/online/online-features.ts";
 import { close, referenceValues, trainingSetMismatches } from "./helpers/reference.ts";
 import { FEATURES_TS, REF_FEATURES, T0, TTL, randomEvents, randomLabels } from "./helpers/random-scenario.ts";
 import { tempRepo, toCsv, type TempRepo } from "./helpers/temp-repo.ts";
+import { pick } from "./helpers/pick.ts";
 
 const repos: TempRepo[] = [];
 afterAll(async () => {
@@ -40,8 +41,8 @@ test("string join keys: historical and online equal the reference", async () => 
   await repo.larder.apply();
   expect(repo.larder.registry().data.views.user_stats!.definition.features.some((f) => f.name === "category")).toBe(false);
   const refs = repo.larder.registry().service("all").features;
-  await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs });
-  const rows = await (await repo.larder.duck()).all("SELECT * FROM __training_set");
+  const set43 = await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs, collect: true });
+  const rows = set43.records!;
   expect(rows.map((r) => r.user_id)).toEqual(labels.map((l) => name(l.user_id)));
   expect(trainingSetMismatches(rows, labels, events, TTL, FEATURES).slice(0, 5)).toEqual([]);
 
@@ -66,7 +67,7 @@ test("string join keys: at one instant the later source row wins, whatever its v
   // last_1d first: its input (amount) becomes the first column read, the one a sort by
   // position would wrongly order ties by.
   const refs = ["last_1d", "doubled", "count_1h", "life_max"].map((f) => ({ view: "user_stats", feature: f }));
-  await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs });
-  const rows = await (await repo.larder.duck()).all("SELECT user_id, doubled, last_1d, count_1h, life_max FROM __training_set");
+  const set69 = await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs, collect: true });
+  const rows = pick(set69.records!, ["user_id", "doubled", "last_1d", "count_1h", "life_max"]);
   expect(rows).toEqual([{ user_id: "u1", doubled: 40, last_1d: 20, count_1h: 3, life_max: 30 }]);
 });

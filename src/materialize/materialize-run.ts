@@ -4,14 +4,15 @@ import { withContentHashes } from "../offline/content-hash.ts";
 import type { OfflineTable } from "../offline/offline-table.ts";
 import type { ResolvedView } from "../registry/registry.ts";
 import type { RunDraft } from "../registry/runs.ts";
+import { runDraft, validationSummary } from "../registry/run-draft.ts";
 import type { StoredFile } from "../storage/storage.ts";
 import type { ValidationReport } from "../validation/validate-batch.ts";
 import type { ViewMaterialization } from "./materialize.ts";
 
 type Inputs = {
   runId: string;
-  startedAt: string;
-  began: number;
+  /** When the run began (epoch ms). */
+  started: number;
   v: ResolvedView;
   table: OfflineTable | undefined;
   /** The source files, where the run failed before its table was built. */
@@ -22,16 +23,13 @@ type Inputs = {
   error: unknown;
 };
 
-export async function materializeRun({ runId, startedAt, began, v, table, inputs, from, end, result, error }: Inputs): Promise<RunDraft> {
+export async function materializeRun({ runId, started, v, table, inputs, from, end, result, error }: Inputs): Promise<RunDraft> {
   const report = error instanceof ExpectationFailedError ? (error.report as ValidationReport) : null;
-  const checks = table?.validation.checks ?? report?.checks ?? [];
-  return {
+  return runDraft({
     id: runId,
     kind: "materialize",
     status: error ? "failed" : "succeeded",
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    durationMs: Math.round(performance.now() - began),
+    started,
     views: [{ view: v.def.name, version: v.version }],
     range: { start: from < -8e15 ? null : from, end },
     sources: table
@@ -40,18 +38,10 @@ export async function materializeRun({ runId, startedAt, began, v, table, inputs
         ? [{ source: v.source.name, files: await withContentHashes(inputs), rows: null }]
         : [],
     rows: { in: result?.events ?? null, out: result?.entities ?? null },
-    validation:
-      checks.length || report
-        ? {
-            passed: !report,
-            failed: checks.filter((c) => !c.passed && c.severity === "error").map((c) => c.message),
-            warnings: checks.filter((c) => !c.passed && c.severity === "warn").map((c) => c.message),
-            quarantine: report?.quarantine ?? null,
-          }
-        : null,
+    validation: validationSummary(table?.validation.checks ?? report?.checks ?? [], report),
     details: result
       ? { mode: result.mode, table: result.table, watermark: result.watermark, entities: result.entities, profile: result.profile ?? null, newestEvent: result.newestEvent ?? null }
       : {},
     error: error ? (error as Error).message : null,
-  };
+  });
 }

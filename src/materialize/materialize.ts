@@ -112,7 +112,7 @@ async function materializeLeased(
   opts: MaterializeOptions,
 ): Promise<ViewMaterialization> {
   const began = performance.now();
-  const startedAt = new Date().toISOString();
+  const started = Date.now();
   const runId = newRunId();
   const pointer = (await store.pointers()).get(v.def.name);
   const incremental = opts.incremental === true && pointer !== undefined && pointer.version === v.version;
@@ -126,7 +126,7 @@ async function materializeLeased(
     const result = await materializeView(duck, v, store, table, { runId, pointer, incremental, from, end, began, opts });
     result.profile = await profileServed(duck, registry, store, ctx, v, table, runId, end, opts.profileSample ?? PROFILE_SAMPLE);
     result.runId = runId;
-    await opts.record?.(await materializeRun({ runId, startedAt, began, v, table, from, end, result, error: null }));
+    await opts.record?.(await materializeRun({ runId, started, v, table, from, end, result, error: null }));
     return result;
   } catch (err) {
     // A run that failed before its offline table was built still names the files it read.
@@ -136,7 +136,7 @@ async function materializeLeased(
           (i) => i.fingerprint.files,
           () => undefined,
         );
-    await opts.record?.(await materializeRun({ runId, startedAt, began, v, table, inputs, from, end, result: null, error: err }));
+    await opts.record?.(await materializeRun({ runId, started, v, table, inputs, from, end, result: null, error: err }));
     throw err;
   }
 }

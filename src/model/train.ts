@@ -59,11 +59,11 @@ export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ fil
   const names = set.columns.slice(set.columns.length - refs.length);
   const labelColumns = set.columns.slice(0, set.columns.length - refs.length);
   for (const c of [o.label, o.baseline]) if (!labelColumns.includes(c)) throw new BadRequestError(`the label table has no column "${c}" (it has ${labelColumns.join(", ")})`);
-  const duck = await larder.duck();
   // By column: a row object per label row costs more than the fit.
-  const { rows: count, columns } = await duck.columnsPrepared(
-    `SELECT epoch_ms(CAST(${ident(o.timestampColumn)} AS TIMESTAMP)) AS __t, ${ident(o.label)} AS __y, ${ident(o.baseline)} AS __b, ${names.map(ident).join(", ")} FROM __training_set ORDER BY __t`,
-    [],
+  const { rows: count, columns } = await larder.readTrainingSet(
+    out,
+    `epoch_ms(CAST(${ident(o.timestampColumn)} AS TIMESTAMP)) AS __t, ${ident(o.label)} AS __y, ${ident(o.baseline)} AS __b, ${names.map(ident).join(", ")}`,
+    "ORDER BY __t",
   );
   const usable = names.filter((n) => columns[n]!.some((v) => modelInput(v) !== null));
   const X = Array.from({ length: count }, (_, i) => usable.map((n) => modelInput(columns[n]![i])));

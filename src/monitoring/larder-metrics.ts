@@ -17,6 +17,10 @@ export function routeOf(path: string): string {
 /** The source label of refused pushes naming no push source (names are lower_snake_case, so never a real one's). */
 export const UNKNOWN_PUSH_SOURCE = "(unknown)";
 
+const PRESENT = { status: "present" },
+  MISSING = { status: "missing" },
+  EXPIRED = { status: "expired" };
+
 export class LarderMetrics {
   readonly registry = new MetricsRegistry();
   readonly requests = this.registry.add(new Counter("larder_http_requests_total", "HTTP requests answered, by route, method and status."));
@@ -60,5 +64,25 @@ export class LarderMetrics {
 
   gauge(name: string, help: string, read: ConstructorParameters<typeof Gauge>[2]): void {
     this.registry.add(new Gauge(name, help, read));
+  }
+
+  /** A lookup answered: its entities, and its values by status. */
+  countLookup(results: readonly { statuses: Record<string, string> }[]): void {
+    this.lookups.inc();
+    this.entities.inc({}, results.length);
+    let present = 0,
+      missing = 0,
+      expired = 0;
+    for (const r of results) {
+      for (const k in r.statuses) {
+        const s = r.statuses[k];
+        if (s === "present") present++;
+        else if (s === "missing") missing++;
+        else expired++;
+      }
+    }
+    if (present) this.values.inc(PRESENT, present);
+    if (missing) this.values.inc(MISSING, missing);
+    if (expired) this.values.inc(EXPIRED, expired);
   }
 }

@@ -25,7 +25,9 @@ export type HistoricalRequest = {
   timestampColumn?: string;
   /** Name columns `view__feature` (Feast's full_feature_names); otherwise the feature name. */
   fullNames?: boolean;
-  /** Write the training set here (a path or s3:// address) as Parquet; otherwise it stays in the temp table __training_set. */
+  /** Return the rows in the result (`records`): for small sets, tests and clients that want values, not a file. */
+  collect?: boolean;
+  /** Write the training set here (a path or s3:// address) as Parquet; otherwise only the result's summary is kept. */
   outPath?: string;
 };
 
@@ -40,6 +42,9 @@ export type HistoricalResult = {
 };
 
 export const DEFAULT_TIMESTAMP_COLUMN = "event_timestamp";
+
+/** The temp table a training set is built in, dropped when its run ends (training-run.ts). */
+export const TRAINING_SET_TABLE = "__training_set";
 
 /** `sql` feature types that survive a trip through DOUBLE exactly (BIGINT may not). */
 const SWEPT_TYPES = /^(DOUBLE|FLOAT|INTEGER|SMALLINT|TINYINT|UTINYINT|USMALLINT|UINTEGER)$/;
@@ -61,14 +66,14 @@ async function readLabels(ctx: OfflineContext, path: string): Promise<{ sql: str
 /** Writes the training set to a local path, or to S3 (written locally, then uploaded); its SHA-256. */
 export async function writeTrainingSet(duck: Duck, ctx: OfflineContext, out: string): Promise<string> {
   if (!isS3Url(out)) {
-    await duck.run(`COPY __training_set TO ${literal(out)} (FORMAT parquet)`);
+    await duck.run(`COPY ${TRAINING_SET_TABLE} TO ${literal(out)} (FORMAT parquet)`);
     return sha256File(out);
   }
   const { bucket, key } = parseS3Url(out);
   const local = join(ctx.dataDir, "cache", `training-${process.pid}-${Date.now()}.parquet`);
   mkdirSync(dirname(local), { recursive: true });
   try {
-    await duck.run(`COPY __training_set TO ${literal(local)} (FORMAT parquet)`);
+    await duck.run(`COPY ${TRAINING_SET_TABLE} TO ${literal(local)} (FORMAT parquet)`);
     const sha = await sha256File(local);
     await ctx.storage.s3.upload(bucket, key, local);
     return sha;
@@ -120,9 +125,9 @@ export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx:
   }
   // Every __hv table holds one row per label, in label order: join by position, not by key.
   const select = `SELECT ${labelColumns.map(ident).join(", ")}, ${names.map(ident).join(", ")} FROM __labels_in ${joins.join(" ")}`;
-  await duck.run(`CREATE OR REPLACE TEMP TABLE __training_set AS ${select}`);
+  await duck.run(`CREATE OR REPLACE TEMP TABLE ${TRAINING_SET_TABLE} AS ${select}`);
   const outputSha256 = req.outPath ? await writeTrainingSet(duck, ctx, req.outPath) : undefined;
-  const [count] = await duck.all<{ n: number }>("SELECT count(*) AS n FROM __training_set");
+  const [count] = await duck.all<{ n: number }>(`SELECT count(*) AS n FROM ${TRAINING_SET_TABLE}`);
   return { rows: count!.n, columns: [...labelColumns, ...names], views, outputSha256, labels: labels.file };
 }
 

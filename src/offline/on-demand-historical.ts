@@ -9,7 +9,7 @@ import { BadRequestError } from "../errors.ts";
 import { computeOnDemand, fullName, inputColumns, onDemandOf, storedRefs } from "../online/on-demand.ts";
 import type { Registry } from "../registry/registry.ts";
 import { type Duck, ident, literal } from "./duckdb.ts";
-import { getHistoricalFeatures, writeTrainingSet, type HistoricalRequest, type HistoricalResult } from "./historical.ts";
+import { getHistoricalFeatures, TRAINING_SET_TABLE, writeTrainingSet, type HistoricalRequest, type HistoricalResult } from "./historical.ts";
 import type { OfflineContext } from "./offline-context.ts";
 
 export async function historicalWithOnDemand(duck: Duck, registry: Registry, ctx: OfflineContext, req: HistoricalRequest): Promise<HistoricalResult> {
@@ -31,7 +31,7 @@ export async function historicalWithOnDemand(duck: Duck, registry: Registry, ctx
   const inputs = onDemand.map((d) => inputColumns(registry, d));
   const read = [...new Set(onDemand.flatMap((d, j) => [...d.request.map((c) => c.name).filter((c) => labelColumns.includes(c)), ...inputs[j]!.map((i) => i.column)]))];
   // (Functions of request data alone, with none of it in the label table, read nothing but the count.)
-  const { rows: count, columns } = await duck.columnsPrepared(`SELECT ${read.length ? read.map(ident).join(", ") : "NULL AS __none"} FROM __training_set`, []);
+  const { rows: count, columns } = await duck.columnsPrepared(`SELECT ${read.length ? read.map(ident).join(", ") : "NULL AS __none"} FROM ${TRAINING_SET_TABLE}`, []);
   const outCols = onDemand.flatMap((d) => d.output.map((c) => ({ name: `${d.name}__${c.name}`, type: c.type })));
   const computed = outCols.map((): unknown[] => new Array(count));
   for (let i = 0; i < count; i++) {
@@ -51,7 +51,7 @@ export async function historicalWithOnDemand(duck: Duck, registry: Registry, ctx
   );
   const names = req.refs.map((r) => (req.fullNames ? fullName(r) : r.feature));
   const select = [...labelColumns.map(ident), ...req.refs.map((r, j) => `${ident(fullName(r))} AS ${ident(names[j]!)}`)];
-  await duck.run(`CREATE OR REPLACE TEMP TABLE __training_set AS SELECT ${select.join(", ")} FROM __training_set POSITIONAL JOIN __on_demand`);
+  await duck.run(`CREATE OR REPLACE TEMP TABLE ${TRAINING_SET_TABLE} AS SELECT ${select.join(", ")} FROM ${TRAINING_SET_TABLE} POSITIONAL JOIN __on_demand`);
   await duck.run("DROP TABLE __on_demand");
   const outputSha256 = req.outPath ? await writeTrainingSet(duck, ctx, req.outPath) : undefined;
   return { rows: inner.rows, columns: [...labelColumns, ...names], views: inner.views, outputSha256, labels: inner.labels };

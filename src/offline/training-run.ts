@@ -9,11 +9,13 @@ import { BadRequestError, ExpectationFailedError } from "../errors.ts";
 import type { ValidationReport } from "../validation/validate-batch.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { RunDraft } from "../registry/runs.ts";
+import { runDraft, validationSummary } from "../registry/run-draft.ts";
 import { newRunId } from "../ids.ts";
 import { isS3Url, parseS3Url } from "../storage/s3-location.ts";
 import { withContentHashes } from "./content-hash.ts";
 import { profileTrainingSet, saveTrainingProfile } from "../monitoring/training-profile.ts";
-import type { HistoricalRequest, HistoricalResult } from "./historical.ts";
+import { type HistoricalRequest, type HistoricalResult, TRAINING_SET_TABLE } from "./historical.ts";
+import { ident } from "./duckdb.ts";
 import { historicalWithOnDemand } from "./on-demand-historical.ts";
 import type { OfflineContext } from "./offline-context.ts";
 import { viewInputFiles } from "./offline-table.ts";
@@ -29,44 +31,73 @@ import {
 } from "./training-manifest.ts";
 import { parseStored } from "../storage/stored-json.ts";
 
-export type TrainingResult = HistoricalResult & { runId: string; manifest: string | null };
+/** A feature column of a training set: its type, how many rows have a value, their mean where numeric. */
+export type FeatureSummary = { column: string; type: string; nonNull: number; mean: number | null };
 
+export type TrainingResult = HistoricalResult & {
+  runId: string;
+  manifest: string | null;
+  summary: FeatureSummary[];
+  /** The rows, in label order, when the request asked for them (`collect`). */
+  records?: Record<string, unknown>[];
+};
+
+const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|FLOAT|DOUBLE|DECIMAL|BOOLEAN|UTINYINT|USMALLINT|UINTEGER|UBIGINT)/;
+
+/** Per feature column: non-null count and mean (only where the column holds numbers). */
+async function summarize(duck: Duck, table: string, columns: string[]): Promise<FeatureSummary[]> {
+  if (columns.length === 0) return [];
+  const types = new Map((await duck.describe(`SELECT * FROM ${table}`)).map((c) => [c.name, c.type]));
+  const mean = (c: string) => (NUMERIC.test(types.get(c) ?? "") ? `avg(${ident(c)}::DOUBLE)` : "NULL");
+  const [stats] = await duck.all(`SELECT ${columns.map((c, i) => `count(${ident(c)}) AS n${i}, ${mean(c)} AS m${i}`).join(", ")} FROM ${table}`);
+  return columns.map((column, i) => ({
+    column,
+    type: types.get(column) ?? "",
+    nonNull: Number(stats![`n${i}`]),
+    mean: stats![`m${i}`] === null ? null : Number(stats![`m${i}`]),
+  }));
+}
+
+/**
+ * A training set as a run. The rows stay in a temp table only while this runs: callers get
+ * the result (and the Parquet file, when `outPath` is given), never the table.
+ */
 export async function trainingSet(duck: Duck, registry: Registry, ctx: OfflineContext, req: HistoricalRequest, record: (run: RunDraft) => Promise<void>): Promise<TrainingResult> {
+  try {
+    return await recordedTrainingSet(duck, registry, ctx, req, record);
+  } finally {
+    await duck.run(`DROP TABLE IF EXISTS ${TRAINING_SET_TABLE}`);
+  }
+}
+
+async function recordedTrainingSet(duck: Duck, registry: Registry, ctx: OfflineContext, req: HistoricalRequest, record: (run: RunDraft) => Promise<void>): Promise<TrainingResult> {
   const runId = newRunId();
-  const startedAt = new Date().toISOString();
-  const began = performance.now();
-  const draft = (status: RunDraft["status"], result: HistoricalResult | null, error: unknown, sources: RunDraft["sources"], labels: unknown): RunDraft => ({
-    id: runId,
-    kind: "historical",
-    status,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    durationMs: Math.round(performance.now() - began),
-    views:
-      result?.views.map((v) => ({ view: v.view, version: v.version })) ??
-      [...new Set(req.refs.map((r) => r.view))].map((view) => ({ view, version: registry.data.views[view]?.current ?? "" })),
-    range: null,
-    sources,
-    rows: { in: result?.rows ?? null, out: result?.rows ?? null },
-    // The checks its views' offline tables passed when they were built (warnings included).
-    validation: result
-      ? {
-          passed: true,
-          failed: [],
-          warnings: result.views.flatMap((v) => v.table.validation.checks.filter((c) => !c.passed && c.severity === "warn").map((c) => c.message)),
-          quarantine: null,
-        }
-      : error instanceof ExpectationFailedError
-        ? {
-            passed: false,
-            failed: (error.report as ValidationReport).checks.filter((c) => !c.passed && c.severity === "error").map((c) => c.message),
-            warnings: (error.report as ValidationReport).checks.filter((c) => !c.passed && c.severity === "warn").map((c) => c.message),
-            quarantine: (error.report as ValidationReport).quarantine,
-          }
-        : null,
-    details: { labels, out: req.outPath ?? null, features: req.refs.map((r) => `${r.view}:${r.feature}`), columns: result?.columns ?? null },
-    error: error ? (error as Error).message : null,
-  });
+  const started = Date.now();
+  const draft = (status: RunDraft["status"], result: HistoricalResult | null, error: unknown, sources: RunDraft["sources"], labels: unknown): RunDraft => {
+    const stopped = error instanceof ExpectationFailedError ? (error.report as ValidationReport) : null;
+    return runDraft({
+      id: runId,
+      kind: "historical",
+      status,
+      started,
+      views:
+        result?.views.map((v) => ({ view: v.view, version: v.version })) ??
+        [...new Set(req.refs.map((r) => r.view))].map((view) => ({ view, version: registry.viewEntry(view)?.current ?? "" })),
+      sources,
+      rows: { in: result?.rows ?? null, out: result?.rows ?? null },
+      // The checks its views' offline tables passed when they were built (warnings included).
+      validation: result
+        ? (validationSummary(
+            result.views.flatMap((v) => v.table.validation.checks),
+            null,
+          ) ?? { passed: true, failed: [], warnings: [], quarantine: null })
+        : stopped
+          ? validationSummary(stopped.checks, stopped)
+          : null,
+      details: { labels, out: req.outPath ?? null, features: req.refs.map((r) => `${r.view}:${r.feature}`), columns: result?.columns ?? null },
+      error: error ? (error as Error).message : null,
+    });
+  };
   let result: HistoricalResult;
   try {
     result = await historicalWithOnDemand(duck, registry, ctx, req);
@@ -78,7 +109,7 @@ export async function trainingSet(duck: Duck, registry: Registry, ctx: OfflineCo
   // A saved training set's profile: the reference drift is measured against (monitoring/).
   if (manifest) {
     const featureColumns = result.columns.slice(result.columns.length - req.refs.length).map((column, i) => ({ column, ref: req.refs[i]! }));
-    manifest.profile = await saveTrainingProfile(ctx.files, await profileTrainingSet(duck, "__training_set", featureColumns, runId));
+    manifest.profile = await saveTrainingProfile(ctx.files, await profileTrainingSet(duck, TRAINING_SET_TABLE, featureColumns, runId));
   }
   const labels = manifest?.labels ?? (await withContentHashes([result.labels]))[0];
   const sources = manifest
@@ -87,8 +118,10 @@ export async function trainingSet(duck: Duck, registry: Registry, ctx: OfflineCo
         result.views.map(async (v) => ({ source: registry.view(v.view).source.name, files: await withContentHashes(v.table.fingerprint.files), rows: v.table.rows })),
       );
   const path = manifest ? await writeManifest(ctx, req.outPath!, manifest) : null;
+  const summary = await summarize(duck, TRAINING_SET_TABLE, result.columns.slice(result.columns.length - req.refs.length));
   await record(draft("succeeded", result, null, sources, labels));
-  return { ...result, runId, manifest: path };
+  const records = req.collect ? await duck.all(`SELECT * FROM ${TRAINING_SET_TABLE}`) : undefined;
+  return { ...result, runId, manifest: path, summary, ...(records ? { records } : {}) };
 }
 
 /** Reads a manifest (a local path or s3:// address). */
@@ -132,7 +165,7 @@ export async function rebuildFromManifest(
   }
   const changes: string[] = [];
   for (const v of m.views) {
-    const entry = registry.data.views[v.view];
+    const entry = registry.viewEntry(v.view);
     if (!entry) {
       changes.push(`feature view "${v.view}" is no longer applied`);
       continue;

@@ -4,7 +4,8 @@
  * pushes, rows, duplicates and rejected pushes (with the first few reasons), and names
  * the views and versions updated.
  */
-import type { RunDraft, RunLog } from "../registry/runs.ts";
+import type { RunLog } from "../registry/runs.ts";
+import { runDraft } from "../registry/run-draft.ts";
 import { newRunId } from "../ids.ts";
 import type { PushResult } from "./push.ts";
 
@@ -74,22 +75,18 @@ export class PushRunRecorder {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     for (const [source, s] of open) {
-      const finished = Date.now();
-      const draft: RunDraft = {
+      const draft = runDraft({
         id: newRunId(new Date(s.startedAt)),
         kind: "push",
         status: s.pushes === 0 && s.rejected > 0 ? "failed" : "succeeded",
-        startedAt: new Date(s.startedAt).toISOString(),
-        finishedAt: new Date(finished).toISOString(),
-        durationMs: finished - s.startedAt,
+        started: s.startedAt,
         views: [...s.views].map(([view, version]) => ({ view, version })),
         range: { start: s.minTs, end: s.maxTs === null ? null : s.maxTs + 1 },
         sources: [{ source, files: [], rows: s.rows }],
         rows: { in: s.rows, out: s.rows - s.duplicates },
         validation: s.rejected ? { passed: false, failed: s.reasons, warnings: [], quarantine: s.quarantine[0] ?? null } : null,
         details: { source, pushes: s.pushes, duplicates: s.duplicates, rejected: s.rejected, quarantined: s.quarantine },
-        error: null,
-      };
+      });
       await this.log.record(draft, this.via());
     }
   }

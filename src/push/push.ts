@@ -60,7 +60,7 @@ export type ValidatedPush = { req: PushRequest; pushSource: PushSourceDef; sourc
 
 export function validatePush(registry: Registry, req: PushRequest, maxRows: number): ValidatedPush {
   const pushSource = registry.pushSource(req.source);
-  const source = registry.data.sources[pushSource.batchSource];
+  const source = registry.hasSource(pushSource.batchSource) ? registry.source(pushSource.batchSource) : undefined;
   if (!source) throw new BadRequestError(`push source "${req.source}" has no file source "${pushSource.batchSource}" in the registry: run larder apply`, "not_applied");
   if (req.rows.length === 0) throw new BadRequestError(`push to "${req.source}": no rows given`, "invalid_rows");
   if (req.rows.length > maxRows)

@@ -84,7 +84,10 @@ export class RedisStreamConsumer {
 
   async #loop(): Promise<void> {
     while (!this.#stopping) {
-      const sources = Object.keys(this.larder.registry().data.pushSources ?? {}).sort();
+      const sources = this.larder
+        .registry()
+        .pushSources()
+        .map((p) => p.name);
       if (sources.length === 0) {
         await Bun.sleep(this.#opts.blockMs);
         continue;
@@ -156,7 +159,7 @@ export class RedisStreamConsumer {
     const dead: { id: string; raw: string; reason: string }[] = [];
     const registry = this.larder.registry();
     const push = registry.pushSource(source);
-    const schema = registry.data.sources[push.batchSource]!;
+    const schema = registry.source(push.batchSource);
     for (const [id, fields] of entries) {
       const raw = fieldOf(fields, "row");
       try {

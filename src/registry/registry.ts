@@ -26,6 +26,8 @@ export type RegistryData = {
   services: Record<string, FeatureServiceDef>;
 };
 
+const sortedValues = <T extends { name: string }>(m: Record<string, T>): T[] => Object.values(m).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
 /**
  * The registry's name → definition maps without a prototype, so a name from a request such
  * as "__proto__" or "constructor" finds nothing rather than Object's own members.
@@ -125,6 +127,59 @@ export class Registry {
 
   viewNames(): string[] {
     return Object.keys(this.data.views).sort();
+  }
+
+  /** When anything was last applied (null: never). */
+  get updatedAt(): string | null {
+    return this.data.updatedAt;
+  }
+
+  /** Every applied definition of a kind, sorted by name. */
+  entities(): EntityDef[] {
+    return sortedValues(this.data.entities);
+  }
+  sources(): SourceDef[] {
+    return sortedValues(this.data.sources);
+  }
+  pushSources(): PushSourceDef[] {
+    return sortedValues(this.data.pushSources ?? {});
+  }
+  services(): FeatureServiceDef[] {
+    return sortedValues(this.data.services);
+  }
+  onDemandViews(): OnDemandViewDef[] {
+    return sortedValues(this.data.onDemandViews ?? {});
+  }
+  /** Every feature view with its current and past versions. */
+  viewEntries(): ViewEntry[] {
+    return this.viewNames().map((n) => this.data.views[n]!);
+  }
+
+  entity(name: string): EntityDef {
+    const e = this.data.entities[name];
+    if (!e) throw new NotFoundError(`entity "${name}" not found`);
+    return e;
+  }
+
+  /** A file or database source (a push source's batch source included). */
+  source(name: string): SourceDef {
+    const s = this.data.sources[name];
+    if (!s) throw new NotFoundError(`source "${name}" not found`);
+    return s;
+  }
+
+  hasSource(name: string): boolean {
+    return this.data.sources[name] !== undefined;
+  }
+
+  /** A view with every version applied, or undefined. */
+  viewEntry(name: string): ViewEntry | undefined {
+    return this.data.views[name];
+  }
+
+  /** The services that read any feature of this view (or on-demand view). */
+  servicesReading(view: string): FeatureServiceDef[] {
+    return this.services().filter((s) => s.features.some((r) => r.view === view));
   }
 
   view(name: string): ResolvedView {

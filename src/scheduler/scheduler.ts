@@ -7,6 +7,7 @@
  *   once at start-up, not once per missed tick.
  * - Applies made while serving are picked up (the jobs follow the registry).
  */
+import { runDraft } from "../registry/run-draft.ts";
 import { Cron } from "croner";
 import type { Larder } from "../larder.ts";
 import type { Logger } from "../log.ts";
@@ -63,7 +64,7 @@ export class Scheduler {
     const registry = this.larder.registry();
     const wanted = new Map<string, { cron: string; timezone: string }>();
     for (const name of registry.viewNames()) {
-      const v = registry.data.views[name]!.definition;
+      const v = registry.viewEntry(name)!.definition;
       const s = scheduleOf(v.schedule);
       if (s && v.online) wanted.set(name, { cron: s.cron, timezone: s.timezone ?? "UTC" });
     }
@@ -138,26 +139,17 @@ export class Scheduler {
 
   /** Records a run that did not happen, and why. */
   async #skipped(view: string, via: string, reason: string): Promise<void> {
-    const at = new Date().toISOString();
     const runId = newRunId();
-    await this.larder.runs.record(
-      {
-        id: runId,
-        kind: "materialize",
-        status: "skipped",
-        startedAt: at,
-        finishedAt: at,
-        durationMs: 0,
-        views: [{ view, version: this.larder.registry().view(view).version }],
-        range: null,
-        sources: [],
-        rows: { in: null, out: null },
-        validation: null,
-        details: { reason },
-        error: null,
-      },
-      via,
-    );
+    const run = runDraft({
+      id: runId,
+      kind: "materialize",
+      status: "skipped",
+      started: Date.now(),
+      views: [{ view, version: this.larder.registry().view(view).version }],
+      details: { reason },
+    });
+    const at = run.startedAt;
+    await this.larder.runs.record(run, via);
     this.#last.set(view, { runId, at, status: "skipped", via, error: null });
   }
 

@@ -90,14 +90,17 @@ export const demoCommand: Command = {
     out("5. Point-in-time training set for data/fraud_labels.parquet");
     const outPath = join(larder.config.dataDir, "training_set.parquet");
     const hist = await larder.historical({ labelsPath: g.labelsPath, refs, outPath });
-    const [s] = await duck.all(`SELECT avg(is_fraud::INT) AS fraud_rate,
+    const { columns: s } = await larder.readTrainingSet(
+      outPath,
+      `avg(is_fraud::INT) AS fraud_rate,
       avg(avg_spend_7d) FILTER (WHERE is_fraud) AS fraud_avg7, avg(avg_spend_7d) FILTER (WHERE NOT is_fraud) AS legit_avg7,
       avg(amount / avg_spend_7d) FILTER (WHERE is_fraud) AS fraud_rel, avg(amount / avg_spend_7d) FILTER (WHERE NOT is_fraud) AS legit_rel,
       avg(txn_count_1h) FILTER (WHERE is_fraud) AS fraud_c1h, avg(txn_count_1h) FILTER (WHERE NOT is_fraud) AS legit_c1h,
-      count(*) FILTER (WHERE lifetime_txn_count IS NULL) AS first_txns FROM __training_set`);
+      count(*) FILTER (WHERE lifetime_txn_count IS NULL) AS first_txns`,
+    );
     out(`   ${hist.rows} rows × ${hist.columns.length} columns → ${outPath} (${lap()} s)`);
-    out(`   fraud rate ${(Number(s!.fraud_rate) * 100).toFixed(2)} %; ${s!.first_txns} first transactions have no history (null features)`);
-    out(`   amount / avg_spend_7d: fraud ${fmt(s!.fraud_rel)} vs legit ${fmt(s!.legit_rel)}; txn_count_1h: fraud ${fmt(s!.fraud_c1h)} vs legit ${fmt(s!.legit_c1h)}`);
+    out(`   fraud rate ${(Number(s.fraud_rate![0]) * 100).toFixed(2)} %; ${s.first_txns![0]} first transactions have no history (null features)`);
+    out(`   amount / avg_spend_7d: fraud ${fmt(s.fraud_rel![0])} vs legit ${fmt(s.legit_rel![0])}; txn_count_1h: fraud ${fmt(s.fraud_c1h![0])} vs legit ${fmt(s.legit_c1h![0])}`);
 
     out("6. Training the fraud model (service fraud_scoring: stored and on-demand features)");
     const trained = await trainDemoModel(larder, g.labelsPath);

@@ -3,7 +3,6 @@ import { LarderError, UsageError } from "../../errors.ts";
 import { resolveFeatures } from "../../online/online-features.ts";
 import { DEFAULT_TIMESTAMP_COLUMN } from "../../offline/historical.ts";
 import { out, table } from "../print.ts";
-import { ident } from "../../offline/duckdb.ts";
 
 export const historicalCommand: Command = {
   name: "historical",
@@ -59,13 +58,8 @@ export const historicalCommand: Command = {
     out(`${result.rows} rows, ${result.columns.length} columns in ${seconds.toFixed(2)} s${flags.out ? ` → ${flags.out}` : ""}`);
     out(`views: ${result.views.map((v) => `${v.view}@${v.version}`).join(", ")}`);
     if (result.manifest) out(`manifest: ${result.manifest} (run ${result.runId})`);
-    const featureColumns = result.columns.slice(result.columns.length - refs.length);
-    const duck = await larder.duck();
     // A mean only where the column holds numbers (strings and timestamps have none).
-    const types = new Map((await duck.describe("SELECT * FROM __training_set")).map((c) => [c.name, c.type]));
-    const mean = (c: string) => (/^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|FLOAT|DOUBLE|DECIMAL|BOOLEAN)/.test(types.get(c) ?? "") ? `avg(${ident(c)}::DOUBLE)` : "NULL");
-    const stats = await duck.all(`SELECT ${featureColumns.map((c, i) => `count(${ident(c)}) AS n${i}, ${mean(c)} AS m${i}`).join(", ")} FROM __training_set`);
-    out(table([["feature", "non-null", "mean"], ...featureColumns.map((c, i) => [c, stats[0]![`n${i}`] as number, fmt(stats[0]![`m${i}`])])]));
+    out(table([["feature", "non-null", "mean"], ...result.summary.map((s) => [s.column, s.nonNull, fmt(s.mean)])]));
   },
 };
 

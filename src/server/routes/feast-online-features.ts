@@ -21,7 +21,6 @@ import type { Registry } from "../../registry/registry.ts";
 import { readJson } from "../read-json.ts";
 import { answerError } from "../error-handler.ts";
 import { authOf, type Auth } from "../auth.ts";
-import { lookupFeatures } from "./online-features.ts";
 
 const Value = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -54,7 +53,7 @@ export function feastOnlineFeaturesHandler(larder: Larder, log: Logger, auth: Au
       const body = await readJson(req, FeastOnlineBody, larder.config.maxBodyBytes);
       const registry = larder.registry();
       const refs = resolveFeatures(registry, { service: body.feature_service, features: body.features });
-      const result = await lookupFeatures(larder, { refs, fullNames: body.full_feature_names, ...splitEntities(registry, refs, body.entities) });
+      const result = await larder.lookup({ refs, fullNames: body.full_feature_names, ...splitEntities(registry, refs, body.entities) });
       return Response.json(
         feastAnswer(
           result,
@@ -74,7 +73,7 @@ export function feastOnlineFeaturesHandler(larder: Larder, log: Logger, auth: Au
  */
 function splitEntities(registry: Registry, refs: readonly FeatureRef[], columns: Record<string, unknown[]>) {
   const requestFields = new Set(refs.flatMap((r) => registry.onDemandView(r.view)?.request.map((q) => q.name) ?? []));
-  const joinKeys = new Set(Object.values(registry.data.entities).flatMap((e) => e.joinKeys.map((k) => k.name)));
+  const joinKeys = new Set(registry.entities().flatMap((e) => e.joinKeys.map((k) => k.name)));
   const entities: Record<string, (string | number)[]> = {};
   const requestData: Record<string, unknown[]> = {};
   for (const [name, values] of Object.entries(columns)) {

@@ -1,8 +1,7 @@
 /** POST /v1/features/online: a service or "view:feature" refs, for many entities. */
 import { z } from "zod";
 import type { Larder } from "../../larder.ts";
-import { type getOnlineFeatures, resolveFeatures, type OnlineRequest, type OnlineResponse } from "../../online/online-features.ts";
-import { getFeaturesWithOnDemand, type RequestData } from "../../online/on-demand.ts";
+import { resolveFeatures } from "../../online/online-features.ts";
 import { parseInstant } from "../../time.ts";
 import { readJson } from "../read-json.ts";
 import { answerError } from "../error-handler.ts";
@@ -57,38 +56,6 @@ export function isOnlineFeaturesBody(b: unknown): b is OnlineFeaturesBody {
   return true;
 }
 
-/** Lookups, entities and values by status, for /metrics. */
-function countServed(larder: Larder, result: Awaited<ReturnType<typeof getOnlineFeatures>>): void {
-  const m = larder.metrics;
-  m.lookups.inc();
-  m.entities.inc({}, result.results.length);
-  let present = 0,
-    missing = 0,
-    expired = 0;
-  for (const r of result.results) {
-    for (const k in r.statuses) {
-      const s = r.statuses[k];
-      if (s === "present") present++;
-      else if (s === "missing") missing++;
-      else expired++;
-    }
-  }
-  if (present) m.values.inc(PRESENT, present);
-  if (missing) m.values.inc(MISSING, missing);
-  if (expired) m.values.inc(EXPIRED, expired);
-}
-const PRESENT = { status: "present" },
-  MISSING = { status: "missing" },
-  EXPIRED = { status: "expired" };
-
-/** A lookup as every lookup route serves it: stored and on-demand features, counted for /metrics and sampled for drift. */
-export async function lookupFeatures(larder: Larder, req: OnlineRequest & { requestData?: RequestData }): Promise<OnlineResponse> {
-  const result = await getFeaturesWithOnDemand(larder.registry(), larder.store(), req, larder.config.maxEntitiesPerRequest);
-  countServed(larder, result);
-  larder.served.offer(req.refs, result.features, result.results);
-  return result;
-}
-
 /**
  * The lookup as a plain Request → Response handler: `larder serve` gives it to Bun.serve as
  * a route of its own (hono's routing and context cost about a fifth of a lookup's CPU time
@@ -100,7 +67,7 @@ export function onlineFeaturesHandler(larder: Larder, log: Logger, auth: Auth = 
       auth.check(req, "read");
       const body = await readJson(req, OnlineFeaturesBody, larder.config.maxBodyBytes, isOnlineFeaturesBody);
       const at = body.at === undefined ? undefined : parseInstant(String(body.at), "at");
-      const result = await lookupFeatures(larder, {
+      const result = await larder.lookup({
         refs: resolveFeatures(larder.registry(), body),
         entities: body.entities,
         at,

@@ -2,28 +2,24 @@
 import { Hono } from "hono";
 import type { Larder } from "../../larder.ts";
 import { redactedConnection } from "../../offline/database/connection-string.ts";
-import { NotFoundError } from "../../errors.ts";
 
 export function registryRoutes(larder: Larder) {
   return new Hono()
     .get("/", (c) => {
-      const r = larder.registry().data;
+      const r = larder.registry();
       return c.json({
         updatedAt: r.updatedAt,
-        entities: Object.keys(r.entities).sort(),
-        sources: Object.keys(r.sources).sort(),
-        featureViews: Object.values(r.views).map((v) => ({ name: v.definition.name, version: v.current, features: v.definition.features.map((f) => f.name) })),
-        featureServices: Object.keys(r.services).sort(),
+        entities: r.entities().map((e) => e.name),
+        sources: r.sources().map((s) => s.name),
+        featureViews: r.viewEntries().map((v) => ({ name: v.definition.name, version: v.current, features: v.definition.features.map((f) => f.name) })),
+        featureServices: r.services().map((s) => s.name),
       });
     })
     .get("/entities/:name", (c) => {
-      const e = larder.registry().data.entities[c.req.param("name")];
-      if (!e) throw new NotFoundError(`entity "${c.req.param("name")}" not found`);
-      return c.json(e);
+      return c.json(larder.registry().entity(c.req.param("name")));
     })
     .get("/sources/:name", (c) => {
-      const s = larder.registry().data.sources[c.req.param("name")];
-      if (!s) throw new NotFoundError(`source "${c.req.param("name")}" not found`);
+      const s = larder.registry().source(c.req.param("name"));
       // A password written into a connection is never served.
       return c.json(s.kind === "database" ? { ...s, connection: redactedConnection(s) } : s);
     })
@@ -31,7 +27,7 @@ export function registryRoutes(larder: Larder) {
       const registry = larder.registry();
       const v = registry.view(c.req.param("name"));
       const pointer = (await larder.store().pointers()).get(v.def.name) ?? null;
-      const entry = registry.data.views[v.def.name]!;
+      const entry = registry.viewEntry(v.def.name)!;
       return c.json({
         ...v.def,
         version: v.version,

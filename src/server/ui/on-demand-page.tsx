@@ -1,14 +1,12 @@
 /** @jsxImportSource hono/jsx */
 /** An on-demand feature view: the request data it takes, the views it reads, what it returns. */
 import type { FC } from "hono/jsx";
-import type { RegistryData } from "../../registry/registry.ts";
+import type { Registry } from "../../registry/registry.ts";
 import { Layout } from "./layout.tsx";
 
-export const OnDemandPage: FC<{ data: RegistryData; name: string }> = ({ data, name }) => {
-  const o = data.onDemandViews![name]!;
-  const services = Object.values(data.services)
-    .filter((s) => s.features.some((r) => r.view === name))
-    .map((s) => s.name);
+export const OnDemandPage: FC<{ registry: Registry; name: string }> = ({ registry, name }) => {
+  const o = registry.onDemandView(name)!;
+  const services = registry.servicesReading(name).map((s) => s.name);
   const columns = (title: string, cols: typeof o.request) => (
     <section class="card">
       <h2>{title}</h2>

@@ -5,7 +5,7 @@ import { html } from "hono/html";
 import type { FeatureProfile } from "../../materialize/feature-profile.ts";
 import type { FeatureDrift } from "../../monitoring/drift.ts";
 import type { ViewFreshness } from "../../monitoring/freshness.ts";
-import type { RegistryData } from "../../registry/registry.ts";
+import type { Registry } from "../../registry/registry.ts";
 import type { RunRecord } from "../../registry/runs.ts";
 import { runNote } from "../../registry/run-note.ts";
 import { describeRule } from "../../validation/rule-sql.ts";
@@ -46,7 +46,7 @@ export function duration(ms: number): string {
   return parts.length ? parts.join(" ") : `${ms} ms`;
 }
 
-export const CatalogPage: FC<{ data: RegistryData; freshness: ViewFreshness[] }> = ({ data, freshness }) => {
+export const CatalogPage: FC<{ registry: Registry; freshness: ViewFreshness[] }> = ({ registry, freshness }) => {
   const fresh = new Map(freshness.map((f) => [f.view, f]));
   return (
     <Layout title="Catalog">
@@ -64,30 +64,28 @@ export const CatalogPage: FC<{ data: RegistryData; freshness: ViewFreshness[] }>
             <th>newest event</th>
             <th>last run</th>
           </tr>
-          {Object.values(data.views)
-            .sort((a, b) => (a.definition.name < b.definition.name ? -1 : 1))
-            .map((e) => {
-              const f = fresh.get(e.definition.name);
-              return (
-                <tr>
-                  <td>
-                    <a href={`/ui/views/${encodeURIComponent(e.definition.name)}`}>{e.definition.name}</a>
-                  </td>
-                  <td>{e.definition.entity}</td>
-                  <td>{e.definition.source}</td>
-                  <td class="mono">@{e.current}</td>
-                  <td class="mono">{f?.served ? `@${f.served.version}` : <span class="muted">not served</span>}</td>
-                  <td>{e.definition.features.length}</td>
-                  <td>{f?.newestEvent ? `${when(f.newestEvent)} (${age(f.ageSeconds)} ago)` : "—"}</td>
-                  <td>
-                    <Status status={f?.lastRun?.status} />
-                  </td>
-                </tr>
-              );
-            })}
+          {registry.viewEntries().map((e) => {
+            const f = fresh.get(e.definition.name);
+            return (
+              <tr>
+                <td>
+                  <a href={`/ui/views/${encodeURIComponent(e.definition.name)}`}>{e.definition.name}</a>
+                </td>
+                <td>{e.definition.entity}</td>
+                <td>{e.definition.source}</td>
+                <td class="mono">@{e.current}</td>
+                <td class="mono">{f?.served ? `@${f.served.version}` : <span class="muted">not served</span>}</td>
+                <td>{e.definition.features.length}</td>
+                <td>{f?.newestEvent ? `${when(f.newestEvent)} (${age(f.ageSeconds)} ago)` : "—"}</td>
+                <td>
+                  <Status status={f?.lastRun?.status} />
+                </td>
+              </tr>
+            );
+          })}
         </table>
       </section>
-      {Object.keys(data.onDemandViews ?? {}).length ? (
+      {registry.onDemandViews().length ? (
         <section class="card">
           <h2>On-demand feature views</h2>
           <table>
@@ -97,18 +95,16 @@ export const CatalogPage: FC<{ data: RegistryData; freshness: ViewFreshness[] }>
               <th>reads</th>
               <th>features</th>
             </tr>
-            {Object.values(data.onDemandViews ?? {})
-              .sort((a, b) => (a.name < b.name ? -1 : 1))
-              .map((o) => (
-                <tr>
-                  <td>
-                    <a href={`/ui/on-demand/${encodeURIComponent(o.name)}`}>{o.name}</a>
-                  </td>
-                  <td class="mono">{o.request.map((c) => c.name).join(", ")}</td>
-                  <td>{o.inputs.join(", ") || "—"}</td>
-                  <td>{o.output.length}</td>
-                </tr>
-              ))}
+            {registry.onDemandViews().map((o) => (
+              <tr>
+                <td>
+                  <a href={`/ui/on-demand/${encodeURIComponent(o.name)}`}>{o.name}</a>
+                </td>
+                <td class="mono">{o.request.map((c) => c.name).join(", ")}</td>
+                <td>{o.inputs.join(", ") || "—"}</td>
+                <td>{o.output.length}</td>
+              </tr>
+            ))}
           </table>
         </section>
       ) : null}
@@ -116,7 +112,7 @@ export const CatalogPage: FC<{ data: RegistryData; freshness: ViewFreshness[] }>
         <section class="card">
           <h2>Entities</h2>
           <table>
-            {Object.values(data.entities).map((e) => (
+            {registry.entities().map((e) => (
               <tr>
                 <td>{e.name}</td>
                 <td class="mono">{e.joinKeys.map((k) => `${k.name}: ${k.type}`).join(", ")}</td>
@@ -127,13 +123,13 @@ export const CatalogPage: FC<{ data: RegistryData; freshness: ViewFreshness[] }>
         <section class="card">
           <h2>Sources</h2>
           <table>
-            {Object.values(data.sources).map((s) => (
+            {registry.sources().map((s) => (
               <tr>
                 <td>{s.name}</td>
                 <td class="mono">{s.kind === "file" ? s.path : s.table ? `table ${s.table}` : "query"}</td>
               </tr>
             ))}
-            {Object.values(data.pushSources ?? {}).map((p) => (
+            {registry.pushSources().map((p) => (
               <tr>
                 <td>{p.name}</td>
                 <td class="mono">push → {p.batchSource}</td>
@@ -144,7 +140,7 @@ export const CatalogPage: FC<{ data: RegistryData; freshness: ViewFreshness[] }>
         <section class="card">
           <h2>Feature services</h2>
           <table>
-            {Object.values(data.services).map((s) => (
+            {registry.services().map((s) => (
               <tr>
                 <td>{s.name}</td>
                 <td>{s.features.length} features</td>
@@ -161,7 +157,7 @@ export const CatalogPage: FC<{ data: RegistryData; freshness: ViewFreshness[] }>
 };
 
 export type ViewPageData = {
-  data: RegistryData;
+  registry: Registry;
   view: string;
   freshness: ViewFreshness | null;
   runs: RunRecord[];
@@ -169,17 +165,15 @@ export type ViewPageData = {
   drift: FeatureDrift[];
 };
 
-export const ViewPage: FC<ViewPageData> = ({ data, view, freshness, runs, profile, drift }) => {
-  const entry = data.views[view]!;
+export const ViewPage: FC<ViewPageData> = ({ registry, view, freshness, runs, profile, drift }) => {
+  const entry = registry.viewEntry(view)!;
   const def = entry.definition;
-  const push = data.pushSources?.[def.source];
+  const push = registry.view(view).push;
   const sources = push ? [`${push.batchSource} (batch)`, `${push.name} (push)`] : [def.source];
-  const services = Object.values(data.services)
-    .filter((s) => s.features.some((r) => r.view === view))
-    .map((s) => s.name);
+  const services = registry.servicesReading(view).map((s) => s.name);
   // The source's expectations gate this view's materializations too.
   const sourceName = push ? push.batchSource : def.source;
-  const sourceExpectations = data.sources[sourceName]?.expectations ?? [];
+  const sourceExpectations = registry.source(sourceName).expectations;
   const lastValidation = runs.find((r) => r.kind === "materialize" && r.validation)?.validation ?? null;
   const schedule = scheduleOf(def.schedule);
   return (
@@ -435,14 +429,14 @@ export const RunsPage: FC<{ runs: RunRecord[]; kind: string | undefined }> = ({ 
   </Layout>
 );
 
-export const LookupPage: FC<{ data: RegistryData; service: string | undefined }> = ({ data, service }) => {
-  const services = Object.keys(data.services).sort();
-  const chosen = service && data.services[service] ? service : services[0];
-  const keys = chosen
-    ? [...new Set(data.services[chosen]!.features.flatMap((r) => (data.entities[data.views[r.view]?.definition.entity ?? ""]?.joinKeys ?? []).map((k) => k.name)))]
-    : [];
+export const LookupPage: FC<{ registry: Registry; service: string | undefined }> = ({ registry, service }) => {
+  const services = registry.services().map((s) => s.name);
+  const chosen = service && services.includes(service) ? service : services[0];
+  const refs = chosen ? registry.service(chosen).features : [];
+  // Join keys of the stored views the service reads (on-demand views have none of their own).
+  const keys = [...new Set(refs.flatMap((r) => (registry.onDemandView(r.view) ? [] : registry.view(r.view).entity.joinKeys.map((k) => k.name))))];
   // On-demand features need request data (the amount being scored): one field per column.
-  const onDemand = chosen ? [...new Set(data.services[chosen]!.features.map((r) => r.view))].flatMap((v) => data.onDemandViews?.[v] ?? []) : [];
+  const onDemand = [...new Set(refs.map((r) => r.view))].flatMap((v) => registry.onDemandView(v) ?? []);
   const requestFields = [...new Map(onDemand.flatMap((o) => o.request).map((c) => [c.name, c])).values()];
   return (
     <Layout title="Lookup">

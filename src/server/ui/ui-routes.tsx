@@ -36,7 +36,7 @@ const safeNext = (next: unknown) => (typeof next === "string" && /^\/(?![/\\])/.
 export function uiRoutes(larder: Larder) {
   return new Hono()
     .get("/ui/style.css", (c) => c.body(STYLE, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "max-age=300" }))
-    .get("/", async (c) => c.html(doc(<CatalogPage data={larder.registry().data} freshness={await larder.freshness()} />)))
+    .get("/", async (c) => c.html(doc(<CatalogPage registry={larder.registry()} freshness={await larder.freshness()} />)))
     .get("/ui/views/:name", async (c) => {
       const registry = larder.registry();
       const v = registry.view(c.req.param("name"));
@@ -45,7 +45,7 @@ export function uiRoutes(larder: Larder) {
       return c.html(
         doc(
           <ViewPage
-            data={registry.data}
+            registry={registry}
             view={name}
             freshness={(await larder.freshness()).find((f) => f.view === name) ?? null}
             runs={await larder.runs.list({ view: name, limit: 15 })}
@@ -66,13 +66,13 @@ export function uiRoutes(larder: Larder) {
       return c.html(doc(<RunPage run={run} />));
     })
     .get("/ui/on-demand/:name", (c) => {
-      const data = larder.registry().data;
+      const registry = larder.registry();
       const name = c.req.param("name");
-      if (!data.onDemandViews?.[name]) throw new NotFoundError(`on-demand feature view "${name.slice(0, 80)}" is not applied`);
-      return c.html(doc(<OnDemandPage data={data} name={name} />));
+      if (!registry.onDemandView(name)) throw new NotFoundError(`on-demand feature view "${name.slice(0, 80)}" is not applied`);
+      return c.html(doc(<OnDemandPage registry={registry} name={name} />));
     })
     .get("/ui/api", (c) => c.html(doc(<ApiPage doc={openApiDocument()} />)))
-    .get("/ui/lookup", (c) => c.html(doc(<LookupPage data={larder.registry().data} service={c.req.query("service")} />)))
+    .get("/ui/lookup", (c) => c.html(doc(<LookupPage registry={larder.registry()} service={c.req.query("service")} />)))
     .get("/ui/login", (c) => c.html(doc(<LoginPage next={safeNext(c.req.query("next"))} error={null} />)))
     .post("/ui/login", async (c) => {
       const form = await readForm(c.req.raw, larder.config.maxBodyBytes);
