@@ -25,3 +25,6 @@ export function newRunId(now = new Date()): string {
   const random = crypto.getRandomValues(new Uint8Array(3));
   return `${stamp}-${[...random].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
+
+/** The run id of a pointer no run wrote: a view's first table made by pushes (online/stream-table.ts). */
+export const STREAM_RUN_ID = "stream";

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { getOnlineFeatures } from "../src/online/online-features.ts";
 import { createApp } from "../src/server/app.ts";
 import { FEATURES_TS, T0, eventsCsv, labelsCsv, randomEvents, randomLabels } from "./helpers/random-scenario.ts";
@@ -64,7 +64,8 @@ describe("damaged files", () => {
     expect(one.status).toBe(500);
     expect((await one.json()) as { code: string; message: string }).toEqual({
       code: "damaged_data",
-      message: expect.stringContaining(`; remove it (a run record is history; nothing else depends on it): rm ${damaged}`),
+      // Over HTTP, paths are relative to the repo.
+      message: expect.stringContaining(`; remove it (a run record is history; nothing else depends on it): rm ${relative(repo.dir, damaged)}`),
     });
     for (const path of ["/v1/freshness", "/", "/ui/runs", "/ui/views/user_stats"]) expect({ path, status: (await app().request(path)).status }).toEqual({ path, status: 200 });
     const r = cli("runs");
@@ -80,7 +81,7 @@ describe("damaged files", () => {
     writeFileSync(join(profiles, "latest.json"), '{"view": "user_stats", "features": 7}');
     const page = await app().request("/ui/views/user_stats");
     expect(page.status).toBe(500);
-    expect(((await page.json()) as { message: string }).message).toStartWith(`the profile ${join(profiles, "latest.json")} is damaged (version: Invalid input`);
+    expect(((await page.json()) as { message: string }).message).toStartWith(`the profile ${relative(repo.dir, join(profiles, "latest.json"))} is damaged (version: Invalid input`);
     expect((await app().request("/ui/runs")).status).toBe(200);
     const reference = data("references", "view-user_stats", "amount.json");
     expect(existsSync(reference)).toBe(true);
@@ -101,7 +102,7 @@ describe("damaged files", () => {
     writeFileSync(model, '{"kind": "logistic", "name": "fr');
     const res = await app().request("/v1/score/fraud", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(res.status).toBe(500);
-    expect(((await res.json()) as { message: string }).message).toStartWith(`model file ${model} is damaged: it is not valid JSON`);
+    expect(((await res.json()) as { message: string }).message).toStartWith(`model file ${relative(repo.dir, model)} is damaged: it is not valid JSON`);
     expect(
       ((await (await app().request("/v1/score/fraud", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).json()) as { message: string }).message,
     ).toEndWith("; train it again: larder train --name fraud");

@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { getOnlineFeatures } from "../src/online/online-features.ts";
 import { formatLineage, lineageOf } from "../src/registry/lineage.ts";
 import { createApp } from "../src/server/app.ts";
-import type { ViewProfile } from "../src/materialize/feature-profile.ts";
+import type { ViewProfile } from "../src/monitoring/feature-profile.ts";
 import { ManifestMismatchError, type TrainingManifest } from "../src/offline/training-manifest.ts";
 import { PUSH_FEATURES_TS, pushCsv, pushRow } from "./helpers/push-scenario.ts";
 import { T0, labelsCsv, randomEvents, randomLabels } from "./helpers/random-scenario.ts";

@@ -7,7 +7,7 @@
 import { DefinitionError, type DefinitionProblem } from "../errors.ts";
 import type { Duck } from "../offline/duckdb.ts";
 import { emptySourceSql } from "../offline/source-sql.ts";
-import { parseSchedule, scheduleOf } from "../scheduler/cron.ts";
+import { parseSchedule, scheduleOf } from "./schedule.ts";
 import type { Definitions, ExpectationDef, FeatureViewDef } from "./types.ts";
 
 const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*|BOOLEAN)$/;

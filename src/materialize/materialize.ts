@@ -18,7 +18,7 @@
 import { type Duck, ident, literal } from "../offline/duckdb.ts";
 import { getOnlineFeatures } from "../online/online-features.ts";
 import { LookupTooEarlyError } from "../errors.ts";
-import { PROFILE_SAMPLE, profileValues, saveViewProfile, type ViewProfile } from "./feature-profile.ts";
+import { PROFILE_SAMPLE, profileValues, saveViewProfile, type ViewProfile } from "../monitoring/feature-profile.ts";
 import { ensureOfflineTable, type OfflineTable, viewInputFiles } from "../offline/offline-table.ts";
 import { materializeRun } from "./materialize-run.ts";
 import type { RunDraft } from "../registry/runs.ts";

@@ -6,7 +6,7 @@
  * - current: the values lookups served here (sampled), when there are at least MIN_SERVED,
  *   or else the latest materialization's profile.
  */
-import { firstViewProfile, latestViewProfile, type FeatureProfile } from "../materialize/feature-profile.ts";
+import { firstViewProfile, latestViewProfile, type FeatureProfile } from "./feature-profile.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { FileStore } from "../storage/file-store.ts";
 import { BadRequestError, NotFoundError } from "../errors.ts";

@@ -7,7 +7,7 @@ import { Cron } from "croner";
 import type { OnlineStore } from "../online/online-store.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { RunLog, RunRecord } from "../registry/runs.ts";
-import { scheduleOf } from "../scheduler/cron.ts";
+import { scheduleOf } from "../definitions/schedule.ts";
 
 export type ViewFreshness = {
   view: string;

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { KEPT_VALUES } from "../materialize/feature-profile.ts";
+import { KEPT_VALUES } from "./feature-profile.ts";
 import { Duck } from "../offline/duckdb.ts";
 import { profileTrainingSet } from "./training-profile.ts";
 

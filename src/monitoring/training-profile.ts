@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { FeatureRef } from "../definitions/types.ts";
 import { type Duck, ident } from "../offline/duckdb.ts";
 import { readStoredJson, type FileStore } from "../storage/file-store.ts";
-import { FeatureProfileSchema, KEPT_VALUES, orderPositions } from "../materialize/feature-profile.ts";
+import { FeatureProfileSchema, KEPT_VALUES, orderPositions } from "./feature-profile.ts";
 
 const TrainingProfileSchema = z.object({
   runId: z.string(),

@@ -4,7 +4,7 @@
  */
 import { NotFoundError } from "../errors.ts";
 import type { OnlineStore } from "../online/online-store.ts";
-import { STREAM_RUN_ID } from "../online/stream-table.ts";
+import { STREAM_RUN_ID } from "../ids.ts";
 import type { Registry } from "./registry.ts";
 import type { RunLog, RunRecord } from "./runs.ts";
 

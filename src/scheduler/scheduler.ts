@@ -14,7 +14,7 @@ import type { Logger } from "../log.ts";
 import type { ViewMaterialization } from "../materialize/materialize.ts";
 import { newRunId } from "../ids.ts";
 import { ConflictError, ViewBusyError } from "../errors.ts";
-import { scheduleOf } from "./cron.ts";
+import { scheduleOf } from "../definitions/schedule.ts";
 
 const REFRESH_MS = 2_000;
 

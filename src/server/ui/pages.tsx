@@ -2,14 +2,14 @@
 /** The UI's pages, rendered on the server from what the API serves. */
 import type { FC } from "hono/jsx";
 import { html } from "hono/html";
-import type { FeatureProfile } from "../../materialize/feature-profile.ts";
+import type { FeatureProfile } from "../../monitoring/feature-profile.ts";
 import type { FeatureDrift } from "../../monitoring/drift.ts";
 import type { ViewFreshness } from "../../monitoring/freshness.ts";
 import type { Registry } from "../../registry/registry.ts";
 import type { RunRecord } from "../../registry/runs.ts";
 import { runNote } from "../../registry/run-note.ts";
 import { describeRule } from "../../validation/rule-sql.ts";
-import { scheduleOf } from "../../scheduler/cron.ts";
+import { scheduleOf } from "../../definitions/schedule.ts";
 import { Bars, Histogram, LineageGraph } from "./charts.tsx";
 import { Layout, when } from "./layout.tsx";
 

@@ -8,7 +8,7 @@
 import { Hono } from "hono";
 import { html } from "hono/html";
 import type { Larder } from "../../larder.ts";
-import { latestViewProfile } from "../../materialize/feature-profile.ts";
+import { latestViewProfile } from "../../monitoring/feature-profile.ts";
 import type { RunKind } from "../../registry/runs.ts";
 import { authOf, TOKEN_COOKIE } from "../auth.ts";
 import { readForm } from "../read-form.ts";

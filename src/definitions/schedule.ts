@@ -1,6 +1,6 @@
 /** Schedules as croner reads them: a cron expression and a time zone (UTC unless given). */
 import { Cron } from "croner";
-import type { ScheduleDef } from "../definitions/types.ts";
+import type { ScheduleDef } from "./types.ts";
 
 export const scheduleOf = (s: ScheduleDef | string | null | undefined): ScheduleDef | null =>
   s === null || s === undefined ? null : typeof s === "string" ? { cron: s, timezone: null } : s;
