@@ -11,7 +11,7 @@ import { loadConfig } from "../../src/config/config.ts";
 import { Larder } from "../../src/larder.ts";
 import { startRedis } from "../../test/helpers/redis-server.ts";
 import { benchRepo, machine } from "./bench-repo.ts";
-import { lookupTimes, quantile, serverUrl } from "./bench-tools.ts";
+import { benchResults, lookupTimes, quantile, serverUrl } from "./bench-tools.ts";
 
 const users = Number(process.argv[2] ?? 10_000);
 const seconds = Number(process.argv[3] ?? 5);
@@ -29,10 +29,15 @@ for (const [name, larder] of Object.entries(stores)) {
 }
 console.log(`machine: ${machine()}; ${users} users × ~200 events, service fraud_detection (11 features, 2 views)`);
 
+const results = benchResults("online-store", { users, seconds, rounds }, machine());
+/** Figures of every round, per name: the median goes into the results. */
+const perRound = new Map<string, number[]>();
+const note = (name: string, value: number) => perRound.set(name, [...(perRound.get(name) ?? []), value]);
 for (let round = 0; round < rounds; round++) {
   for (const batch of [1, 100]) {
     for (const [name, larder] of Object.entries(stores)) {
       const times = await lookupTimes(larder, users, batch, 2000);
+      note(`in-process, ${batch} entit${batch === 1 ? "y" : "ies"}, ${name}: lookups/s (median)`, times.length / 2);
       console.log(
         `round ${round + 1}, in-process, ${batch} entit${batch === 1 ? "y" : "ies"}, ${name}: ${Math.round(times.length / 2).toLocaleString()} lookups/s, p50 ${quantile(times, 0.5)} ms, p99 ${quantile(times, 0.99)} ms`,
       );
@@ -60,9 +65,12 @@ try {
       const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)![1];
       const p99 = /^\s+99%\s+(\S+)/m.exec(out)![1];
       const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? "0";
+      note(`HTTP 1 entity, 16 connections, ${name}: rps (median)`, Number(rps));
       console.log(`round ${round + 1}, HTTP 1 entity, 16 connections, ${name}: ${Math.round(Number(rps)).toLocaleString()} rps, p99 ${p99}, ${errors} errors`);
     }
   }
+  for (const [name, values] of perRound) results.add(name, [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!);
+  results.save();
 } finally {
   for (const p of Object.values(servers)) p.kill("SIGTERM");
   await Promise.all(Object.values(servers).map((p) => p.exited));

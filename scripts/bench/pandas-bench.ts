@@ -4,6 +4,7 @@
  * CSV files to a training set for the same labels, alternated in one run.
  *   bun scripts/bench/pandas-bench.ts [transactions=1000000] [labels=200000]
  */
+import { benchResults } from "./bench-tools.ts";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -72,8 +73,15 @@ async function pandasRun(): Promise<number> {
 }
 
 console.log(`machine: ${machine()}; ${events.toLocaleString()} transactions of ${users.toLocaleString()} users (CSV), ${labelRows.toLocaleString()} label rows`);
+const results = benchResults("pandas", { transactions: events, labels: labelRows }, machine());
+const ratios: number[] = [];
 for (let round = 1; round <= 2; round++) {
   const pandas = await pandasRun();
   const larder = await larderRun();
+  ratios.push(pandas / larder);
+  results.add(`round ${round}: pandas, s`, pandas);
+  results.add(`round ${round}: Larder, s`, larder);
   console.log(`round ${round}: pandas ${pandas.toFixed(2)} s | larder ${larder.toFixed(2)} s | larder ${(pandas / larder).toFixed(1)}× faster`);
 }
+results.add("Larder / pandas speed, lower of two rounds, ×", Math.min(...ratios));
+results.save();
