@@ -57,7 +57,15 @@ export class LookupTooEarlyError extends BadRequestError {
   }
 }
 
-export class NotFoundError extends errorKind("not_found", 404, EXIT.usage) {}
+export class NotFoundError extends errorKind("not_found", 404, EXIT.usage) {
+  /** What is missing, by kind and name: lets the Feast routes answer with Feast's exception classes. */
+  readonly missing?: { kind: MissingKind; name: string };
+  constructor(message: string, missing?: { kind: MissingKind; name: string }) {
+    super(message);
+    this.missing = missing;
+  }
+}
+export type MissingKind = "entity" | "data_source" | "feature_view" | "on_demand_view" | "feature_service" | "push_source";
 
 export class PayloadTooLargeError extends errorKind("payload_too_large", 413, EXIT.usage) {}
 

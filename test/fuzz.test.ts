@@ -228,16 +228,18 @@ test(`${COUNT} hostile requests: every refusal a 4xx JSON error, no 5xx, nothing
           const where = `${p.method} ${p.path.slice(0, 80)} ${String(p.body).slice(0, 80)} → ${res.status}`;
           if (res.status >= 500) problems.push(`${where}: ${text.slice(0, 200)}`);
           else if (res.status >= 400) {
-            let body: { code?: unknown; message?: unknown; detail?: unknown } = {};
+            let body: { code?: unknown; message?: unknown; detail?: unknown; class?: unknown } = {};
             try {
               body = JSON.parse(text);
+              // Feast's typed refusals are a JSON string holding { module, class, message }.
+              if (typeof body === "string") body = JSON.parse(body);
             } catch {
               problems.push(`${where}: not JSON: ${text.slice(0, 100)}`);
             }
-            // Feast's routes answer their own way: { detail } (POST /push always 422).
+            // Feast's routes answer their own way: { detail }, or Feast's exception class (POST /push always 422).
             const feast = p.path === "/get-online-features" || (p.path === "/push" && res.status === 422);
             const ok = feast
-              ? typeof body.detail === "string" && body.detail.length > 0
+              ? (typeof body.detail === "string" && body.detail.length > 0) || (typeof body.class === "string" && typeof body.message === "string" && body.message.length > 0)
               : typeof body.code === "string" && typeof body.message === "string" && body.message.length > 0;
             if (!ok) problems.push(`${where}: not { code, message }: ${text.slice(0, 100)}`);
           } else if (p.method !== "GET" && p.path !== "/v1/features/online" && p.path !== "/get-online-features") problems.push(`${where}: a write was accepted`);

@@ -299,7 +299,8 @@ describe("push over HTTP", () => {
       }
       const feastBad = await post("/push", { push_source_name: "missing", df: { user_id: [1] } });
       expect(feastBad.status).toBe(422);
-      expect(((await feastBad.json()) as { detail: string }).detail).toContain('push source "missing" not found');
+      // As Feast's server: its exception class, module and message, as a JSON string.
+      expect(JSON.parse((await feastBad.json()) as string)).toEqual({ module: "feast.errors", class: "PushSourceNotFoundException", message: 'push source "missing" not found' });
       const feastUneven = await post("/push", { push_source_name: "events_push", df: { user_id: [1, 2], ts: [at] } });
       expect([feastUneven.status, ((await feastUneven.json()) as { detail: string }).detail]).toEqual([
         422,

@@ -157,14 +157,14 @@ export class Registry {
 
   entity(name: string): EntityDef {
     const e = this.data.entities[name];
-    if (!e) throw new NotFoundError(`entity "${name}" not found`);
+    if (!e) throw new NotFoundError(`entity "${name}" not found`, { kind: "entity", name });
     return e;
   }
 
   /** A file or database source (a push source's batch source included). */
   source(name: string): SourceDef {
     const s = this.data.sources[name];
-    if (!s) throw new NotFoundError(`source "${name}" not found`);
+    if (!s) throw new NotFoundError(`source "${name}" not found`, { kind: "data_source", name });
     return s;
   }
 
@@ -184,7 +184,7 @@ export class Registry {
 
   view(name: string): ResolvedView {
     const entry = this.data.views[name];
-    if (!entry) throw new NotFoundError(`feature view "${name}" not found${this.isEmpty ? " (nothing is applied yet: run larder apply)" : ""}`);
+    if (!entry) throw new NotFoundError(`feature view "${name}" not found${this.isEmpty ? " (nothing is applied yet: run larder apply)" : ""}`, { kind: "feature_view", name });
     const entity = this.data.entities[entry.definition.entity];
     const push = this.data.pushSources?.[entry.definition.source] ?? null;
     const source = this.data.sources[push ? push.batchSource : entry.definition.source];
@@ -203,7 +203,11 @@ export class Registry {
 
   pushSource(name: string): PushSourceDef {
     const p = this.data.pushSources?.[name];
-    if (!p) throw new NotFoundError(`push source "${name}" not found${this.data.sources[name] ? ` ("${name}" is a file source: push to a push source over it)` : ""}`);
+    if (!p)
+      throw new NotFoundError(`push source "${name}" not found${this.data.sources[name] ? ` ("${name}" is a file source: push to a push source over it)` : ""}`, {
+        kind: "push_source",
+        name,
+      });
     return p;
   }
 
@@ -216,7 +220,7 @@ export class Registry {
 
   service(name: string): FeatureServiceDef {
     const s = this.data.services[name];
-    if (!s) throw new NotFoundError(`feature service "${name}" not found`);
+    if (!s) throw new NotFoundError(`feature service "${name}" not found`, { kind: "feature_service", name });
     return s;
   }
 

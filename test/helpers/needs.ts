@@ -3,9 +3,14 @@
  * skipped (test.skipIf: reported as skipped, with a loud message from its helper), except
  * under CI=true, where it runs and fails: CI installs them all.
  */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { postgresBin } from "./postgres-server.ts";
 
 const CI = process.env.CI === "true";
+
+/** The Python of the virtual environment with Feast from PyPI (.ci/run makes it), or null. */
+export const FEAST_PYTHON = existsSync(resolve(import.meta.dir, "../../.venvs/feast/bin/python")) ? resolve(import.meta.dir, "../../.venvs/feast/bin/python") : null;
 
 /** Chromium's path, or null. */
 export const CHROMIUM = Bun.which("chromium") ?? Bun.which("chromium-browser") ?? null;
@@ -14,11 +19,12 @@ export const SKIP = {
   redis: !CI && !Bun.which("redis-server"),
   postgres: !CI && postgresBin() === null,
   chromium: !CI && CHROMIUM === null,
+  feast: !CI && FEAST_PYTHON === null,
 };
 
 for (const [what, skip] of Object.entries(SKIP)) {
   if (skip)
     console.warn(
-      `\n!!! SKIPPING tests that need ${what}: it is not installed (apt-get install -y ${what === "redis" ? "redis-server" : what === "postgres" ? "postgresql" : "chromium"}) !!!\n`,
+      `\n!!! SKIPPING tests that need ${what}: it is not installed (${what === "feast" ? "python3 -m venv .venvs/feast && .venvs/feast/bin/pip install feast" : `apt-get install -y ${what === "redis" ? "redis-server" : what === "postgres" ? "postgresql" : "chromium"}`}) !!!\n`,
     );
 }

@@ -13,7 +13,7 @@
  */
 import { z } from "zod";
 import type { Larder } from "../../larder.ts";
-import { LarderError, BadRequestError } from "../../errors.ts";
+import { BadRequestError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { resolveFeatures, type FeatureStatus, type OnlineResponse } from "../../online/online-features.ts";
 import type { FeatureRef } from "../../definitions/types.ts";
@@ -21,6 +21,7 @@ import type { Registry } from "../../registry/registry.ts";
 import { readJson } from "../read-json.ts";
 import { answerError } from "../error-handler.ts";
 import { authOf, type Auth } from "../auth.ts";
+import { feastRefusal } from "./feast-errors.ts";
 
 const Value = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -61,8 +62,7 @@ export function feastOnlineFeaturesHandler(larder: Larder, log: Logger, auth: Au
         ),
       );
     } catch (err) {
-      if (err instanceof LarderError && err.status < 500) return Response.json({ detail: err.message }, { status: err.status === 400 ? 422 : err.status });
-      return answerError(err, req, log, larder.config.repoDir);
+      return feastRefusal(err) ?? answerError(err, req, log, larder.config.repoDir);
     }
   };
 }

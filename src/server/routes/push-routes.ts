@@ -6,12 +6,12 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { Larder } from "../../larder.ts";
-import { LarderError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { PUSH_MODES } from "../../push/push.ts";
 import { columnsToRows } from "../../push/push-rows.ts";
 import { answerError } from "../error-handler.ts";
 import { readJson } from "../read-json.ts";
+import { feastRefusal } from "./feast-errors.ts";
 
 export const PushBody = z.strictObject({
   source: z.string().min(1).max(200),
@@ -39,8 +39,9 @@ export function pushRoutes(larder: Larder, log: Logger) {
         await larder.push({ source: body.push_source_name, rows: columnsToRows(body.df), to: body.to ?? "online" });
         return c.json(null);
       } catch (err) {
-        // Feast answers refused requests with 422 and { detail }; server errors stay 500.
-        if (err instanceof LarderError && err.status < 500) return c.json({ detail: err.message }, 422);
+        // Refused as Feast's server refuses a push: 422 (a missing push source as its typed exception).
+        const refused = feastRefusal(err);
+        if (refused) return refused.status === 422 ? refused : new Response(refused.body, { status: 422, headers: refused.headers });
         const res = answerError(err, c.req.raw, log, larder.config.repoDir);
         return c.json({ detail: ((await res.json()) as { message: string }).message }, 500);
       }
