@@ -41,8 +41,7 @@ export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler
       views: Object.fromEntries([...pointers].map(([k, p]) => [k, { version: p.version, watermark: new Date(p.watermark).toISOString() }])),
     });
   });
-  const openApi = openApiDocument();
-  app.get("/openapi.json", (c) => c.json(openApi));
+  app.get("/openapi.json", (c) => c.json(openApiDocument()));
   const lookup = onlineFeaturesHandler(larder, log, auth);
   app.post("/v1/features/online", (c) => lookup(c.req.raw));
   const feastLookup = feastOnlineFeaturesHandler(larder, log, auth);

@@ -131,7 +131,15 @@ function operation(r: Route) {
   };
 }
 
+let built: ReturnType<typeof buildDocument> | undefined;
+
+/** The document, built once per process (the schemas do not change while it runs). */
 export function openApiDocument() {
+  built ??= buildDocument();
+  return built;
+}
+
+function buildDocument() {
   const paths: Record<string, Record<string, ReturnType<typeof operation>>> = {};
   for (const r of API_ROUTES) (paths[r.path] ??= {})[r.method] = operation(r);
   return {
