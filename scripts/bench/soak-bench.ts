@@ -7,6 +7,7 @@
  */
 import { readFileSync, rmSync } from "node:fs";
 import { machine } from "./bench-repo.ts";
+import { benchResults } from "./bench-tools.ts";
 import { pushRepo, serveRepo, transaction } from "./push-repo.ts";
 
 const seconds = Number(process.argv[2] ?? 60);
@@ -91,4 +92,12 @@ const du = Bun.spawnSync(["du", "-sm", `${dir}/data/online`])
   .stdout.toString()
   .split("\t")[0];
 console.log(`online store on disk after: ${du} MB`);
+const results = benchResults("soak", { seconds, lookupRate, pushRate, rowsPerPush }, machine());
+results.add("lookups answered", counts.lookups);
+results.add("pushes answered", counts.pushes);
+results.add("errors", counts.errors);
+results.add("RSS at the end, MB", samples.at(-1)![1].rss);
+results.add("RSS growth over the second half, MB", Number(growth("rss")));
+results.add("online store on disk after, MB", Number(du));
+results.save();
 rmSync(dir, { recursive: true, force: true });
