@@ -260,9 +260,25 @@ describe("push over HTTP", () => {
         to: "online_and_offline",
       });
       expect([feast.status, await feast.json()]).toEqual([200, null]);
+      // As Feast's server reads df with pandas: no rows is nothing to do; a scalar fills its
+      // column; columns the push source lacks are left out.
+      const empty = await post("/push", { push_source_name: "events_push", df: {} });
+      expect([empty.status, await empty.json()]).toEqual([200, null]);
+      const emptyLists = await post("/push", { push_source_name: "events_push", df: { user_id: [], ts: [] } });
+      expect([emptyLists.status, await emptyLists.json()]).toEqual([200, null]);
+      const broadcast = await post("/push", {
+        push_source_name: "events_push",
+        df: { user_id: 7, ts: ["2026-01-22 00:00:07", "2026-01-22 00:00:08"], amount: 1, category: "c", event_id: ["h5", "h6"], extra_column: ["x", "y"] },
+      });
+      expect([broadcast.status, await broadcast.json()]).toEqual([200, null]);
+      const scalarsOnly = await post("/push", { push_source_name: "events_push", df: { user_id: 7, amount: 1 } });
+      expect([scalarsOnly.status, ((await scalarsOnly.json()) as { detail: string }).detail]).toEqual([
+        422,
+        "df: every column is a single value; give at least one column as a list of values, one per row",
+      ]);
       const before = await lookup();
-      expect(before.results[0]!.values.count_1d).toBe(2);
-      expect(before.results[0]!.values.doubled).toBe(60);
+      expect(before.results[0]!.values.count_1d).toBe(4);
+      expect(before.results[0]!.values.doubled).toBe(2); // the broadcast rows came last: amount 1
 
       const cases: [string, unknown, number, string | RegExp][] = [
         [

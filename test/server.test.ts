@@ -94,6 +94,23 @@ describe("Feast's POST /get-online-features", () => {
     expect(column("life_count").event_timestamps).toEqual([ts.replace(".000Z", "Z"), "1970-01-01T00:00:00Z", own.results[2].eventTimestamps.user_stats.replace(".000Z", "Z")]);
   });
 
+  test("what Feast accepts: a service beside features, entity names, unread columns, string keys, versioned refs", async () => {
+    const answer = async (body: unknown) => {
+      const res = await post("/get-online-features", body);
+      expect(res.status).toBe(200);
+      return (await res.json()) as { metadata: { feature_names: string[] }; results: { values: unknown[] }[] };
+    };
+    const plain = await answer({ feature_service: "all", entities: { user_id: [1, 2] } });
+    // The service decides; the features list beside it is not read (Feast's server does the same).
+    expect(await answer({ feature_service: "all", features: ["user_stats:life_count"], entities: { user_id: [1, 2] } })).toEqual(plain);
+    // The entity's name for its join key, and a column nobody reads, as Feast's UI sends them.
+    expect(await answer({ feature_service: "all", entities: { user: [1, 2], note: ["x", "y"] } })).toEqual(plain);
+    // A string key of an int64 entity is echoed as the number it is.
+    expect(await answer({ feature_service: "all", entities: { user_id: ["1", "2"] } })).toEqual(plain);
+    const byRef = await answer({ features: ["user_stats:life_count", "user_stats:doubled"], entities: { user_id: [1] } });
+    expect(await answer({ features: ["user_stats@latest:life_count", "user_stats@v1:doubled"], entities: { user_id: [1] } })).toEqual(byRef);
+  });
+
   test("features by ref, with full names", async () => {
     const res = await post("/get-online-features", { features: ["user_stats:life_count", "user_stats:doubled"], entities: { user_id: [1] }, full_feature_names: true });
     const body = (await res.json()) as any;
@@ -104,12 +121,18 @@ describe("Feast's POST /get-online-features", () => {
     ["malformed JSON", '{"feature_service": "all", "entities": {', 422, /malformed JSON body/],
     ["unknown service", { feature_service: "nope", entities: { user_id: [1] } }, 404, /feature service "nope" not found/],
     ["unknown feature", { features: ["user_stats:nope"], entities: { user_id: [1] } }, 404, /has no feature "nope"/],
-    ["both service and features", { feature_service: "all", features: ["user_stats:life_count"], entities: { user_id: [1] } }, 422, /either "feature_service" or "features"/],
+    ["neither service nor features", { entities: { user_id: [1] } }, 422, /give "feature_service" or "features"/],
     [
-      "a column that is neither a join key nor request data",
-      { feature_service: "all", entities: { user_id: [1], "'; DROP TABLE x; --": [1] } },
+      "no join key, only columns nobody reads",
+      { feature_service: "all", entities: { "'; DROP TABLE x; --": [1] } },
       422,
-      /"'; DROP TABLE x; --" is neither a join key nor request data/,
+      /no join key of the features asked for \(user_id\); "'; DROP TABLE x; --" is neither a join key, an entity name nor request data/,
+    ],
+    [
+      "a version the view does not serve",
+      { features: ["user_stats@v7:life_count"], entities: { user_id: [1] } },
+      422,
+      /feature view "user_stats" v7 is not a version it had; it serves v1 \(@\w+\): ask for that or @latest/,
     ],
     [
       "a join key that is not a string or a number",

@@ -12,17 +12,25 @@ export type PushedRow = Record<string, string | number | boolean | null>;
 
 const MAX_REPORTED = 5;
 
-/** Feast's `df` (column → values) as rows. */
-export function columnsToRows(df: Record<string, unknown>): unknown[] {
-  const names = Object.keys(df);
-  const columns = names.map((n) => df[n]);
-  const bad = names.find((_, i) => !Array.isArray(columns[i]));
-  if (bad !== undefined) throw new BadRequestError(`df.${bad} must be a list of values, one per row`, "invalid_rows");
-  const n = (columns[0] as unknown[] | undefined)?.length ?? 0;
-  const uneven = names.find((_, i) => (columns[i] as unknown[]).length !== n);
+/**
+ * Feast's `df` (column → values) as rows, as Feast's server reads it with pandas: a scalar
+ * is repeated down the rows of the list columns, and columns outside `keep` (the push
+ * source's schema) are left out. No rows is an empty list: nothing to push.
+ */
+export function columnsToRows(df: Record<string, unknown>, keep?: ReadonlySet<string>): unknown[] {
+  // Every column counts for the shape (as pandas builds the frame); then the extra ones go.
+  const all = Object.keys(df);
+  const names = all.filter((n) => !keep || keep.has(n));
+  const lists = all.filter((n) => Array.isArray(df[n]));
+  if (lists.length === 0 && all.length > 0)
+    throw new BadRequestError(`df: every column is a single value; give at least one column as a list of values, one per row`, "invalid_rows");
+  const n = lists.length ? (df[lists[0]!] as unknown[]).length : 0;
+  const uneven = lists.find((name) => (df[name] as unknown[]).length !== n);
   if (uneven !== undefined)
-    throw new BadRequestError(`df: every column needs the same number of values ("${names[0]}" has ${n}, "${uneven}" has ${(df[uneven] as unknown[]).length})`, "invalid_rows");
-  return Array.from({ length: n }, (_, i) => Object.fromEntries(names.map((name, c) => [name, (columns[c] as unknown[])[i]])));
+    throw new BadRequestError(`df: every column needs the same number of values ("${lists[0]}" has ${n}, "${uneven}" has ${(df[uneven] as unknown[]).length})`, "invalid_rows");
+  const column = (name: string) => (Array.isArray(df[name]) ? (df[name] as unknown[]) : null);
+  const columns = names.map(column);
+  return Array.from({ length: n }, (_, i) => Object.fromEntries(names.map((name, c) => [name, columns[c] ? columns[c]![i] : df[name]])));
 }
 
 export function validateRows(source: SourceDef, pushSource: string, rows: unknown[], eventIdField: string | null): PushedRow[] {

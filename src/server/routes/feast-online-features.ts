@@ -3,13 +3,14 @@
  * `feast serve` works against `larder serve` unchanged. The same lookup as
  * POST /v1/features/online, with Feast's body and answer:
  * - body `{ entities: { col: [...] }, feature_service | features, full_feature_names }`;
- *   `entities` holds join keys and, as in Feast, on-demand views' request data;
+ *   `entities` holds join keys (or entity names) and, as in Feast, on-demand views'
+ *   request data; other columns are not read; a service, when given, decides;
+ *   `view@latest:feature` and `view@vN:feature` name the applied version;
  * - answer by column: `metadata.feature_names` (the join keys, then the features) and one
  *   `results` entry per name with `values`, `statuses` (PRESENT, NOT_FOUND,
  *   OUTSIDE_MAX_AGE, NULL_VALUE) and `event_timestamps` (the epoch where there is none).
- * Refused requests answer `{ detail }`: 422 for bad input (as Feast's validation does),
- * 404/409/413 as on Larder's own route; a missing or weak token is 401/403 `{ code, message }`
- * as on every route.
+ * Refused requests answer as Feast's server does (feast-errors.ts); a missing or weak token
+ * is 401/403 `{ code, message }` as on every route.
  */
 import { z } from "zod";
 import type { Larder } from "../../larder.ts";
@@ -32,7 +33,8 @@ export const FeastOnlineBody = z
     features: z.array(z.string().min(1).max(300)).min(1).max(1000).optional(),
     full_feature_names: z.boolean().optional(),
   })
-  .refine((b) => (b.feature_service === undefined) !== (b.features === undefined), { message: 'give either "feature_service" or "features", not both', path: ["feature_service"] });
+  // As Feast's server: a feature service, when given, decides (a features list beside it is not read).
+  .refine((b) => b.feature_service !== undefined || b.features !== undefined, { message: 'give "feature_service" or "features"', path: ["feature_service"] });
 
 const STATUS: Record<FeatureStatus, string> = { present: "PRESENT", missing: "NOT_FOUND", expired: "OUTSIDE_MAX_AGE" };
 /** What Feast answers for a join key and for a value with no event time (protobuf's zero Timestamp). */
@@ -53,12 +55,16 @@ export function feastOnlineFeaturesHandler(larder: Larder, log: Logger, auth: Au
     try {
       const body = await readJson(req, FeastOnlineBody, larder.config.maxBodyBytes);
       const registry = larder.registry();
-      const refs = resolveFeatures(registry, { service: body.feature_service, features: body.features });
+      const refs =
+        body.feature_service !== undefined
+          ? resolveFeatures(registry, { service: body.feature_service })
+          : resolveFeatures(registry, { features: body.features!.map((f) => withoutVersion(registry, f)) });
       const result = await larder.lookup({ refs, fullNames: body.full_feature_names, ...splitEntities(registry, refs, body.entities) });
       return Response.json(
         feastAnswer(
           result,
           refs.map((r) => (registry.onDemandView(r.view) ? null : r.view)),
+          int64Keys(registry),
         ),
       );
     } catch (err) {
@@ -68,31 +74,70 @@ export function feastOnlineFeaturesHandler(larder: Larder, log: Logger, auth: Au
 }
 
 /**
+ * Feast's versioned references: `view@latest:feature` is the applied version; `view@vN:feature`
+ * (N counted from 1 in the order versions were applied) only when it is the applied one,
+ * since a lookup serves what is materialized from the applied definition.
+ */
+function withoutVersion(registry: Registry, ref: string): string {
+  const m = /^([^@:]+)@(latest|v(\d+)):(.+)$/.exec(ref);
+  if (!m) return ref;
+  const [, view, , n, feature] = m;
+  if (n !== undefined) {
+    const entry = registry.viewEntry(view!);
+    if (!entry) return `${view}:${feature}`; // named as missing by the lookup
+    const asked = entry.versions[Number(n) - 1];
+    if (asked?.version !== entry.current)
+      throw new BadRequestError(
+        `feature view "${view}" v${n} is ${asked ? `@${asked.version}` : "not a version it had"}; it serves v${entry.versions.findIndex((v) => v.version === entry.current) + 1} (@${entry.current}): ask for that or @latest`,
+        "invalid_features",
+      );
+  }
+  return `${view}:${feature}`;
+}
+
+/** Join keys of type int64: Feast's answer echoes them as numbers, however they were sent. */
+const int64Keys = (registry: Registry) => new Set(registry.entities().flatMap((e) => e.joinKeys.filter((k) => k.type === "int64").map((k) => k.name)));
+
+/**
  * Feast's `entities` holds join keys and request data alike: a column is request data
- * when an on-demand view asked for reads it, a join key when an entity has it.
+ * when an on-demand view asked for reads it, a join key when an entity has it; an entity's
+ * name stands for its join key (as Feast's UI sends them). Other columns are not read, as
+ * Feast's server does not read them.
  */
 function splitEntities(registry: Registry, refs: readonly FeatureRef[], columns: Record<string, unknown[]>) {
   const requestFields = new Set(refs.flatMap((r) => registry.onDemandView(r.view)?.request.map((q) => q.name) ?? []));
   const joinKeys = new Set(registry.entities().flatMap((e) => e.joinKeys.map((k) => k.name)));
+  const byEntityName = new Map(registry.entities().flatMap((e) => (e.joinKeys.length === 1 ? [[e.name, e.joinKeys[0]!.name] as const] : [])));
   const entities: Record<string, (string | number)[]> = {};
   const requestData: Record<string, unknown[]> = {};
-  for (const [name, values] of Object.entries(columns)) {
+  for (const [column, values] of Object.entries(columns)) {
+    const name = joinKeys.has(column) || requestFields.has(column) ? column : (byEntityName.get(column) ?? column);
     if (requestFields.has(name)) requestData[name] = values;
     else if (joinKeys.has(name)) {
       const bad = values.findIndex((v) => typeof v !== "string" && typeof v !== "number");
       if (bad >= 0) throw new BadRequestError(`entities.${name}[${bad}]: a join key value is a string or a number, not ${JSON.stringify(values[bad])}`, "invalid_entities");
       entities[name] = values as (string | number)[];
-    } else throw new BadRequestError(`entities: "${name.slice(0, 60)}" is neither a join key nor request data of the features asked for`, "invalid_entities");
+    }
+  }
+  // Columns nobody reads are let be; but with no join key at all, say which were not read.
+  if (Object.keys(entities).length === 0 && Object.keys(columns).length > 0) {
+    const needed = [...new Set(refs.flatMap((r) => (registry.onDemandView(r.view) ? [] : registry.view(r.view).entity.joinKeys.map((k) => k.name))))];
+    const unread = Object.keys(columns).filter((c) => !requestFields.has(c));
+    throw new BadRequestError(
+      `entities: no join key of the features asked for (${needed.join(", ")}); ${unread.map((c) => `"${c.slice(0, 60)}"`).join(", ")} ${unread.length === 1 ? "is" : "are"} neither a join key, an entity name nor request data`,
+      "invalid_entities",
+    );
   }
   return { entities, requestData };
 }
 
 /** Larder's answer by entity, turned into Feast's by column. `views[j]`: feature j's stored view (null: on-demand). */
-function feastAnswer(result: OnlineResponse, views: (string | null)[]) {
+function feastAnswer(result: OnlineResponse, views: (string | null)[], int64: ReadonlySet<string>) {
   const keys = result.results.length ? Object.keys(result.results[0]!.entity) : [];
   const n = result.results.length;
+  const asNumber = (v: unknown) => (typeof v === "string" && /^-?\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : v);
   const results: FeastVector[] = keys.map((k) => ({
-    values: result.results.map((r) => r.entity[k]),
+    values: result.results.map((r) => (int64.has(k) ? asNumber(r.entity[k]) : r.entity[k])),
     statuses: new Array<string>(n).fill("PRESENT"),
     event_timestamps: new Array<string>(n).fill(EPOCH),
   }));

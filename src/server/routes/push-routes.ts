@@ -36,7 +36,12 @@ export function pushRoutes(larder: Larder, log: Logger) {
     .post("/push", async (c) => {
       try {
         const body = await readJson(c.req.raw, FeastPushBody, larder.config.maxBodyBytes);
-        await larder.push({ source: body.push_source_name, rows: columnsToRows(body.df), to: body.to ?? "online" });
+        // Columns the push source does not have are left out, as Feast's server does.
+        const registry = larder.registry();
+        const schema = registry.source(registry.pushSource(body.push_source_name).batchSource).schema;
+        const rows = columnsToRows(body.df, new Set(schema.map((col) => col.name)));
+        // An empty df is nothing to push: Feast answers it as done.
+        if (rows.length) await larder.push({ source: body.push_source_name, rows, to: body.to ?? "online" });
         return c.json(null);
       } catch (err) {
         // Refused as Feast's server refuses a push: 422 (a missing push source as its typed exception).
