@@ -18,7 +18,8 @@ export type LogEvent =
   | { level: "warn"; event: "stream.dead_letter"; stream: string; id: string; reason: string }
   | { level: "warn"; event: "registry.sync_failed"; error: unknown }
   | { level: "info"; event: "schedule.ran"; view: string; via: string; events: number; seconds: number }
-  | { level: "error"; event: "schedule.failed"; view: string; error: unknown };
+  | { level: "error"; event: "schedule.failed"; view: string; error: unknown }
+  | { level: "error"; event: "materialize.failed"; view: string; via: string; error: unknown };
 
 export type Logger = (event: LogEvent) => void;
 export type LogLevel = "debug" | "info" | "warn" | "error";

@@ -10,7 +10,21 @@ export function routeOf(path: string): string {
   if (path.startsWith("/v1/runs")) return "/v1/runs";
   if (path === "/" || path.startsWith("/ui")) return "/ui";
   if (path.startsWith("/v1/score/")) return "/v1/score";
-  const known = ["/v1/features/online", "/v1/push", "/push", "/v1/materialize", "/v1/schedules", "/v1/freshness", "/v1/drift", "/metrics", "/health"];
+  const known = [
+    "/v1/features/online",
+    "/v1/push",
+    "/push",
+    "/v1/materialize",
+    "/materialize",
+    "/materialize-incremental",
+    "/get-online-features",
+    "/openapi.json",
+    "/v1/schedules",
+    "/v1/freshness",
+    "/v1/drift",
+    "/metrics",
+    "/health",
+  ];
   return known.includes(path) ? path : "other";
 }
 

@@ -4,7 +4,7 @@ import type { Larder } from "../larder.ts";
 import { ForbiddenError, NotFoundError, UnauthorizedError } from "../errors.ts";
 import { isUiPage, notFoundPage, uiRoutes } from "./ui/ui-routes.tsx";
 import { scoreRoutes } from "./routes/score-routes.ts";
-import { errorHandler, errorResponse } from "./error-handler.ts";
+import { errorHandler, errorResponse, relativeToRepo } from "./error-handler.ts";
 import { consoleLogger, type Logger } from "../log.ts";
 import { onlineFeaturesHandler } from "./routes/online-features.ts";
 import { feastOnlineFeaturesHandler } from "./routes/feast-online-features.ts";
@@ -12,6 +12,7 @@ import { registryRoutes } from "./routes/registry-routes.ts";
 import { pushRoutes } from "./routes/push-routes.ts";
 import { runRoutes } from "./routes/run-routes.ts";
 import { scheduleRoutes } from "./routes/schedule-routes.ts";
+import { feastMaterializeRoutes } from "./routes/feast-materialize-routes.ts";
 import { monitoringRoutes } from "./routes/monitoring-routes.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { authOf } from "./auth.ts";
@@ -33,7 +34,13 @@ export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler
     }
     await next();
   });
+  // 200 while the registry and the online store answer, 503 otherwise (as Feast's /health).
   app.get("/health", async (c) => {
+    try {
+      larder.registry();
+    } catch (err) {
+      return c.json({ status: "unavailable", message: `the registry cannot be read: ${relativeToRepo((err as Error).message, larder.config.repoDir)}` }, 503);
+    }
     const pointers = await larder.store().pointers();
     return c.json({
       status: "ok",
@@ -49,6 +56,7 @@ export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler
   app.route("/v1/registry", registryRoutes(larder));
   app.route("/v1/runs", runRoutes(larder));
   app.route("/", scheduleRoutes(larder, scheduler, schedulesEnabled));
+  app.route("/", feastMaterializeRoutes(larder, scheduler, log));
   app.route("/", monitoringRoutes(larder));
   app.route("/", scoreRoutes(larder));
   app.route("/", uiRoutes(larder));

@@ -10,6 +10,7 @@ import { FeastOnlineBody } from "./routes/feast-online-features.ts";
 import { OnlineFeaturesBody } from "./routes/online-features.ts";
 import { FeastPushBody, PushBody } from "./routes/push-routes.ts";
 import { MaterializeBody } from "./routes/schedule-routes.ts";
+import { FeastMaterializeBody, FeastMaterializeIncrementalBody } from "./routes/feast-materialize-routes.ts";
 import { ScoreBody } from "./routes/score-routes.ts";
 
 const ErrorBody = z.object({ code: z.string().meta({ description: "stable, machine-readable" }), message: z.string().meta({ description: "what went wrong and what to do" }) });
@@ -51,7 +52,7 @@ type Route = {
 
 /** Every route of the API (the web UI's pages under / and /ui/ are not API). */
 export const API_ROUTES: Route[] = [
-  { method: "get", path: "/health", summary: "Liveness and what each view serves", scope: "none", response: Health },
+  { method: "get", path: "/health", summary: "200 while the registry and the online store answer (with what each view serves), 503 otherwise", scope: "none", response: Health },
   { method: "get", path: "/openapi.json", summary: "This document", scope: "none" },
   {
     method: "post",
@@ -65,6 +66,24 @@ export const API_ROUTES: Route[] = [
   { method: "post", path: "/v1/push", summary: "Push rows to a push source (online, offline or both)", scope: "write", body: PushBody, response: PushResponse },
   { method: "post", path: "/push", summary: "Feast's push: a push source and a column-wise df", scope: "write", body: FeastPushBody, feast: true },
   { method: "post", path: "/v1/materialize", summary: "Materialize views now (incremental unless full)", scope: "admin", body: MaterializeBody },
+  {
+    method: "post",
+    path: "/materialize",
+    summary: "Feast's materialize: views over [start_ts, end_ts); ?async=true answers 202 and runs on",
+    scope: "admin",
+    body: FeastMaterializeBody,
+    feast: true,
+    query: [["async", "true: answer 202 at once, 409 if a view is being materialized here"]],
+  },
+  {
+    method: "post",
+    path: "/materialize-incremental",
+    summary: "Feast's materialize-incremental: views from their watermark up to end_ts",
+    scope: "admin",
+    body: FeastMaterializeIncrementalBody,
+    feast: true,
+    query: [["async", "true: answer 202 at once, 409 if a view is being materialized here"]],
+  },
   { method: "get", path: "/v1/schedules", summary: "Views' schedules, last and next runs", scope: "read" },
   { method: "post", path: "/v1/score/{model}", summary: "Score with a trained model: join keys and request data in, probability out", scope: "read", body: ScoreBody },
   { method: "get", path: "/v1/registry", summary: "Everything applied: entities, sources, views, services", scope: "read" },
