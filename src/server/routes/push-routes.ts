@@ -42,7 +42,8 @@ export function pushRoutes(larder: Larder, log: Logger) {
         const rows = columnsToRows(body.df, new Set(schema.map((col) => col.name)));
         // An empty df is nothing to push: Feast answers it as done.
         if (rows.length) await larder.push({ source: body.push_source_name, rows, to: body.to ?? "online" });
-        return c.json(null);
+        // As Feast (0.59 and later) answers a push: 200 with an empty body.
+        return c.body(null, 200);
       } catch (err) {
         // Refused as Feast's server refuses a push: 422 (a missing push source as its typed exception).
         const refused = feastRefusal(err);
