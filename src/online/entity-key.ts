@@ -14,13 +14,25 @@ export function normalizeKeyValue(value: unknown, type: KeyType, what: string): 
     if (!isValidUnicode(value)) throw new BadRequestError(`${what} is not valid Unicode (it holds a lone UTF-16 surrogate)`, "invalid_entity_key");
     return value;
   }
-  if (typeof value === "bigint") {
-    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) return value.toString();
-    return Number(value);
-  }
+  if (typeof value === "bigint") return int64Key(value, what);
   if (typeof value === "number" && Number.isSafeInteger(value)) return value;
-  if (typeof value === "string" && /^-?\d{1,15}$/.test(value)) return Number(value);
+  // Keys beyond 2^53 − 1 come as strings of digits (a JSON number cannot hold them exactly).
+  if (typeof value === "string" && /^-?\d{1,20}$/.test(value)) return int64Key(BigInt(value), what);
+  if (typeof value === "number" && Number.isInteger(value))
+    throw new BadRequestError(
+      `${what} is a number beyond ±(2^53 − 1), which a JSON number cannot hold exactly (it arrived as ${value}): send int64 keys that large as strings of digits`,
+      "invalid_entity_key",
+    );
   throw new BadRequestError(`${what} must be an integer (int64), got ${describe(value)}`, "invalid_entity_key");
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+/** An int64 key: a number where it is exact, else its digits (as materialization keys it from DuckDB's BIGINT). */
+function int64Key(value: bigint, what: string): string | number {
+  if (value > INT64_MAX || value < INT64_MIN) throw new BadRequestError(`${what} is ${value}, outside the int64 range`, "invalid_entity_key");
+  return value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER) ? value.toString() : Number(value);
 }
 
 export function encodeEntityKey(entity: EntityDef, values: readonly unknown[]): string {
