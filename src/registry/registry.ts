@@ -129,6 +129,11 @@ export class Registry {
     return Object.keys(this.data.views).sort();
   }
 
+  /** The views named (each checked, each once), or every view when none are named. */
+  viewsNamed(names?: readonly string[] | null): string[] {
+    return [...new Set((names ?? this.viewNames()).map((n) => this.view(n).def.name))];
+  }
+
   /** When anything was last applied (null: never). */
   get updatedAt(): string | null {
     return this.data.updatedAt;

@@ -79,8 +79,7 @@ export function feastMaterializeRoutes(larder: Larder, scheduler: Scheduler, log
       "/materialize",
       handle(async (req, asyncMode) => {
         const body = await readJson(req, FeastMaterializeBody, larder.config.maxBodyBytes);
-        const registry = larder.registry();
-        const names = [...new Set((body.feature_views ?? registry.viewNames()).map((n) => registry.view(n).def.name))];
+        const names = larder.registry().viewsNamed(body.feature_views);
         if (body.disable_event_timestamp) return answer(asyncMode, names, {});
         if (!body.start_ts || !body.end_ts) throw new BadRequestError("start_ts and end_ts are required when disable_event_timestamp is false", "invalid_body");
         const start = feastTime(body.start_ts, "start_ts");
@@ -93,8 +92,7 @@ export function feastMaterializeRoutes(larder: Larder, scheduler: Scheduler, log
       "/materialize-incremental",
       handle(async (req, asyncMode) => {
         const body = await readJson(req, FeastMaterializeIncrementalBody, larder.config.maxBodyBytes);
-        const registry = larder.registry();
-        const names = [...new Set((body.feature_views ?? registry.viewNames()).map((n) => registry.view(n).def.name))];
+        const names = larder.registry().viewsNamed(body.feature_views);
         return answer(asyncMode, names, { incremental: true, end: feastTime(body.end_ts, "end_ts") });
       }),
     );

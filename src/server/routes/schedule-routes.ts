@@ -19,9 +19,8 @@ export function scheduleRoutes(larder: Larder, scheduler: Scheduler, enabled: bo
     .get("/v1/schedules", (c) => c.json({ enabled, schedules: scheduler.states() }))
     .post("/v1/materialize", async (c) => {
       const body = await readJson(c.req.raw, MaterializeBody, larder.config.maxBodyBytes);
-      const registry = larder.registry();
       // A view named twice runs once.
-      const views = [...new Set((body.views ?? registry.viewNames()).map((n) => registry.view(n).def.name))];
+      const views = larder.registry().viewsNamed(body.views);
       const busy = views.filter((v) => scheduler.isRunning(v));
       if (busy.length) return c.json({ code: "conflict", message: `being materialized right now: ${busy.join(", ")}; try again when done (GET /v1/schedules)` }, 409);
       const results = [];
