@@ -23,6 +23,8 @@ import { readJson } from "../read-json.ts";
 import { answerError } from "../error-handler.ts";
 import { authOf, type Auth } from "../auth.ts";
 import { feastRefusal } from "./feast-errors.ts";
+import { feastAnswerJson, type FeastAnswer, type FeastVector } from "../feast/feast-json.ts";
+import { valueTypeOf, type FeastValueType } from "../feast/value-types.ts";
 
 const Value = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -42,8 +44,6 @@ const EPOCH = "1970-01-01T00:00:00Z";
 /** Protobuf's JSON form of a Timestamp: no fraction for whole seconds. */
 const protoTime = (iso: string | null | undefined) => (iso ? iso.replace(".000Z", "Z") : EPOCH);
 
-type FeastVector = { values: unknown[]; statuses: string[]; event_timestamps: string[] };
-
 export function feastOnlineFeaturesHandler(larder: Larder, log: Logger, auth: Auth = authOf(larder.config)): (req: Request) => Promise<Response> {
   return async (req) => {
     // A token refused as on every route, { code, message } (the app's scope check answers first there).
@@ -60,13 +60,15 @@ export function feastOnlineFeaturesHandler(larder: Larder, log: Logger, auth: Au
           ? resolveFeatures(registry, { service: body.feature_service })
           : resolveFeatures(registry, { features: body.features!.map((f) => withoutVersion(registry, f)) });
       const result = await larder.lookup({ refs, fullNames: body.full_feature_names, ...splitEntities(registry, refs, body.entities) });
-      return Response.json(
-        feastAnswer(
-          result,
-          refs.map((r) => (registry.onDemandView(r.view) ? null : r.view)),
-          int64Keys(registry),
-        ),
+      const answer = feastAnswer(
+        result,
+        refs.map((r) => (registry.onDemandView(r.view) ? null : r.view)),
       );
+      // Join keys of type int64 are echoed as numbers, however they were sent (as Feast does).
+      const int64 = int64Keys(registry);
+      const keyTypes = answer.metadata.feature_names.slice(0, answer.results.length - refs.length).map((k): FeastValueType => (int64.has(k) ? "INT64" : "STRING"));
+      const types = [...keyTypes, ...refs.map((r) => valueTypeOf(registry, r.view, r.feature))];
+      return new Response(feastAnswerJson(answer, types), { headers: { "content-type": "application/json" } });
     } catch (err) {
       return feastRefusal(err) ?? answerError(err, req, log, larder.config.repoDir);
     }
@@ -95,7 +97,7 @@ function withoutVersion(registry: Registry, ref: string): string {
   return `${view}:${feature}`;
 }
 
-/** Join keys of type int64: Feast's answer echoes them as numbers, however they were sent. */
+/** Join keys of type int64. */
 const int64Keys = (registry: Registry) => new Set(registry.entities().flatMap((e) => e.joinKeys.filter((k) => k.type === "int64").map((k) => k.name)));
 
 /**
@@ -132,12 +134,11 @@ function splitEntities(registry: Registry, refs: readonly FeatureRef[], columns:
 }
 
 /** Larder's answer by entity, turned into Feast's by column. `views[j]`: feature j's stored view (null: on-demand). */
-function feastAnswer(result: OnlineResponse, views: (string | null)[], int64: ReadonlySet<string>) {
+function feastAnswer(result: OnlineResponse, views: (string | null)[]): FeastAnswer {
   const keys = result.results.length ? Object.keys(result.results[0]!.entity) : [];
   const n = result.results.length;
-  const asNumber = (v: unknown) => (typeof v === "string" && /^-?\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : v);
   const results: FeastVector[] = keys.map((k) => ({
-    values: result.results.map((r) => (int64.has(k) ? asNumber(r.entity[k]) : r.entity[k])),
+    values: result.results.map((r) => r.entity[k]),
     statuses: new Array<string>(n).fill("PRESENT"),
     event_timestamps: new Array<string>(n).fill(EPOCH),
   }));
