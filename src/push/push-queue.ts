@@ -33,7 +33,7 @@ export class PushQueue {
       let rows = 0;
       let n = 0;
       for (const w of this.#waiting) {
-        const same = w.push.req.source === head.req.source && w.push.req.to === head.req.to;
+        const same = w.push.req.source === head.req.source && w.push.req.to === head.req.to && w.push.req.view === head.req.view;
         if (!same || (n > 0 && rows + w.push.rows.length > this.maxRows)) break;
         rows += w.push.rows.length;
         n++;

@@ -37,7 +37,11 @@ const MAX_ATTEMPTS = 5;
 export const PUSH_MODES = ["online", "offline", "online_and_offline"] as const;
 export type PushMode = (typeof PUSH_MODES)[number];
 
-export type PushRequest = { source: string; rows: unknown[]; to: PushMode };
+/**
+ * `view`: apply online to this one view over the push source only (Feast's
+ * /write-to-online-store writes one view at a time); its event ids are its own.
+ */
+export type PushRequest = { source: string; rows: unknown[]; to: PushMode; view?: string };
 export type PushResult = {
   source: string;
   rows: number;
@@ -66,7 +70,9 @@ export function validatePush(registry: Registry, req: PushRequest, maxRows: numb
   if (req.rows.length > maxRows)
     throw new BadRequestError(`push to "${req.source}": ${req.rows.length} rows in one push, the limit is ${maxRows} (LARDER_MAX_PUSH_ROWS)`, "too_many_rows");
   const rows = validateRows(source, req.source, req.rows, pushSource.eventIdField);
-  checkEntityKeys(registry.viewsOfPushSource(pushSource.name), rows, req.source);
+  const views = registry.viewsOfPushSource(pushSource.name).filter((v) => req.view === undefined || v.def.name === req.view);
+  if (req.view !== undefined && views.length === 0) throw new BadRequestError(`feature view "${req.view}" does not read push source "${req.source}"`, "invalid_view");
+  checkEntityKeys(views, rows, req.source);
   return { req, pushSource, source, rows };
 }
 
@@ -107,7 +113,7 @@ export async function startPushBatch(
   const {
     pushSource,
     source,
-    req: { to },
+    req: { to, view: onlyView },
   } = batch[0]!;
   const rows = batch.flatMap((p) => p.rows);
   const owners = batch.flatMap((p, k) => p.rows.map(() => k));
@@ -129,7 +135,9 @@ export async function startPushBatch(
   // Offline and online together or not at all: the segment is written first but
   // published only after the online update commits.
   const outcome = await withDuck(async (duck) => {
-    const update = online ? await onlineUpdate(duck, registry, store, pushSource.name, pushSource.eventIdField, rows, relation, params, failingSql, dedupeWindowMs) : null;
+    const update = online
+      ? await onlineUpdate(duck, registry, store, pushSource.name, onlyView, pushSource.eventIdField, rows, relation, params, failingSql, dedupeWindowMs)
+      : null;
     const failing = update ? update.failing : failingSql ? await failingRowIds(duck, failingSql, params, "__i") : [];
     if (failing.length) return { refused: true as const, failing };
     const segment =
@@ -214,6 +222,7 @@ async function onlineUpdate(
   registry: Registry,
   store: OnlineStore,
   sourceName: string,
+  onlyView: string | undefined,
   idField: string | null,
   rows: Record<string, unknown>[],
   relation: string,
@@ -224,7 +233,7 @@ async function onlineUpdate(
   const pointers = await store.pointers();
   const views: { view: ResolvedView; table: string; pointer?: ServingPointer }[] = [];
   for (const current of registry.viewsOfPushSource(sourceName)) {
-    if (!current.def.online) continue;
+    if (!current.def.online || (onlyView !== undefined && current.def.name !== onlyView)) continue;
     const served = pointers.get(current.def.name);
     // Update what is served, with the definition it was computed by; a view never
     // materialized gets its first table from the pushes.
@@ -286,7 +295,8 @@ async function onlineUpdate(
         // Only into the tables served now: a run switching one meanwhile makes this batch try again.
         expect: batches.map((b) => ({ view: b.view.def.name, table: b.pointer ? null : b.table })),
         expireAt: (table, record) => expiry.get(table)?.(record),
-        ids: ids && { namespace: sourceName, ids, windowMs: dedupeWindowMs },
+        // Writes to one view remember their ids apart: the same rows written to each view are applied to each.
+        ids: ids && { namespace: onlyView === undefined ? sourceName : `${sourceName}>${onlyView}`, ids, windowMs: dedupeWindowMs },
         compute(records, seen) {
           // Rows to skip: ids applied before, and repeats of an id within this batch.
           const skip = new Set<number>();

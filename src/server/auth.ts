@@ -46,7 +46,7 @@ export class Auth {
 /** The scope a route needs: writes and admin work by route, everything else reads. */
 export function scopeOf(method: string, path: string): Scope | null {
   if (path === "/health" || path === "/openapi.json" || path === "/ui/login" || path === "/ui/style.css") return null;
-  if (method === "POST" && (path === "/v1/push" || path === "/push")) return "write";
+  if (method === "POST" && (path === "/v1/push" || path === "/push" || path === "/write-to-online-store")) return "write";
   if (method === "POST" && (path === "/v1/materialize" || path === "/materialize" || path === "/materialize-incremental")) return "admin";
   return "read";
 }

@@ -8,7 +8,7 @@ import { z } from "zod";
 import pkg from "../../package.json" with { type: "json" };
 import { FeastOnlineBody } from "./routes/feast-online-features.ts";
 import { OnlineFeaturesBody } from "./routes/online-features.ts";
-import { FeastPushBody, PushBody } from "./routes/push-routes.ts";
+import { FeastPushBody, FeastWriteBody, PushBody } from "./routes/push-routes.ts";
 import { MaterializeBody } from "./routes/schedule-routes.ts";
 import { FeastMaterializeBody, FeastMaterializeIncrementalBody } from "./routes/feast-materialize-routes.ts";
 import { ScoreBody } from "./routes/score-routes.ts";
@@ -65,6 +65,14 @@ export const API_ROUTES: Route[] = [
   { method: "post", path: "/get-online-features", summary: "Feast's online lookup, answered in Feast's shape", scope: "read", body: FeastOnlineBody, feast: true },
   { method: "post", path: "/v1/push", summary: "Push rows to a push source (online, offline or both)", scope: "write", body: PushBody, response: PushResponse },
   { method: "post", path: "/push", summary: "Feast's push: a push source and a column-wise df", scope: "write", body: FeastPushBody, feast: true },
+  {
+    method: "post",
+    path: "/write-to-online-store",
+    summary: "Feast's remote online store write: one view's rows, applied online to that view as events of its push source",
+    scope: "write",
+    body: FeastWriteBody,
+    feast: true,
+  },
   { method: "post", path: "/v1/materialize", summary: "Materialize views now (incremental unless full)", scope: "admin", body: MaterializeBody },
   {
     method: "post",
