@@ -8,6 +8,8 @@
 import { mkdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { nativeEmbedPlugin, nativePackages, TARGETS, type Target } from "./native-embed-plugin.ts";
+import { buildFeastUi } from "../src/server/feast/build-feast-ui.ts";
+import { feastUiEmbedPlugin } from "./feast-ui-embed-plugin.ts";
 
 const root = resolve(import.meta.dir, "..");
 const args = process.argv.slice(2);
@@ -21,6 +23,12 @@ for (const t of requested) {
 }
 
 mkdirSync(join(root, "dist"), { recursive: true });
+// Feast's web UI (served by `larder serve --feast-ui`): bundled once, embedded in every target.
+const feastUiDir = join(root, "dist", ".feast-ui");
+mkdirSync(feastUiDir, { recursive: true });
+const feastUi = await buildFeastUi();
+await Bun.write(join(feastUiDir, "feast-ui.js"), feastUi.js);
+await Bun.write(join(feastUiDir, "feast-ui.css"), feastUi.css);
 const cannot: string[] = [];
 for (const target of requested) {
   const natives = nativePackages(root, target);
@@ -37,7 +45,7 @@ for (const target of requested) {
     compile: { target: TARGETS[target].bun, outfile },
     minify: true,
     sourcemap: "none",
-    plugins: [nativeEmbedPlugin(root, natives)],
+    plugins: [nativeEmbedPlugin(root, natives), feastUiEmbedPlugin(feastUiDir)],
   });
   if (!result.success) {
     for (const log of result.logs) console.error(log);

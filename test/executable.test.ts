@@ -134,6 +134,24 @@ describe("the executable, alone in a folder", () => {
     expect(await server.exited).toBe(0);
   }, 30_000);
 
+  test("serve --feast-ui serves Feast's web UI embedded in the executable, on the example's registry", async () => {
+    const server = Bun.spawn([exe, "serve", "--feast-ui"], { cwd: repo, env, stdout: "pipe", stderr: "pipe" });
+    try {
+      const url = await serverUrl(server);
+      const page = await fetch(`${url}/feast/p/repo`);
+      expect([page.status, await page.text()]).toEqual([200, expect.stringContaining('<script type="module" src="/feast/assets/feast-ui.js">')]);
+      const js = await fetch(`${url}/feast/assets/feast-ui.js`);
+      expect(js.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+      // The bundle, not a path: React and Feast's UI are in it.
+      expect(await js.text()).toContain("Feature Services");
+      const views = (await (await fetch(`${url}/api/v1/feature_views?project=repo`)).json()) as { featureViews: { spec: { name: string } }[] };
+      expect(views.featureViews.map((v) => v.spec.name)).toContain("driver_hourly_stats");
+    } finally {
+      server.kill("SIGTERM");
+    }
+    expect(await server.exited).toBe(0);
+  }, 30_000);
+
   test("serve --workers 2 starts the executable itself again as its worker, and both answer lookups", async () => {
     const server = Bun.spawn([exe, "serve", "--workers", "2"], { cwd: repo, env, stdout: "pipe", stderr: "pipe" });
     let worker = 0;

@@ -107,6 +107,7 @@ export async function runCli(argv: string[]): Promise<number> {
       host: values.host as string | undefined,
       port: values.port as string | undefined,
       workers: values.workers as string | undefined,
+      feastUi: values["feast-ui"] === true ? "on" : undefined,
     });
     larder = new Larder(config);
     larder.via = `cli ${command.name}`;

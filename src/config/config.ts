@@ -42,6 +42,8 @@ export const ConfigSchema = z.object({
   openReads: z.enum(["true", "false"]),
   /** Whether `larder serve` runs views' schedules: "on" (default; replicas share the work safely), or "off". */
   schedules: z.enum(["on", "off"]),
+  /** Whether `larder serve` serves Feast's web UI at /feast and Feast's registry routes at /api/v1. */
+  feastUi: z.enum(["on", "off"]),
   /** How long a view's materialization lease lasts unless renewed: a run's holder that dies gives it up after this. */
   leaseTtl: z.string().regex(DURATION_PATTERN, 'must be a duration such as "30s"'),
   /** Where streamed rows go, as a push's `to`. */
@@ -76,6 +78,13 @@ export const SETTINGS: { key: keyof Config; env: string; flag?: string; default:
   { key: "streamConsumer", env: "LARDER_STREAM_CONSUMER", default: "the host name", meaning: "this replica's consumer name in the stream's group: keep it stable across restarts" },
   { key: "streamTo", env: "LARDER_STREAM_TO", default: "online", meaning: "where streamed rows go: `online`, `offline` or `online_and_offline`" },
   { key: "schedules", env: "LARDER_SCHEDULES", default: "on", meaning: "whether `larder serve` runs views' schedules (`on`/`off`); replicas share the work safely" },
+  {
+    key: "feastUi",
+    env: "LARDER_FEAST_UI",
+    flag: "--feast-ui",
+    default: "off",
+    meaning: "whether `larder serve` also serves Feast's web UI at /feast, on Feast's registry routes at /api/v1 (`on`/`off`)",
+  },
   { key: "leaseTtl", env: "LARDER_LEASE_TTL", default: "30s", meaning: "how long a view's materialization lease lasts unless renewed; a dead holder's lease expires after it" },
   { key: "tokens", env: "LARDER_TOKENS", default: "", meaning: "bearer tokens with scopes, `read=…,write=…,admin=…`; empty: no auth. Or a file: `LARDER_TOKENS_FILE`" },
   { key: "openReads", env: "LARDER_OPEN_READS", default: "false", meaning: "with tokens set, whether reads (lookups, registry, runs) still need none" },

@@ -17,6 +17,8 @@ import { monitoringRoutes } from "./routes/monitoring-routes.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { authOf } from "./auth.ts";
 import { openApiDocument } from "./openapi.ts";
+import { FEAST_UI_BASE } from "./feast/build-feast-ui.ts";
+import { feastUiRoutes } from "./feast/feast-ui-routes.ts";
 
 /** `scheduler`: the server's (started when schedules are on); a test app gets an idle one. */
 export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler: Scheduler = new Scheduler(larder, log), schedulesEnabled = false): Hono {
@@ -28,7 +30,8 @@ export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler
       auth.checkRoute(c.req.raw, c.req.method, c.req.path);
     } catch (err) {
       // A page asked for without a (good) token: the sign-in page, then back.
-      const page = c.req.method === "GET" && (c.req.path === "/" || c.req.path.startsWith("/ui/"));
+      const path = c.req.path;
+      const page = c.req.method === "GET" && (path === "/" || path.startsWith("/ui/") || path === FEAST_UI_BASE || path.startsWith(`${FEAST_UI_BASE}/`));
       if (page && (err instanceof UnauthorizedError || err instanceof ForbiddenError)) return c.redirect(`/ui/login?next=${encodeURIComponent(c.req.path)}`, 303);
       throw err;
     }
@@ -61,6 +64,7 @@ export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler
   app.route("/", scoreRoutes(larder));
   app.route("/", uiRoutes(larder));
   app.route("/", pushRoutes(larder, log));
+  if (larder.config.feastUi === "on") app.route("/", feastUiRoutes(larder));
   app.notFound((c) => {
     const message = `no route ${c.req.method} ${c.req.path}`;
     return isUiPage(c.req.method, c.req.path) ? notFoundPage(`There is no page ${c.req.path.slice(0, 200)}.`) : errorResponse(new NotFoundError(message));
