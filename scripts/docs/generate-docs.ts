@@ -36,6 +36,9 @@ const HEADLINES: [bench: string, figure: string][] = [
   ["lookup", "HTTP 1 process, 1 entity: Larder / bare hono throughput, %"],
   ["push", "idle: pushed event visible p50 ms"],
   ["push", "sustained, 4 clients: events/s"],
+  ["feast", "HTTP 1 entity: Larder / Feast rps, ×"],
+  ["feast", "100000:1000000 historical: Larder / Feast speed, ×"],
+  ["feast", "100000:1000000 materialize: Larder / Feast, ×"],
   ["executable", "executable size, MB"],
   ["executable", "spawn to first answered lookup, executable, median ms"],
 ];
