@@ -16,6 +16,7 @@ export type LogEvent =
   | { level: "error"; event: "stream.failed"; stream: string; error: unknown }
   | { level: "warn"; event: "stream.retry"; stream: string; id: string; tries: number; error: unknown }
   | { level: "warn"; event: "stream.dead_letter"; stream: string; id: string; reason: string }
+  | { level: "warn"; event: "stream.client"; stream: string; message: string; error: unknown }
   | { level: "warn"; event: "registry.sync_failed"; error: unknown }
   | { level: "info"; event: "schedule.ran"; view: string; via: string; events: number; seconds: number }
   | { level: "error"; event: "schedule.failed"; view: string; error: unknown }

@@ -208,7 +208,9 @@ async function startLarder(repo: string): Promise<{ url: string; stop: () => Pro
   return { url, stop: async () => void (p.kill("SIGTERM"), await p.exited) };
 }
 
-type Answer = { results: { values: unknown[]; statuses: string[] }[] };
+type Answer = { metadata: { feature_names: string[] }; results: { values: unknown[]; statuses: string[] }[] };
+/** An answer's vectors by name: Feast's answer does not keep the order features were asked in. */
+const byName = (a: Answer) => new Map(a.metadata.feature_names.map((n, j) => [n, a.results[j]!]));
 const ask = async (url: string, ids: number[]) =>
   (await (
     await fetch(`${url}/get-online-features`, {
@@ -225,14 +227,15 @@ if (serving) {
   try {
     // Online values: 100 drivers from both.
     const ids = Array.from({ length: 100 }, (_, i) => 1 + ((i * 7919) % drivers));
-    const [f, l] = [await ask(feast.url, ids), await ask(larder.url, ids)];
+    const [f, l] = [byName(await ask(feast.url, ids)), byName(await ask(larder.url, ids))];
     let compared = 0;
     let differing = 0;
-    for (let j = 1; j < f.results.length; j++)
+    for (const { feature } of REFS)
       for (let i = 0; i < ids.length; i++) {
-        if (f.results[j]!.statuses[i] !== "PRESENT" || l.results[j]!.statuses[i] !== "PRESENT") continue;
+        const [fv, lv] = [f.get(feature)!, l.get(feature)!];
+        if (fv.statuses[i] !== "PRESENT" || lv.statuses[i] !== "PRESENT") continue;
         compared++;
-        if (f.results[j]!.values[i] !== l.results[j]!.values[i]) differing++;
+        if (fv.values[i] !== lv.values[i]) differing++;
       }
     results.add("online: values compared", compared);
     results.add("online: values differing", differing);

@@ -36,6 +36,12 @@ export const ConfigSchema = z.object({
   streamRedis: z.union([z.literal(""), z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")]),
   /** The consumer's name in the group: stable across restarts, so it resumes its pending entries. */
   streamConsumer: z.string().min(1),
+  /** Kafka brokers whose topics `larder serve` consumes into push sources; empty: none. */
+  streamKafka: z.string(),
+  /** The Kafka consumer group the replicas share. */
+  streamKafkaGroup: z.string().min(1).max(200),
+  /** Push source → topic where not `larder.push.<push source>`: `source=topic,…`. */
+  streamKafkaTopics: z.string().regex(/^(\s*[A-Za-z0-9_.-]+\s*=\s*[A-Za-z0-9_.-]+\s*(,|$))*$/, "must be push_source=topic pairs, comma-separated"),
   /** Bearer tokens with scopes (server/auth.ts): "scope=token,…"; empty: no auth. */
   tokens: z.string(),
   /** With tokens configured, whether reads (lookups, registry, runs) still need none. */
@@ -76,6 +82,14 @@ export const SETTINGS: { key: keyof Config; env: string; flag?: string; default:
   { key: "dedupeWindow", env: "LARDER_DEDUPE_WINDOW", default: "7d", meaning: "how long pushed event ids are remembered; a redelivery later counts again" },
   { key: "streamRedis", env: "LARDER_STREAM_REDIS", default: "", meaning: "`larder serve` consumes push sources' Redis Streams from this redis:// URL when set" },
   { key: "streamConsumer", env: "LARDER_STREAM_CONSUMER", default: "the host name", meaning: "this replica's consumer name in the stream's group: keep it stable across restarts" },
+  {
+    key: "streamKafka",
+    env: "LARDER_STREAM_KAFKA",
+    default: "",
+    meaning: "`larder serve` consumes push sources' Kafka topics (`larder.push.<push source>`) from these brokers when set: `host:port,host:port`",
+  },
+  { key: "streamKafkaGroup", env: "LARDER_STREAM_KAFKA_GROUP", default: "larder", meaning: "the Kafka consumer group the replicas share (its partitions are spread over them)" },
+  { key: "streamKafkaTopics", env: "LARDER_STREAM_KAFKA_TOPICS", default: "", meaning: "topics of push sources not named `larder.push.<push source>`: `push_source=topic,…`" },
   { key: "streamTo", env: "LARDER_STREAM_TO", default: "online", meaning: "where streamed rows go: `online`, `offline` or `online_and_offline`" },
   { key: "schedules", env: "LARDER_SCHEDULES", default: "on", meaning: "whether `larder serve` runs views' schedules (`on`/`off`); replicas share the work safely" },
   {

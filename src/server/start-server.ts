@@ -14,6 +14,7 @@ import { consoleLogger, type Logger } from "../log.ts";
 import { createApp } from "./app.ts";
 import { onlineFeaturesHandler } from "./routes/online-features.ts";
 import { RedisStreamConsumer } from "../push/redis-stream-consumer.ts";
+import { KafkaStreamConsumer, parseBrokers, parseTopics } from "../push/kafka-consumer.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { authOf } from "./auth.ts";
 import { withTimeout } from "./request-timeout.ts";
@@ -52,6 +53,21 @@ export function startServer(larder: Larder, log: Logger = consoleLogger) {
     ? new RedisStreamConsumer(larder, { url: larder.config.streamRedis, consumer: larder.config.streamConsumer, to: larder.config.streamTo }, log)
     : undefined;
   consumer?.start();
+  // Push sources' Kafka topics, when configured (LARDER_STREAM_KAFKA).
+  const kafka = larder.config.streamKafka
+    ? new KafkaStreamConsumer(
+        larder,
+        {
+          brokers: parseBrokers(larder.config.streamKafka),
+          group: larder.config.streamKafkaGroup,
+          topics: parseTopics(larder.config.streamKafkaTopics),
+          clientId: larder.config.streamConsumer,
+          to: larder.config.streamTo,
+        },
+        log,
+      )
+    : undefined;
+  kafka?.start();
   if (schedulesOn) void scheduler.start().catch((error) => log({ level: "error", event: "schedule.failed", view: "*", error }));
   // A registry shared on S3: applies made elsewhere reach this replica within a few seconds.
   const registrySync = larder.sharesRegistry
@@ -76,7 +92,7 @@ export function startServer(larder: Larder, log: Logger = consoleLogger) {
       clearInterval(registrySync);
       // Refuse new connections, let requests in flight (and their push batches) finish.
       const draining = Promise.all([server.stop(false), workers?.stop()]).then(() => forwarded?.stop(false));
-      await Promise.all([draining, scheduler.stop(), consumer?.stop()]);
+      await Promise.all([draining, scheduler.stop(), consumer?.stop(), kafka?.stop()]);
       await larder.close();
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);

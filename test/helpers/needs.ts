@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { postgresBin } from "./postgres-server.ts";
+import { KAFKA_FETCH, kafkaInstalled } from "./kafka-server.ts";
 
 const CI = process.env.CI === "true";
 
@@ -20,11 +21,17 @@ export const SKIP = {
   postgres: !CI && postgresBin() === null,
   chromium: !CI && CHROMIUM === null,
   feast: !CI && FEAST_PYTHON === null,
+  kafka: !CI && !kafkaInstalled(),
+};
+
+const HOW: Record<keyof typeof SKIP, string> = {
+  redis: "apt-get install -y redis-server",
+  postgres: "apt-get install -y postgresql",
+  chromium: "apt-get install -y chromium",
+  feast: "python3 -m venv .venvs/feast && .venvs/feast/bin/pip install feast",
+  kafka: KAFKA_FETCH,
 };
 
 for (const [what, skip] of Object.entries(SKIP)) {
-  if (skip)
-    console.warn(
-      `\n!!! SKIPPING tests that need ${what}: it is not installed (${what === "feast" ? "python3 -m venv .venvs/feast && .venvs/feast/bin/pip install feast" : `apt-get install -y ${what === "redis" ? "redis-server" : what === "postgres" ? "postgresql" : "chromium"}`}) !!!\n`,
-    );
+  if (skip) console.warn(`\n!!! SKIPPING tests that need ${what}: it is not installed (${HOW[what as keyof typeof SKIP]}) !!!\n`);
 }
