@@ -145,5 +145,15 @@ export class WorkerError extends errorKind("primary_unavailable", 503) {}
 /** `larder serve` could not listen: the port is taken or the address is not this machine's. */
 export class ListenError extends errorKind("listen_failed", 500) {}
 
+/** An MLflow tracking server that cannot be reached or refused a call; `upstreamStatus`: its HTTP status. */
+export class MlflowError extends errorKind("mlflow_error", 502) {
+  constructor(
+    message: string,
+    readonly upstreamStatus?: number,
+  ) {
+    super(message);
+  }
+}
+
 /** `larder serve --feast-ui` where Feast's web UI is neither embedded nor buildable. */
 export class FeastUiUnavailableError extends errorKind("feast_ui_unavailable", 503) {}

@@ -12,7 +12,10 @@ import type { Definitions } from "./definitions/types.ts";
 import { materialize, type MaterializeOptions } from "./materialize/materialize.ts";
 import { type Columns, Duck, literal } from "./offline/duckdb.ts";
 import type { HistoricalRequest } from "./offline/historical.ts";
-import { rebuildFromManifest, trainingSet, type TrainingResult } from "./offline/training-run.ts";
+import { readManifest, rebuildFromManifest, trainingSet, type TrainingResult } from "./offline/training-run.ts";
+import { trainingProfileKey } from "./monitoring/training-profile.ts";
+import { MlflowClient } from "./mlflow/mlflow-client.ts";
+import { logTrainingSet, type LoggedTrainingSet } from "./mlflow/log-to-mlflow.ts";
 import { openOnlineStore, setAsideOnlineStore } from "./online/open-online-store.ts";
 import type { OnlineStore } from "./online/online-store.ts";
 import type { OnlineRequest, OnlineResponse } from "./online/online-features.ts";
@@ -26,7 +29,7 @@ import type { OfflineContext } from "./offline/offline-context.ts";
 import { openFileStore } from "./storage/file-store.ts";
 import { s3SettingsFromEnv } from "./storage/s3-location.ts";
 import { Storage } from "./storage/storage.ts";
-import { DamagedDataError, ExpectationFailedError, LarderError } from "./errors.ts";
+import { DamagedDataError, ExpectationFailedError, LarderError, UsageError } from "./errors.ts";
 import { RunLog, type RunDraft } from "./registry/runs.ts";
 import { LarderMetrics, UNKNOWN_PUSH_SOURCE } from "./monitoring/larder-metrics.ts";
 import { perScrape } from "./monitoring/metrics.ts";
@@ -313,6 +316,18 @@ export class Larder {
    */
   async readTrainingSet(path: string, select: string, rest = ""): Promise<Columns> {
     return this.#batch((duck) => duck.columnsPrepared(`SELECT ${select} FROM read_parquet(${literal(path)}) ${rest}`, []));
+  }
+
+  /**
+   * Logs a training set written with a manifest to the MLflow tracking server of
+   * MLFLOW_TRACKING_URI, as a run (mlflow/log-to-mlflow.ts); `service`: the one it was built for.
+   */
+  async logTrainingSetToMlflow(manifestPath: string, service: string | null): Promise<LoggedTrainingSet> {
+    const client = MlflowClient.fromEnv();
+    if (!client) throw new UsageError("set MLFLOW_TRACKING_URI to the MLflow tracking server's address (http://host:5000) to log to MLflow");
+    const manifest = await readManifest(this.ctx, manifestPath);
+    const profileText = await this.ctx.files.readText(trainingProfileKey(manifest.runId));
+    return logTrainingSet(client, { manifest, manifestText: `${JSON.stringify(manifest, null, 2)}\n`, profileText, service });
   }
 
   /** Rebuilds a training set from its manifest (see offline/training-run.ts). */

@@ -14,6 +14,9 @@ import { ident } from "../offline/duckdb.ts";
 import { auc, precisionRecall } from "./evaluate.ts";
 import { z } from "zod";
 import { fit, LogisticModelSchema, modelInput, predict } from "./logistic.ts";
+import { MlflowClient } from "../mlflow/mlflow-client.ts";
+import { logModel } from "../mlflow/log-to-mlflow.ts";
+import { TrainingManifestSchema, type TrainingManifest } from "../offline/training-manifest.ts";
 
 export type TrainOptions = { service: string; labels: string; label: string; timestampColumn: string; baseline: string; testFraction: number; name: string };
 
@@ -50,7 +53,10 @@ export type ModelFile = z.infer<typeof ModelFileSchema>;
 
 export const modelPath = (dataDir: string, name: string) => join(dataDir, "models", `${name}.json`);
 
-export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ file: string; model: ModelFile }> {
+/** MLflow runs the training set and the model were logged as (null without MLFLOW_TRACKING_URI). */
+export type MlflowRuns = { trainingSetRunId: string; modelRunId: string; experimentId: string } | null;
+
+export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ file: string; model: ModelFile; mlflow: MlflowRuns }> {
   const registry = larder.registry();
   const refs = registry.service(o.service).features;
   const out = join(dirname(modelPath(larder.config.dataDir, o.name)), `${o.name}-training.parquet`);
@@ -120,9 +126,19 @@ export async function trainModel(larder: Larder, o: TrainOptions): Promise<{ fil
     },
   };
   const path = modelPath(larder.config.dataDir, o.name);
-  writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`);
-  return { file: path, model: file };
+  const text = `${JSON.stringify(file, null, 2)}\n`;
+  writeFileSync(path, text);
+  // With MLFLOW_TRACKING_URI set: the training set and the model as linked MLflow runs.
+  const client = MlflowClient.fromEnv();
+  if (!client || !set.manifest) return { file: path, model: file, mlflow: null };
+  const trainingSet = await larder.logTrainingSetToMlflow(set.manifest, o.service);
+  const manifest = await readManifestText(set.manifest);
+  const run = await logModel(client, { model: file, modelText: text, manifest, trainingSet });
+  return { file: path, model: file, mlflow: { trainingSetRunId: trainingSet.run.runId, modelRunId: run.runId, experimentId: run.experimentId } };
 }
+
+/** The manifest train just wrote beside its local training set. */
+const readManifestText = async (path: string): Promise<TrainingManifest> => TrainingManifestSchema.parse(JSON.parse(await Bun.file(path).text()));
 
 /** The score threshold with the best F1 on these rows (candidates: the scores themselves, up to 200 quantiles). */
 function bestF1Threshold(scores: number[], labels: number[]): number {

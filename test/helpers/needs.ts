@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { postgresBin } from "./postgres-server.ts";
 import { KAFKA_FETCH, kafkaInstalled } from "./kafka-server.ts";
+import { MLFLOW_INSTALL, mlflowInstalled } from "./mlflow-server.ts";
 
 const CI = process.env.CI === "true";
 
@@ -22,6 +23,7 @@ export const SKIP = {
   chromium: !CI && CHROMIUM === null,
   feast: !CI && FEAST_PYTHON === null,
   kafka: !CI && !kafkaInstalled(),
+  mlflow: !CI && !mlflowInstalled(),
 };
 
 const HOW: Record<keyof typeof SKIP, string> = {
@@ -30,6 +32,7 @@ const HOW: Record<keyof typeof SKIP, string> = {
   chromium: "apt-get install -y chromium",
   feast: "python3 -m venv .venvs/feast && .venvs/feast/bin/pip install feast",
   kafka: KAFKA_FETCH,
+  mlflow: MLFLOW_INSTALL,
 };
 
 for (const [what, skip] of Object.entries(SKIP)) {

@@ -126,9 +126,10 @@ export const demoCommand: Command = {
  */
 async function trainDemoModel(larder: Larder, labels: string): Promise<string | null> {
   try {
-    const { file, model } = await trainModel(larder, { ...trainDefaults(larder.config.dataDir), labels });
+    const { file, model, mlflow } = await trainModel(larder, { ...trainDefaults(larder.config.dataDir), labels });
     const { test, baseline } = model.metrics;
-    return `test AUC ${test.auc.toFixed(4)} (the amount alone: ${baseline.test.auc.toFixed(4)}), precision ${test.precision.toFixed(3)}, recall ${test.recall.toFixed(3)} → ${file}`;
+    const logged = mlflow ? `; MLflow runs ${mlflow.trainingSetRunId} (training set), ${mlflow.modelRunId} (model)` : "";
+    return `test AUC ${test.auc.toFixed(4)} (the amount alone: ${baseline.test.auc.toFixed(4)}), precision ${test.precision.toFixed(3)}, recall ${test.recall.toFixed(3)} → ${file}${logged}`;
   } catch (err) {
     if (!(err instanceof BadRequestError)) throw err;
     out(`   no model: ${err.message} (larder train takes other options)`);

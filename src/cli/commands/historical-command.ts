@@ -7,7 +7,7 @@ import { out, table } from "../print.ts";
 export const historicalCommand: Command = {
   name: "historical",
   summary: "build a point-in-time correct training set for a label table",
-  usage: `larder historical --entities labels.(csv|parquet|json) (--service NAME | --features view:feature,...) [--out train.parquet] [--timestamp-column ${DEFAULT_TIMESTAMP_COLUMN}] [--full-names]
+  usage: `larder historical --entities labels.(csv|parquet|json) (--service NAME | --features view:feature,...) [--out train.parquet] [--timestamp-column ${DEFAULT_TIMESTAMP_COLUMN}] [--full-names] [--mlflow]
        larder historical --from-manifest train.parquet.manifest.json [--out rebuilt.parquet]`,
   options: {
     entities: { type: "string" },
@@ -17,6 +17,7 @@ export const historicalCommand: Command = {
     "timestamp-column": { type: "string" },
     "full-names": { type: "boolean" },
     "from-manifest": { type: "string" },
+    mlflow: { type: "boolean" },
   },
   flagHelp: {
     entities: "the label table: join keys, a timestamp column and labels (CSV, Parquet or JSON; local or s3://)",
@@ -26,6 +27,7 @@ export const historicalCommand: Command = {
     "timestamp-column": "the label table's timestamp column",
     "full-names": "name columns view__feature, as Feast's full_feature_names",
     "from-manifest": "rebuild a training set exactly from its manifest, refusing if any input changed",
+    mlflow: "log the training set to MLflow (MLFLOW_TRACKING_URI) as a run: params, manifest, profile, dataset; needs --out",
   },
   async run(larder, flags) {
     if (typeof flags["from-manifest"] === "string") {
@@ -41,6 +43,9 @@ export const historicalCommand: Command = {
       return;
     }
     if (typeof flags.entities !== "string") throw new UsageError("--entities <label table> is required");
+    if (flags.mlflow === true && typeof flags.out !== "string") throw new UsageError("--mlflow logs the training set written with --out (its manifest and file): give --out");
+    if (flags.mlflow === true && !process.env.MLFLOW_TRACKING_URI)
+      throw new UsageError("--mlflow needs MLFLOW_TRACKING_URI: the MLflow tracking server's address (http://host:5000)");
     if ((flags.service === undefined) === (flags.features === undefined)) throw new UsageError("give --service NAME or --features view:feature,... (one of them)");
     const refs = resolveFeatures(larder.registry(), {
       service: flags.service as string | undefined,
@@ -58,6 +63,10 @@ export const historicalCommand: Command = {
     out(`${result.rows} rows, ${result.columns.length} columns in ${seconds.toFixed(2)} s${flags.out ? ` → ${flags.out}` : ""}`);
     out(`views: ${result.views.map((v) => `${v.view}@${v.version}`).join(", ")}`);
     if (result.manifest) out(`manifest: ${result.manifest} (run ${result.runId})`);
+    if (flags.mlflow === true && result.manifest) {
+      const logged = await larder.logTrainingSetToMlflow(result.manifest, (flags.service as string | undefined) ?? null);
+      out(`MLflow: run ${logged.run.runId} in experiment ${logged.run.experimentId}`);
+    }
     // A mean only where the column holds numbers (strings and timestamps have none).
     out(table([["feature", "non-null", "mean"], ...result.summary.map((s) => [s.column, s.nonNull, fmt(s.mean)])]));
   },

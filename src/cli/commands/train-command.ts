@@ -4,7 +4,7 @@ import { out, table } from "../print.ts";
 
 export const trainCommand: Command = {
   name: "train",
-  summary: "train a logistic regression on a point-in-time training set, split by time",
+  summary: "train a logistic regression on a point-in-time training set, split by time (logged to MLflow when MLFLOW_TRACKING_URI is set)",
   usage: "larder train [--service fraud_scoring] [--labels data/fraud_labels.parquet] [--label is_fraud] [--baseline amount] [--test-fraction 0.2] [--name fraud]",
   options: {
     service: { type: "string" },
@@ -26,7 +26,7 @@ export const trainCommand: Command = {
   },
   async run(larder, flags) {
     const d = trainDefaults(larder.config.dataDir);
-    const { file, model } = await trainModel(larder, {
+    const { file, model, mlflow } = await trainModel(larder, {
       service: (flags.service as string | undefined) ?? d.service,
       labels: (flags.labels as string | undefined) ?? d.labels,
       label: (flags.label as string | undefined) ?? d.label,
@@ -46,5 +46,6 @@ export const trainCommand: Command = {
       ]),
     );
     out(`model → ${file} (training set ${model.trainingSet.path}, run ${model.trainingSet.runId})`);
+    if (mlflow) out(`MLflow: experiment ${mlflow.experimentId}, training set run ${mlflow.trainingSetRunId}, model run ${mlflow.modelRunId}`);
   },
 };
