@@ -31,3 +31,4 @@ export {
   psi,
 } from "./definitions/dsl.ts";
 export type { Entity, Source, PushSource, FeatureView, FeatureService } from "./definitions/dsl.ts";
+export { greatExpectations } from "./definitions/great-expectations.ts";

@@ -24,6 +24,7 @@ export const SKIP = {
   feast: !CI && FEAST_PYTHON === null,
   kafka: !CI && !kafkaInstalled(),
   mlflow: !CI && !mlflowInstalled(),
+  gx: !CI && !existsSync(resolve(import.meta.dir, "../../.venvs/gx/bin/python")),
 };
 
 const HOW: Record<keyof typeof SKIP, string> = {
@@ -33,6 +34,7 @@ const HOW: Record<keyof typeof SKIP, string> = {
   feast: "python3 -m venv .venvs/feast && .venvs/feast/bin/pip install feast",
   kafka: KAFKA_FETCH,
   mlflow: MLFLOW_INSTALL,
+  gx: "python3 -m venv .venvs/gx && .venvs/gx/bin/pip install great_expectations==1.24.1",
 };
 
 for (const [what, skip] of Object.entries(SKIP)) {
