@@ -28,6 +28,8 @@ export const ConfigSchema = z.object({
   maxEntitiesPerRequest: z.coerce.number().int().positive(),
   maxBodyBytes: z.coerce.number().int().positive(),
   maxPushRows: z.coerce.number().int().positive(),
+  /** The largest entity table POST /v1/features/historical takes. */
+  maxUploadBytes: z.coerce.number().int().positive(),
   /** How long pushed event ids are remembered for deduplication ("7d"); a redelivery later counts again. */
   dedupeWindow: z.string().regex(DURATION_PATTERN, 'must be a duration such as "1d" or "7d"'),
   /** A request running longer is answered 503 request_timeout. */
@@ -78,6 +80,12 @@ export const SETTINGS: { key: keyof Config; env: string; flag?: string; default:
   { key: "maxEntitiesPerRequest", env: "LARDER_MAX_ENTITIES", default: 1000, meaning: "entities one lookup may ask for" },
   { key: "maxBodyBytes", env: "LARDER_MAX_BODY_BYTES", default: 1_048_576, meaning: "the largest request body; larger ones are refused with 413" },
   { key: "maxPushRows", env: "LARDER_MAX_PUSH_ROWS", default: 10_000, meaning: "rows one push may carry" },
+  {
+    key: "maxUploadBytes",
+    env: "LARDER_MAX_UPLOAD_BYTES",
+    default: 536_870_912,
+    meaning: "the largest entity table (Parquet) `POST /v1/features/historical` takes; larger ones are refused with 413",
+  },
   { key: "requestTimeoutMs", env: "LARDER_REQUEST_TIMEOUT_MS", default: 30_000, meaning: "a request running longer is answered 503 `request_timeout`" },
   { key: "dedupeWindow", env: "LARDER_DEDUPE_WINDOW", default: "7d", meaning: "how long pushed event ids are remembered; a redelivery later counts again" },
   { key: "streamRedis", env: "LARDER_STREAM_REDIS", default: "", meaning: "`larder serve` consumes push sources' Redis Streams from this redis:// URL when set" },

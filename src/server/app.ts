@@ -13,6 +13,7 @@ import { pushRoutes } from "./routes/push-routes.ts";
 import { runRoutes } from "./routes/run-routes.ts";
 import { scheduleRoutes } from "./routes/schedule-routes.ts";
 import { feastMaterializeRoutes } from "./routes/feast-materialize-routes.ts";
+import { historicalRoutes } from "./routes/historical-routes.ts";
 import { monitoringRoutes } from "./routes/monitoring-routes.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { authOf } from "./auth.ts";
@@ -56,6 +57,7 @@ export function createApp(larder: Larder, log: Logger = consoleLogger, scheduler
   app.post("/v1/features/online", (c) => lookup(c.req.raw));
   const feastLookup = feastOnlineFeaturesHandler(larder, log, auth);
   app.post("/get-online-features", (c) => feastLookup(c.req.raw));
+  app.route("/", historicalRoutes(larder));
   app.route("/v1/registry", registryRoutes(larder));
   app.route("/v1/runs", runRoutes(larder));
   app.route("/", scheduleRoutes(larder, scheduler, schedulesEnabled));

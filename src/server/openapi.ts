@@ -48,6 +48,8 @@ type Route = {
   feast?: boolean;
   query?: [name: string, description: string][];
   text?: boolean;
+  /** The body and the answer are Parquet files. */
+  parquet?: boolean;
 };
 
 /** Every route of the API (the web UI's pages under / and /ui/ are not API). */
@@ -112,6 +114,19 @@ export const API_ROUTES: Route[] = [
     ],
   },
   { method: "get", path: "/v1/runs/{id}", summary: "One run record", scope: "read" },
+  {
+    method: "post",
+    path: "/v1/features/historical",
+    summary: "A point-in-time training set: the entity table as Parquet in, the training set as Parquet out (x-larder-run-id, x-larder-rows)",
+    scope: "read",
+    parquet: true,
+    query: [
+      ["service", "the feature service (or features)"],
+      ["features", "view:feature,… (or service)"],
+      ["timestamp_column", "the entity table's timestamp column (default event_timestamp)"],
+      ["full_names", "true: columns named view__feature"],
+    ],
+  },
   { method: "get", path: "/v1/freshness", summary: "How old each view's served data is", scope: "read" },
   {
     method: "get",
@@ -135,17 +150,18 @@ function operation(r: Route) {
     ...(r.query ?? []).map(([name, description]) => ({ name, in: "query", required: false, description, schema: { type: "string" } })),
   ];
   const error = r.feast ? { $ref: "#/components/schemas/FeastError" } : { $ref: "#/components/schemas/Error" };
-  const ok = r.text ? { "text/plain": { schema: { type: "string" } } } : json(r.response ? jsonSchema(r.response) : {});
+  const parquet = { "application/vnd.apache.parquet": { schema: { type: "string", contentEncoding: "binary" } } };
+  const ok = r.text ? { "text/plain": { schema: { type: "string" } } } : r.parquet ? parquet : json(r.response ? jsonSchema(r.response) : {});
   return {
     summary: r.summary,
     operationId: `${r.method}${r.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase())}`,
     ...(r.scope === "none" ? { security: [] } : {}),
     ...(r.scope !== "none" ? { description: `Needs a token of scope "${r.scope}" when tokens are configured.` } : {}),
     ...(params.length ? { parameters: params } : {}),
-    ...(r.body ? { requestBody: { required: true, content: json(jsonSchema(r.body)) } } : {}),
+    ...(r.body ? { requestBody: { required: true, content: json(jsonSchema(r.body)) } } : r.parquet ? { requestBody: { required: true, content: parquet } } : {}),
     responses: {
       "200": { description: "OK", content: ok },
-      ...(r.body ? { "400": { description: "Bad input, named in the message", content: json(error) } } : {}),
+      ...(r.body || r.parquet ? { "400": { description: "Bad input, named in the message", content: json(error) } } : {}),
       ...(r.scope !== "none"
         ? {
             "401": { description: "No token, or an unknown one", content: json({ $ref: "#/components/schemas/Error" }) },
@@ -154,6 +170,7 @@ function operation(r: Route) {
         : {}),
       ...(r.path.includes("{") || r.body ? { "404": { description: "Unknown name", content: json(error) } } : {}),
       ...(r.body ? { "413": { description: "Body over LARDER_MAX_BODY_BYTES", content: json(error) } } : {}),
+      ...(r.parquet ? { "413": { description: "Body over LARDER_MAX_UPLOAD_BYTES", content: json(error) } } : {}),
     },
   };
 }

@@ -14,6 +14,9 @@ const CI = process.env.CI === "true";
 /** The Python of the virtual environment with Feast from PyPI (.ci/run makes it), or null. */
 export const FEAST_PYTHON = existsSync(resolve(import.meta.dir, "../../.venvs/feast/bin/python")) ? resolve(import.meta.dir, "../../.venvs/feast/bin/python") : null;
 
+/** The Python of the environment with the client from clients/python installed (.ci/run makes it), or null. */
+export const CLIENT_PYTHON = existsSync(resolve(import.meta.dir, "../../.venvs/client/bin/python")) ? resolve(import.meta.dir, "../../.venvs/client/bin/python") : null;
+
 /** Chromium's path, or null. */
 export const CHROMIUM = Bun.which("chromium") ?? Bun.which("chromium-browser") ?? null;
 
@@ -25,6 +28,7 @@ export const SKIP = {
   kafka: !CI && !kafkaInstalled(),
   mlflow: !CI && !mlflowInstalled(),
   gx: !CI && !existsSync(resolve(import.meta.dir, "../../.venvs/gx/bin/python")),
+  client: !CI && CLIENT_PYTHON === null,
 };
 
 const HOW: Record<keyof typeof SKIP, string> = {
@@ -35,6 +39,7 @@ const HOW: Record<keyof typeof SKIP, string> = {
   kafka: KAFKA_FETCH,
   mlflow: MLFLOW_INSTALL,
   gx: "python3 -m venv .venvs/gx && .venvs/gx/bin/pip install great_expectations==1.24.1",
+  client: "python3 -m venv .venvs/client && .venvs/client/bin/pip install -e 'clients/python[test]'",
 };
 
 for (const [what, skip] of Object.entries(SKIP)) {
