@@ -69,7 +69,12 @@ export const SETTINGS: { key: keyof Config; env: string; flag?: string; default:
   { key: "host", env: "LARDER_HOST", flag: "--host", default: "127.0.0.1", meaning: "the address `larder serve` listens on (0.0.0.0: every interface)" },
   { key: "port", env: "LARDER_PORT", flag: "--port", default: 6566, meaning: "the port `larder serve` listens on (0: any free port)" },
   { key: "workers", env: "LARDER_WORKERS", flag: "--workers", default: 1, meaning: "processes answering lookups on one port (Linux); see the deployment guide" },
-  { key: "online", env: "LARDER_ONLINE", default: "lmdb", meaning: "the online store: `lmdb`, `lmdb:///path` or `redis://[user:password@]host:port[/db][?prefix=larder:]`" },
+  {
+    key: "online",
+    env: "LARDER_ONLINE",
+    default: "lmdb",
+    meaning: "the online store: `lmdb`, `lmdb:///path`, `redis://[user:password@]host:port[/db][?prefix=larder:]` or `redis-cluster://host:port,host:port[?prefix=larder:&wait=1]`",
+  },
   { key: "offline", env: "LARDER_OFFLINE", default: "local", meaning: "offline storage: `local` (the data folder) or `s3://bucket/prefix`, shared by replicas" },
   {
     key: "s3Endpoint",

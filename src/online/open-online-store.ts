@@ -5,6 +5,7 @@ import { RedisClient } from "bun";
 import { BadRequestError } from "../errors.ts";
 import { LmdbOnlineStore } from "./lmdb/lmdb-online-store.ts";
 import { RedisOnlineStore } from "./redis/redis-online-store.ts";
+import { parseClusterUrl, RedisClusterOnlineStore } from "./redis/redis-cluster-store.ts";
 import type { OnlineStore } from "./online-store.ts";
 
 type Factory = (url: string, dataDir: string) => OnlineStore;
@@ -13,12 +14,18 @@ const implementations = {
   lmdb: (url, dataDir) => new LmdbOnlineStore({ path: url.startsWith("lmdb://") ? url.slice("lmdb://".length) : join(dataDir, "online") }),
   redis: (url) => redisStore(url),
   rediss: (url) => redisStore(url),
+  "redis-cluster": (url) => new RedisClusterOnlineStore(parseClusterUrl(url)),
+  "rediss-cluster": (url) => new RedisClusterOnlineStore(parseClusterUrl(url)),
 } satisfies Record<string, Factory>;
 
 export function openOnlineStore(url: string, dataDir: string): OnlineStore {
   const kind = url === "lmdb" ? "lmdb" : url.split("://")[0]!;
   const factory = (implementations as Record<string, Factory>)[kind];
-  if (!factory) throw new BadRequestError(`online store "${url}" is not supported here: use "lmdb", "lmdb:///path" or "redis://host:port[/db][?prefix=larder:]"`, "invalid_config");
+  if (!factory)
+    throw new BadRequestError(
+      `online store "${url}" is not supported here: use "lmdb", "lmdb:///path", "redis://host:port[/db][?prefix=larder:]" or "redis-cluster://host:port,host:port[?prefix=larder:]"`,
+      "invalid_config",
+    );
   return factory(url, dataDir);
 }
 
@@ -47,7 +54,10 @@ export async function setAsideOnlineStore(url: string, dataDir: string): Promise
     renameSync(path, aside);
     return `moved ${path} to ${aside}`;
   }
-  const { url: server, prefix } = redisConfig(url);
+  // A cluster store's keys all sit in one slot: SCAN its master.
+  const cluster = /^rediss?-cluster:/.test(url) ? new RedisClusterOnlineStore(parseClusterUrl(url)) : null;
+  const { url: server, prefix } = cluster ? { url: await cluster.masterUrl(), prefix: cluster.config.prefix } : redisConfig(url);
+  await cluster?.close();
   const client = new RedisClient(server);
   try {
     let cursor = "0";

@@ -19,7 +19,24 @@ import { mayTakeLease, takenLease } from "../lease.ts";
 import { pointerMoved } from "../pointer-moved.ts";
 import { storedLease, storedPointersJson } from "../stored-meta.ts";
 
-export type RedisConfig = { url: string; prefix: string };
+/**
+ * `waitReplicas`: after every write, wait until this many replicas have it (WAIT) before it
+ * counts as done, so a master that fails right after cannot lose an acknowledged write.
+ */
+export type RedisConfig = {
+  url: string;
+  prefix: string;
+  waitReplicas?: number;
+  /**
+   * The master of the store's slot in a Redis Cluster (redis-cluster-store.ts): no
+   * reconnecting to it (a connect to a dead node would wait forever); the cluster store
+   * finds the slot's new master instead.
+   */
+  clusterNode?: boolean;
+};
+
+/** How long a write waits for its replicas before it is reported as not safely done. */
+const WAIT_MS = 2000;
 
 /** 3: records of format 4 (recent events kept apart; record-codec.ts). */
 const FORMAT = "3";
@@ -45,7 +62,7 @@ export class RedisOnlineStore implements OnlineStore {
   constructor(config: RedisConfig) {
     this.#config = Object.freeze({ ...config });
     // No offline queue: a request while Redis is away fails fast (503) instead of waiting.
-    const options = { enableOfflineQueue: false, connectionTimeout: 2000, autoReconnect: true, maxRetries: 1_000_000 };
+    const options = { enableOfflineQueue: false, connectionTimeout: 2000, autoReconnect: !config.clusterNode, maxRetries: config.clusterNode ? 0 : 1_000_000 };
     this.#client = new RedisClient(config.url, options);
     this.#tx = new RedisClient(config.url, options);
   }
@@ -70,6 +87,11 @@ export class RedisOnlineStore implements OnlineStore {
       if (code.startsWith("ERR_REDIS_CONNECTION") || /connect|closed|ECONNREFUSED|timed? ?out/i.test(String((err as Error).message))) {
         throw new OnlineStoreError(`the online store (Redis at ${redact(this.#config.url)}) is unavailable: ${(err as Error).message}`, { cause: err });
       }
+      if (/^(MOVED|ASK|CLUSTERDOWN)\b/.test(String((err as Error).message)) && !this.#config.clusterNode)
+        throw new OnlineStoreError(
+          `the online store (Redis at ${redact(this.#config.url)}) is a Redis Cluster node (${(err as Error).message}): use LARDER_ONLINE=redis-cluster://host:port,host:port`,
+          { cause: err },
+        );
       throw new OnlineStoreError(`the online store (Redis at ${redact(this.#config.url)}) failed: ${(err as Error).message}`, { cause: err });
     }
   }
@@ -166,11 +188,32 @@ export class RedisOnlineStore implements OnlineStore {
         if (commit.pointers?.length) queued.push(...this.#queuePointers(tx, current, commit.pointers));
         const done = await tx.send("EXEC", []);
         await Promise.all(queued);
-        if (done !== null) return;
+        if (done !== null) return await this.#replicated(tx, `commit to ${commit.table}`);
         if (attempt >= MAX_ATTEMPTS) throw new OnlineStoreError(`commit to ${commit.table}: pointers kept changing under ${MAX_ATTEMPTS} attempts`);
         await backoff(attempt);
       }
     });
+  }
+
+  #replicas: { count: number; at: number } | undefined;
+
+  /**
+   * With `waitReplicas`: returns once that many replicas (or as many as the master has now:
+   * none, right after a failover) have the writes so far, or throws saying the write may be lost.
+   */
+  async #replicated(tx: RedisClient, what: string): Promise<void> {
+    if (!this.#config.waitReplicas) return;
+    if (!this.#replicas || Date.now() - this.#replicas.at > 1000) {
+      const info = String(await tx.send("INFO", ["replication"]));
+      this.#replicas = { count: Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0), at: Date.now() };
+    }
+    const want = Math.min(this.#config.waitReplicas, this.#replicas.count);
+    if (want <= 0) return;
+    const got = Number(await tx.send("WAIT", [String(want), String(WAIT_MS)]));
+    if (got < want)
+      throw new OnlineStoreError(
+        `${what}: written, but only ${got} of ${want} replicas had it within ${WAIT_MS} ms; a failover now could lose it, so it is not acknowledged (retry: event ids count it once)`,
+      );
   }
 
   /** Every pointer as stored, read on `c` (inside WATCH, the transaction's view). */
@@ -236,7 +279,7 @@ export class RedisOnlineStore implements OnlineStore {
         if (out.pointers?.length) queued.push(...this.#queuePointers(tx, pointers, out.pointers));
         const done = await tx.send("EXEC", []);
         await Promise.all(queued);
-        if (done !== null) return;
+        if (done !== null) return await this.#replicated(tx, "update");
         if (attempt >= MAX_ATTEMPTS) throw new OnlineStoreError(`update: the records kept changing under ${MAX_ATTEMPTS} attempts`);
         await backoff(attempt);
       }
