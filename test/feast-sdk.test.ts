@@ -7,11 +7,12 @@
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { startServer } from "../src/server/start-server.ts";
 import { FEAST_PYTHON, SKIP } from "./helpers/needs.ts";
 import { FEATURES_TS, eventsCsv, randomEvents } from "./helpers/random-scenario.ts";
 import { tempRepo } from "./helpers/temp-repo.ts";
+import { pythonJson } from "./helpers/run-python.ts";
 
 // Events up to an hour ago, so windows, latest values and ttl all have something to say now.
 const events = randomEvents(41, 600);
@@ -34,10 +35,7 @@ test.skipIf(SKIP.feast)(
     const server = startServer(r.larder, () => {});
     const url = `http://${server.hostname}:${server.port}`;
     try {
-      const p = Bun.spawn([FEAST_PYTHON, resolve(import.meta.dir, "python/feast_remote_lookup.py"), feastRepo, url], { stdout: "pipe", stderr: "pipe" });
-      const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-      if (code !== 0) throw new Error(`Feast's client failed:\n${stderr}`);
-      const feast = JSON.parse(stdout.trim().split("\n").at(-1)!) as { service: FeastDict; list_full_names: FeastDict };
+      const feast = await pythonJson<{ service: FeastDict; list_full_names: FeastDict }>(FEAST_PYTHON, "feast_remote_lookup.py", [feastRepo, url], "Feast's client");
 
       const ids = [1, 2, 3, 424242];
       const larder = (await (

@@ -6,26 +6,18 @@
  * behind Larder's sign-in when tokens are set.
  */
 import { afterAll, expect, test } from "bun:test";
-import { basename, resolve } from "node:path";
+import { basename } from "node:path";
 import { chromium } from "playwright-core";
 import { createApp } from "../src/server/app.ts";
 import { startServer } from "../src/server/start-server.ts";
 import { CHROMIUM, FEAST_PYTHON, SKIP } from "./helpers/needs.ts";
-import { PUSH_FEATURES_TS, pushCsv } from "./helpers/push-scenario.ts";
+import { pushCsv, withScoredOnDemand } from "./helpers/push-scenario.ts";
 import { randomEvents } from "./helpers/random-scenario.ts";
 import { tempRepo } from "./helpers/temp-repo.ts";
+import { pythonJson } from "./helpers/run-python.ts";
 
 const TOKEN = "read-token-for-the-feast-ui-test";
-const FEATURES = `${PUSH_FEATURES_TS.replace("import { entity,", "import { onDemandFeatureView, entity,")}
-export const scored = onDemandFeatureView({
-  name: "scored",
-  request: z.object({ amount: z.number() }),
-  inputs: [stats],
-  output: z.object({ ratio: z.number().nullable() }),
-  compute: ({ amount, mean_7d }) => ({ ratio: typeof mean_7d === "number" ? (amount as number) / mean_7d : null }),
-});
-export const scoring = featureService({ name: "scoring", features: ["user_stats:mean_7d", scored], description: "what the fraud model reads" });
-`;
+const FEATURES = withScoredOnDemand(undefined, ', description: "what the fraud model reads"');
 const r = tempRepo({ "features/stats.ts": FEATURES, "data/events.csv": pushCsv(randomEvents(3, 100)) }, { port: "0", feastUi: "on", schedules: "off" });
 const project = basename(r.larder.config.repoDir);
 afterAll(() => r.cleanup());
@@ -115,13 +107,8 @@ test.skipIf(SKIP.feast)(
     await r.larder.apply();
     const server = startServer(r.larder, () => {});
     try {
-      const p = Bun.spawn([FEAST_PYTHON, resolve(import.meta.dir, "python/feast_registry_shapes.py"), `http://${server.hostname}:${server.port}`, project], {
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-      if (code !== 0) throw new Error(`Feast's protobuf classes refused an object:\n${stderr}`);
-      expect(JSON.parse(stdout)).toEqual({
+      const parsed = await pythonJson(FEAST_PYTHON, "feast_registry_shapes.py", [`http://${server.hostname}:${server.port}`, project], "Feast's protobuf classes");
+      expect(parsed).toEqual({
         projects: [project],
         entities: ["user"],
         dataSources: ["events", "events_push", "scored_request"],

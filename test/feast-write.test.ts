@@ -9,7 +9,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { createApp } from "../src/server/app.ts";
 import { startServer } from "../src/server/start-server.ts";
 import { FEAST_PYTHON, SKIP } from "./helpers/needs.ts";
@@ -17,6 +17,7 @@ import { PUSH_FEATURES_TS, onlineMismatches, pushCsv, pushRow } from "./helpers/
 import { FEATURES_TS, eventsCsv, randomEvents } from "./helpers/random-scenario.ts";
 import type { RefEvent } from "./helpers/reference.ts";
 import { tempRepo } from "./helpers/temp-repo.ts";
+import { pythonJson } from "./helpers/run-python.ts";
 
 // The source's events, up to an hour ago.
 const raw = randomEvents(77, 300);
@@ -46,14 +47,8 @@ test.skipIf(SKIP.feast)(
     const url = `http://${server.hostname}:${server.port}`;
     try {
       writeFileSync(join(work, "pushed.json"), JSON.stringify(pushed.map(pushRow)));
-      const script = resolve(import.meta.dir, "python/feast_remote_write.py");
-      const p = Bun.spawn([FEAST_PYTHON, script, join(work, "repo"), url, join(work, "pushed.json"), String(start), String(end)], {
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-      if (code !== 0) throw new Error(`Feast's client failed:\n${stderr}`);
-      expect(JSON.parse(stdout.trim().split("\n").at(-1)!)).toEqual({ ok: true });
+      const args = [join(work, "repo"), url, join(work, "pushed.json"), String(start), String(end)];
+      expect(await pythonJson(FEAST_PYTHON, "feast_remote_write.py", args, "Feast's client")).toEqual({ ok: true });
 
       expect(await onlineMismatches(r.larder, Date.now(), [...events, ...pushed], users)).toEqual([]);
       // Counted once: each user's lifetime count is its events and its two pushed rows, though the push was sent twice.

@@ -13,6 +13,7 @@ import { describeRule } from "../src/validation/rule-sql.ts";
 import type { ExpectationDef } from "../src/definitions/types.ts";
 import { SKIP } from "./helpers/needs.ts";
 import { tempRepo } from "./helpers/temp-repo.ts";
+import { pythonJson } from "./helpers/run-python.ts";
 
 const GX_PYTHON = resolve(import.meta.dir, "../.venvs/gx/bin/python");
 
@@ -72,13 +73,7 @@ test.skipIf(SKIP.gx)(
     const checks = validation!.report.checks.filter((c) => c.target === 'source "events"');
     const rows = validation!.report.rows;
 
-    const p = Bun.spawn([GX_PYTHON, resolve(import.meta.dir, "python/gx_validate.py"), join(r.dir, "data/events.csv"), join(r.dir, "suite.json")], {
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-    if (code !== 0) throw new Error(`great_expectations failed:\n${stderr}`);
-    const gx = JSON.parse(stdout.trim().split("\n").at(-1)!) as GxResult[];
+    const gx = await pythonJson<GxResult[]>(GX_PYTHON, "gx_validate.py", [join(r.dir, "data/events.csv"), join(r.dir, "suite.json")], "great_expectations");
     expect(gx.length).toBe(SUITE.expectations.length);
 
     const compared = gx.map((g) => {

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SKIP } from "./helpers/needs.ts";
 import { MLFLOW_PYTHON, startMlflow, type MlflowServer } from "./helpers/mlflow-server.ts";
+import { pythonJson, runToEnd } from "./helpers/run-python.ts";
 
 const MAIN = resolve(import.meta.dir, "../src/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "larder-mlflow-repo-"));
@@ -33,13 +34,7 @@ afterAll(async () => {
 });
 
 async function larder(args: string[], env: Record<string, string> = {}) {
-  const p = Bun.spawn([process.execPath, MAIN, ...args, "--repo", dir], {
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...process.env, MLFLOW_TRACKING_URI: mlflow?.url ?? "", ...env },
-  });
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { stdout, stderr, code };
+  return runToEnd([process.execPath, MAIN, ...args, "--repo", dir], { env: { ...process.env, MLFLOW_TRACKING_URI: mlflow?.url ?? "", ...env } });
 }
 
 type Manifest = {
@@ -66,10 +61,7 @@ describe("MLflow tracking", () => {
       };
       const manifest = JSON.parse(readFileSync(model.trainingSet.manifest, "utf8")) as Manifest;
 
-      const p = Bun.spawn([MLFLOW_PYTHON, resolve(import.meta.dir, "python/mlflow_read_back.py"), mlflow!.url, modelRunId!, "fraud"], { stdout: "pipe", stderr: "pipe" });
-      const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-      if (code !== 0) throw new Error(`MLflow's client failed:\n${stderr}`);
-      const back = JSON.parse(stdout.trim().split("\n").at(-1)!);
+      const back = await pythonJson<any>(MLFLOW_PYTHON, "mlflow_read_back.py", [mlflow!.url, modelRunId!, "fraud"], "MLflow's client");
 
       const versions = Object.fromEntries(manifest.views.map((v) => [`feature_version.${v.view}`, v.version]));
       const fingerprints = Object.fromEntries(manifest.views.map((v) => [`source_fingerprint.${v.view}`, v.fingerprint.hash]));

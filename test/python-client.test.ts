@@ -8,19 +8,17 @@
 import { expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { CLIENT_PYTHON, SKIP } from "./helpers/needs.ts";
+import { runToEnd } from "./helpers/run-python.ts";
 
 test.skipIf(SKIP.client)(
   "the Python client's pytest suite passes against a real larder serve",
   async () => {
     if (!CLIENT_PYTHON) throw new Error("the Python client is not installed: CI must make .venvs/client (pip install -e 'clients/python[test]')");
     const dir = resolve(import.meta.dir, "../clients/python");
-    const p = Bun.spawn([CLIENT_PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], {
+    const { stdout, stderr, code } = await runToEnd([CLIENT_PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], {
       cwd: dir,
       env: { ...process.env, LARDER_BUN: process.execPath },
-      stdout: "pipe",
-      stderr: "pipe",
     });
-    const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
     if (code !== 0) throw new Error(`pytest failed:\n${stdout}\n${stderr}`);
     expect(stdout).toMatch(/\b6 passed\b/);
   },

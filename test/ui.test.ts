@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 import { startServer } from "../src/server/start-server.ts";
-import { PUSH_FEATURES_TS, pushCsv } from "./helpers/push-scenario.ts";
+import { pushCsv, withScoredOnDemand } from "./helpers/push-scenario.ts";
 import { T0, randomEvents } from "./helpers/random-scenario.ts";
 import { CHROMIUM, SKIP } from "./helpers/needs.ts";
 import { tempRepo } from "./helpers/temp-repo.ts";
@@ -20,19 +20,9 @@ const TOKEN = "read-token-for-the-ui-test";
 const DAY = 86_400_000;
 const r = tempRepo(
   {
-    "features/stats.ts": `${PUSH_FEATURES_TS.replace("import { entity,", "import { onDemandFeatureView, entity,").replace(
-      '  ttl: "3d",',
-      '  ttl: "3d",\n  schedule: "0 * * * *",\n  description: "Spending of a user: latest values, windows and lifetime totals",',
-    )}
-export const scored = onDemandFeatureView({
-  name: "scored",
-  request: z.object({ amount: z.number() }),
-  inputs: [stats],
-  output: z.object({ ratio: z.number().nullable() }),
-  compute: ({ amount, mean_7d }) => ({ ratio: typeof mean_7d === "number" ? (amount as number) / mean_7d : null }),
-});
-export const scoring = featureService({ name: "scoring", features: ["user_stats:mean_7d", scored] });
-`,
+    "features/stats.ts": withScoredOnDemand((ts) =>
+      ts.replace('  ttl: "3d",', '  ttl: "3d",\n  schedule: "0 * * * *",\n  description: "Spending of a user: latest values, windows and lifetime totals",'),
+    ),
     "data/events.csv": pushCsv(randomEvents(111, 600)),
   },
   { port: "0", tokens: `read=${TOKEN},admin=admin-token-for-the-ui-test`, schedules: "off" },

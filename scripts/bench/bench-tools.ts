@@ -22,7 +22,8 @@ export function benchResults(bench: string, params: Record<string, unknown>, mac
     },
     save() {
       const git = (...args: string[]) =>
-        Bun.spawnSync(["git", ...args], { cwd: import.meta.dir })
+        // From the repo root: the pathspecs below (src, scripts) are relative to it.
+        Bun.spawnSync(["git", ...args], { cwd: resolve(import.meta.dir, "../..") })
           .stdout.toString()
           .trim();
       const record = {

@@ -17,6 +17,25 @@ export const PUSH_FEATURES_TS = FEATURES_TS.replace("import { entity, fileSource
   .replace("  source: events,\n  ttl", "  source: pushed,\n  ttl")
   .replace("category: z.string() })", "category: z.string(), event_id: z.string() })");
 
+/**
+ * PUSH_FEATURES_TS (changed by `edit`) with an on-demand view `scored` (request data
+ * `amount` over the view's mean_7d) and a service `scoring` reading both (`serviceExtra`:
+ * more of its fields, e.g. `, description: "…"`).
+ */
+export const withScoredOnDemand = (
+  edit: (ts: string) => string = (ts) => ts,
+  serviceExtra = "",
+) => `${edit(PUSH_FEATURES_TS).replace("import { entity,", "import { onDemandFeatureView, entity,")}
+export const scored = onDemandFeatureView({
+  name: "scored",
+  request: z.object({ amount: z.number() }),
+  inputs: [stats],
+  output: z.object({ ratio: z.number().nullable() }),
+  compute: ({ amount, mean_7d }) => ({ ratio: typeof mean_7d === "number" ? (amount as number) / mean_7d : null }),
+});
+export const scoring = featureService({ name: "scoring", features: ["user_stats:mean_7d", scored]${serviceExtra} });
+`;
+
 /** An event as a row of the push source (its id from its seq). */
 export const pushRow = (e: RefEvent) => ({ user_id: e.key, ts: new Date(e.ts).toISOString(), amount: e.amount, category: e.category, event_id: `e${e.seq}` });
 

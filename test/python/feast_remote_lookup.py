@@ -14,20 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 from feast import Entity, FeatureService, FeatureStore, FeatureView, Field, FileSource, ValueType
+from remote_repo import write_remote_repo
 from feast.types import Float64, Int64, String
 
 repo, url = Path(sys.argv[1]), sys.argv[2]
-repo.mkdir(parents=True, exist_ok=True)
-(repo / "feature_store.yaml").write_text(
-    f"""project: larder_drop_in
-registry: {repo / "registry.db"}
-provider: local
-online_store:
-  type: remote
-  path: {url}
-entity_key_serialization_version: 3
-"""
-)
+write_remote_repo(repo, url)
 # Feast's file source needs a file to point at; Larder holds the real events.
 pd.DataFrame({"user_id": [1], "ts": [pd.Timestamp("2026-01-01", tz="UTC")], "amount": [1.0], "category": ["a"]}).to_parquet(repo / "events.parquet")
 

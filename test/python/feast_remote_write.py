@@ -16,22 +16,13 @@ from pathlib import Path
 import pandas as pd
 from feast import Entity, FeatureStore, FeatureView, Field, FileSource, PushSource, ValueType
 from feast.data_source import PushMode
+from remote_repo import write_remote_repo
 from feast.types import Float64, Int64, String
 
 repo, url = Path(sys.argv[1]), sys.argv[2]
 pushed = json.loads(Path(sys.argv[3]).read_text())
 start, end = (datetime.fromtimestamp(int(ms) / 1000, tz=timezone.utc) for ms in sys.argv[4:6])
-repo.mkdir(parents=True, exist_ok=True)
-(repo / "feature_store.yaml").write_text(
-    f"""project: larder_drop_in
-registry: {repo / "registry.db"}
-provider: local
-online_store:
-  type: remote
-  path: {url}
-entity_key_serialization_version: 3
-"""
-)
+write_remote_repo(repo, url)
 
 
 def frame(rows):
