@@ -1,7 +1,8 @@
 /**
- * Online lookups from LMDB and from Redis side by side: the same repo materialized into
- * both, then in-process lookups (1 and 100 entities) and HTTP with wrk (1 entity, 16
- * connections), alternated in rounds. Starts its own redis-server on loopback.
+ * Online lookups from LMDB, Redis and a Redis Cluster side by side: the same repo
+ * materialized into each, then in-process lookups (1 and 100 entities) and HTTP with wrk
+ * (1 entity, 16 connections), alternated in rounds. Starts its own redis-server on loopback
+ * and its own cluster (three masters, three replicas; writes wait for a replica).
  *   bun scripts/bench/online-store-bench.ts [users=10000] [seconds=5] [rounds=3]
  */
 import { rmSync } from "node:fs";
@@ -10,6 +11,7 @@ import { join, resolve } from "node:path";
 import { loadConfig } from "../../src/config/config.ts";
 import { Larder } from "../../src/larder.ts";
 import { startRedis } from "../../test/helpers/redis-server.ts";
+import { startRedisCluster } from "../../test/helpers/redis-cluster.ts";
 import { benchRepo, machine } from "./bench-repo.ts";
 import { benchResults, lookupTimes, quantile, serverUrl } from "./bench-tools.ts";
 
@@ -17,19 +19,27 @@ const users = Number(process.argv[2] ?? 10_000);
 const seconds = Number(process.argv[3] ?? 5);
 const rounds = Number(process.argv[4] ?? 3);
 const redis = await startRedis();
-if (!redis) throw new Error("redis-server is needed for this benchmark");
+const cluster = await startRedisCluster();
+if (!redis || !cluster) throw new Error("redis-server is needed for this benchmark");
 rmSync(join(tmpdir(), "larder-bench", `stores-${users}`), { recursive: true, force: true });
 const repo = await benchRepo(`stores-${users}`, users * 200, users, 1000, 90, Math.floor(Date.now() / 3_600_000) * 3_600_000);
 const redisUrl = `${redis.url}?prefix=bench:`;
-const stores = { lmdb: repo.larder, redis: new Larder(loadConfig({ repoDir: repo.dir, online: redisUrl }, {})) };
+const clusterUrl = `${cluster.url}?prefix=bench:`;
+const stores = {
+  lmdb: repo.larder,
+  redis: new Larder(loadConfig({ repoDir: repo.dir, online: redisUrl }, {})),
+  "redis-cluster": new Larder(loadConfig({ repoDir: repo.dir, online: clusterUrl }, {})),
+};
+const results = benchResults("online-store", { users, seconds, rounds }, machine());
 for (const [name, larder] of Object.entries(stores)) {
   const t0 = performance.now();
   await larder.materialize();
-  console.log(`materialize into ${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const s = (performance.now() - t0) / 1000;
+  results.add(`materialize into ${name}, s`, s);
+  console.log(`materialize into ${name}: ${s.toFixed(1)} s`);
 }
 console.log(`machine: ${machine()}; ${users} users × ~200 events, service fraud_detection (11 features, 2 views)`);
 
-const results = benchResults("online-store", { users, seconds, rounds }, machine());
 /** Figures of every round, per name: the median goes into the results. */
 const perRound = new Map<string, number[]>();
 const note = (name: string, value: number) => perRound.set(name, [...(perRound.get(name) ?? []), value]);
@@ -44,14 +54,13 @@ for (let round = 0; round < rounds; round++) {
     }
   }
 }
-await stores.lmdb.close();
-await stores.redis.close();
+for (const larder of Object.values(stores)) await larder.close();
 
 // HTTP: one server per store, wrk alternating between them.
 const main = resolve(import.meta.dir, "../../src/main.ts");
 const serve = (online: string) =>
   Bun.spawn([process.execPath, main, "serve", "--repo", repo.dir], { stdout: "pipe", stderr: "inherit", env: { ...process.env, LARDER_PORT: "0", LARDER_ONLINE: online } });
-const servers = { lmdb: serve("lmdb"), redis: serve(redisUrl) };
+const servers = { lmdb: serve("lmdb"), redis: serve(redisUrl), "redis-cluster": serve(clusterUrl) };
 const urls: Record<string, string> = {};
 for (const [name, p] of Object.entries(servers)) urls[name] = await serverUrl(p);
 try {
@@ -75,4 +84,5 @@ try {
   for (const p of Object.values(servers)) p.kill("SIGTERM");
   await Promise.all(Object.values(servers).map((p) => p.exited));
   await redis.stop();
+  await cluster.stop();
 }

@@ -165,6 +165,12 @@ export class KafkaStreamConsumer {
       heartbeatInterval: Math.max(500, Math.floor(this.#opts.sessionTimeoutMs / 5)),
       rebalanceTimeout: this.#opts.sessionTimeoutMs * 3,
     });
+    // A consumer kafkajs gives up on (not restarting it itself) is joined again by the watch loop.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.#consumer !== consumer) return;
+      this.log({ level: "error", event: "stream.failed", stream: [...wanted.values()].join(","), error: payload.error });
+      this.#subscribed = new Map();
+    });
     await consumer.connect();
     // From the topic's start: messages written before Larder first ran count too.
     await consumer.subscribe({ topics: [...wanted.values()], fromBeginning: true });
