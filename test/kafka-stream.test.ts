@@ -61,8 +61,11 @@ async function until(check: () => Promise<boolean> | boolean, what: string, ms =
   }
 }
 
-/** Committed offsets of the group, summed over partitions, against the topic's end. */
-async function committed(group: string, topic: string): Promise<{ committed: number; end: number }> {
+/**
+ * Committed offsets of the group, summed over partitions, against the topic's end; null while
+ * the broker answers with a retriable error (a group coordinator still loading, say).
+ */
+async function committed(group: string, topic: string): Promise<{ committed: number; end: number } | null> {
   const admin = client().admin();
   await admin.connect();
   try {
@@ -72,6 +75,9 @@ async function committed(group: string, topic: string): Promise<{ committed: num
       committed: offsets!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0),
       end: ends.reduce((n, p) => n + Number(p.high), 0),
     };
+  } catch (e) {
+    if ((e as { retriable?: boolean }).retriable) return null;
+    throw e;
   } finally {
     await admin.disconnect();
   }
@@ -106,7 +112,7 @@ describe("Kafka ingestion", () => {
         // Done when every offset is committed (each after its push committed).
         await until(async () => {
           const c = await committed("g-random", TOPIC);
-          return c.end === sent.length + again.length + 2 && c.committed === c.end;
+          return c !== null && c.end === sent.length + again.length + 2 && c.committed === c.end;
         }, "every offset committed");
         expect(await onlineMismatches(r.larder, Math.max(...events.map((e) => e.ts)) + 1, events, USERS)).toEqual([]);
         // Each event once: lifetime counts are the events', though a tenth came twice.
@@ -180,7 +186,7 @@ describe("Kafka ingestion", () => {
         await until(
           async () => {
             const c = await committed(group, topic);
-            return c.committed === c.end;
+            return c !== null && c.committed === c.end;
           },
           "every offset committed by the survivor",
           90_000,
