@@ -157,3 +157,9 @@ export class MlflowError extends errorKind("mlflow_error", 502) {
 
 /** `larder serve --feast-ui` where Feast's web UI is neither embedded nor buildable. */
 export class FeastUiUnavailableError extends errorKind("feast_ui_unavailable", 503) {}
+
+/** Spark could not run a job (no PySpark or Java, the cluster unreachable, a failing expression). */
+export class SparkJobError extends errorKind("spark_error", 500) {}
+
+/** The job's data broke a rule (values not of their type): nothing was written. */
+export class SparkDataError extends errorKind("invalid_data", 422, EXIT.validation) {}

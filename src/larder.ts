@@ -39,6 +39,7 @@ import { ServedSample } from "./monitoring/served-sample.ts";
 import { PushRunRecorder } from "./push/push-runs.ts";
 import type { ValidationReport } from "./validation/validate-batch.ts";
 import { validateView, type ViewValidation } from "./validation/validate-view.ts";
+import { SparkEngine } from "./offline/spark/spark-job.ts";
 
 const REGISTRY_CHECK_MS = 250;
 
@@ -88,7 +89,8 @@ export class Larder {
     if (!this.#ctx) {
       const { repoDir, dataDir, offline, s3Endpoint } = this.config;
       const storage = new Storage({ ...s3SettingsFromEnv(), endpoint: s3Endpoint || undefined }, join(dataDir, "cache"));
-      this.#ctx = { repoDir, dataDir, storage, files: openFileStore(offline === "local" ? dataDir : offline, storage) };
+      const spark = this.config.engine === "spark" ? new SparkEngine({ master: this.config.sparkMaster, python: this.config.sparkPython }, dataDir) : undefined;
+      this.#ctx = { repoDir, dataDir, storage, files: openFileStore(offline === "local" ? dataDir : offline, storage), spark };
     }
     return this.#ctx;
   }
@@ -346,6 +348,7 @@ export class Larder {
     await this.#store?.close();
     if (this.#duck) (await this.#duck).close();
     if (this.#pushDuck) (await this.#pushDuck).close();
+    await this.#ctx?.spark?.close();
     this.#store = undefined;
     this.#duck = undefined;
     this.#pushDuck = undefined;

@@ -108,6 +108,7 @@ export async function runCli(argv: string[]): Promise<number> {
       port: values.port as string | undefined,
       workers: values.workers as string | undefined,
       feastUi: values["feast-ui"] === true ? "on" : undefined,
+      engine: values.engine as string | undefined,
     });
     larder = new Larder(config);
     larder.via = `cli ${command.name}`;

@@ -54,6 +54,12 @@ export const ConfigSchema = z.object({
   feastUi: z.enum(["on", "off"]),
   /** How long a view's materialization lease lasts unless renewed: a run's holder that dies gives it up after this. */
   leaseTtl: z.string().regex(DURATION_PATTERN, 'must be a duration such as "30s"'),
+  /** What computes offline tables and training sets: DuckDB in-process, or Apache Spark. */
+  engine: z.enum(["duckdb", "spark"]),
+  /** Spark's master when the engine is spark: local[*], spark://host:7077, yarn, … */
+  sparkMaster: z.string().min(1),
+  /** The Python (with PySpark) that runs the Spark engine's jobs. */
+  sparkPython: z.string().min(1),
   /** Where streamed rows go, as a push's `to`. */
   streamTo: z.enum(["online", "offline", "online_and_offline"]),
 });
@@ -82,6 +88,15 @@ export const SETTINGS: { key: keyof Config; env: string; flag?: string; default:
     default: "",
     meaning: "an S3-compatible server's URL (MinIO, …); empty for AWS. Credentials from the standard `AWS_*` variables",
   },
+  {
+    key: "engine",
+    env: "LARDER_ENGINE",
+    flag: "--engine",
+    default: "duckdb",
+    meaning: "what computes offline tables and training sets: `duckdb` (in-process) or `spark` (PySpark; see the scale-out guide)",
+  },
+  { key: "sparkMaster", env: "LARDER_SPARK_MASTER", default: "local[*]", meaning: "Spark's master for `--engine spark`: `local[*]`, `spark://host:7077`, `yarn`, …" },
+  { key: "sparkPython", env: "LARDER_SPARK_PYTHON", default: "python3", meaning: "a Python with PySpark installed, which runs the Spark engine's jobs" },
   { key: "maxEntitiesPerRequest", env: "LARDER_MAX_ENTITIES", default: 1000, meaning: "entities one lookup may ask for" },
   { key: "maxBodyBytes", env: "LARDER_MAX_BODY_BYTES", default: 1_048_576, meaning: "the largest request body; larger ones are refused with 413" },
   { key: "maxPushRows", env: "LARDER_MAX_PUSH_ROWS", default: 10_000, meaning: "rows one push may carry" },

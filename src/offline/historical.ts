@@ -17,6 +17,7 @@ import { isS3Url, parseS3Url } from "../storage/s3-location.ts";
 import type { OfflineContext } from "./offline-context.ts";
 import type { StoredFile } from "../storage/storage.ts";
 import { sha256File } from "./content-hash.ts";
+import { sparkFeatureTables, type SparkViewRequest } from "./spark/spark-historical.ts";
 
 export type HistoricalRequest = {
   /** Path (or s3:// address) of a CSV, Parquet or JSON label table. */
@@ -107,8 +108,7 @@ export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx:
   if (clash) throw new BadRequestError(`label table already has a column "${clash}", which is also a requested feature`);
 
   const views: HistoricalResult["views"] = [];
-  const joins: string[] = [];
-  let i = 0;
+  const requests: SparkViewRequest[] = [];
   for (const [viewName, features] of byView) {
     const v: ResolvedView = registry.view(viewName);
     for (const k of v.entity.joinKeys) {
@@ -117,12 +117,16 @@ export async function getHistoricalFeatures(duck: Duck, registry: Registry, ctx:
     }
     const table = await ensureOfflineTable(duck, v, ctx);
     views.push({ view: viewName, version: v.version, table });
-    await duck.run(
-      `CREATE OR REPLACE TEMP TABLE __hv_${i} AS ${await viewFeaturesSql(duck, v, table.path, labelCount, features, (f) => columnName({ view: viewName, feature: f }), i)}`,
-    );
-    joins.push(`POSITIONAL JOIN __hv_${i}`);
-    i++;
+    requests.push({ v, eventsPath: table.path, features, column: (f) => columnName({ view: viewName, feature: f }) });
   }
+  // Each view's features as __hv_<i>, one row per label in label order.
+  if (ctx.spark) await sparkFeatureTables(duck, ctx.spark, ctx.dataDir, "__labels", requests);
+  else {
+    for (const [i, r] of requests.entries()) {
+      await duck.run(`CREATE OR REPLACE TEMP TABLE __hv_${i} AS ${await viewFeaturesSql(duck, r.v, r.eventsPath, labelCount, r.features, r.column, i)}`);
+    }
+  }
+  const joins = requests.map((_, i) => `POSITIONAL JOIN __hv_${i}`);
   // Every __hv table holds one row per label, in label order: join by position, not by key.
   const select = `SELECT ${labelColumns.map(ident).join(", ")}, ${names.map(ident).join(", ")} FROM __labels_in ${joins.join(" ")}`;
   await duck.run(`CREATE OR REPLACE TEMP TABLE ${TRAINING_SET_TABLE} AS ${select}`);

@@ -21,6 +21,7 @@ import { rmSync } from "node:fs";
 import { INSTANT_RANGE, inInstantRange } from "../time.ts";
 import { hashOf } from "../ids.ts";
 import { ExpectationFailedError } from "../errors.ts";
+import { buildWithSpark } from "./spark/spark-offline-table.ts";
 import { failureMessage, validateBatch } from "../validation/validate-batch.ts";
 import { viewBatchChecks } from "../validation/view-checks.ts";
 
@@ -49,6 +50,8 @@ const StoredOfflineTableSchema = z.object({
   minTs: z.number().nullable(),
   maxTs: z.number().nullable(),
   builtAt: z.string(),
+  /** The engine that built it (tables built before engines were named: DuckDB). */
+  engine: z.enum(["duckdb", "spark"]).default("duckdb"),
 });
 
 /** `path`: a local path holding the table, for DuckDB (not saved in the metadata). */
@@ -120,36 +123,18 @@ export async function ensureOfflineTable(duck: Duck, v: ResolvedView, ctx: Offli
       if (stored) return { ...current, path: await ctx.files.readable(stored) };
     }
   }
-  const keys = v.entity.joinKeys.map((k) => ident(k.name));
-  const ts = ident(v.source.timestampField);
   const key = `${folder}/events-${fingerprint.hash}.parquet`;
-  const readable = async (list: SourceFile[]) => Promise.all(list.map((f) => ctx.storage.readable(f)));
-  // rowid of a table filled from the source in one statement is the source's row order
-  // (DuckDB preserves insertion order), which makes ties between equal timestamps stable.
-  await duck.run(`CREATE OR REPLACE TEMP TABLE __source AS ${viewInputSql(v.source, await readable(files), await readable(segments))}`);
-  // Expectations gate the build: a failing batch writes no table (and so nothing online).
-  const validation = await validateBatch(duck, viewBatchChecks(v, ctx));
-  if (!validation.passed) {
-    await duck.run("DROP TABLE __source");
-    throw new ExpectationFailedError(failureMessage(`feature view "${v.def.name}" (source "${v.source.name}")`, validation), validation);
-  }
-  const select = `${eventColumnsSql(v, "rowid")}, __online`;
-  let notNull = [...keys, ts].map((c) => `${c} IS NOT NULL`).join(" AND ");
-  // An event pushed twice (a redelivery) counts once: its first row stands.
-  const id = v.push?.eventIdField;
-  if (id) notNull += ` AND (${ident(id)} IS NULL OR rowid IN (SELECT min(rowid) FROM __source GROUP BY ${ident(id)}))`;
   const staged = ctx.files.staging(key);
-  // Sorted by entity, then time: historical retrieval reads it in this order without a sort.
-  await duck.run(`COPY (SELECT ${select} FROM __source WHERE ${notNull} ORDER BY ${keys.join(", ")}, __ts, __seq) TO ${literal(staged)} (FORMAT parquet, COMPRESSION snappy)`);
-  const [stats] = await duck.all<{ n: number; lo: number | null; hi: number | null }>(
-    `SELECT count(*) AS n, epoch_ms(min(${ts})) AS lo, epoch_ms(max(${ts})) AS hi FROM __source WHERE ${notNull}`,
-  );
-  await duck.run("DROP TABLE __source");
+  const readable = async (list: SourceFile[]) => Promise.all(list.map((f) => ctx.storage.readable(f)));
+  const built = ctx.spark
+    ? await buildWithSpark(ctx.spark, ctx.dataDir, v, await readable(files), await readable(segments), staged)
+    : await buildWithDuckDB(duck, v, ctx, await readable(files), await readable(segments), staged);
+  const { stats, validation } = built;
   // Times Larder serves and answers with stay in 0001–9999 (time.ts), whatever a source holds.
-  if ((stats!.lo !== null && !inInstantRange(Number(stats!.lo))) || (stats!.hi !== null && !inInstantRange(Number(stats!.hi)))) {
+  if ((stats.lo !== null && !inInstantRange(Number(stats.lo))) || (stats.hi !== null && !inInstantRange(Number(stats.hi)))) {
     rmSync(staged, { force: true });
     throw new OfflineError(
-      `source "${v.source.name}" has events timed outside the years 0001–9999 (earliest ${stats!.lo}, latest ${stats!.hi} in epoch ms; times must run ${INSTANT_RANGE}): fix or filter those rows`,
+      `source "${v.source.name}" has events timed outside the years 0001–9999 (earliest ${stats.lo}, latest ${stats.hi} in epoch ms; times must run ${INSTANT_RANGE}): fix or filter those rows`,
     );
   }
   const stored = await ctx.files.put(key, staged);
@@ -159,9 +144,10 @@ export async function ensureOfflineTable(duck: Duck, v: ResolvedView, ctx: Offli
     version: v.version,
     key,
     fingerprint,
-    rows: stats!.n,
-    minTs: stats!.lo,
-    maxTs: stats!.hi,
+    rows: stats.n,
+    minTs: stats.lo,
+    maxTs: stats.hi,
+    engine: ctx.spark ? "spark" : "duckdb",
     builtAt: new Date().toISOString(),
     validation: {
       passed: true,
@@ -175,4 +161,37 @@ export async function ensureOfflineTable(duck: Duck, v: ResolvedView, ctx: Offli
     if (f.path !== stored.path && /\/events-[^/]+\.parquet$/.test(f.path)) await ctx.files.remove(`${folder}/${f.path.slice(f.path.lastIndexOf("/") + 1)}`);
   }
   return { ...table, path: await ctx.files.readable(stored) };
+}
+
+/** What a build leaves: the table staged as Parquet, its counts, the expectations' verdict. */
+export type BuiltOfflineTable = {
+  stats: { n: number; lo: number | null; hi: number | null };
+  validation: Awaited<ReturnType<typeof validateBatch>>;
+};
+
+/** Builds the table with DuckDB into `staged`: checked, typed, deduplicated, sorted. */
+async function buildWithDuckDB(duck: Duck, v: ResolvedView, ctx: OfflineContext, files: string[], segments: string[], staged: string): Promise<BuiltOfflineTable> {
+  const keys = v.entity.joinKeys.map((k) => ident(k.name));
+  const ts = ident(v.source.timestampField);
+  // rowid of a table filled from the source in one statement is the source's row order
+  // (DuckDB preserves insertion order), which makes ties between equal timestamps stable.
+  await duck.run(`CREATE OR REPLACE TEMP TABLE __source AS ${viewInputSql(v.source, files, segments)}`);
+  // Expectations gate the build: a failing batch writes no table (and so nothing online).
+  const validation = await validateBatch(duck, viewBatchChecks(v, ctx));
+  if (!validation.passed) {
+    await duck.run("DROP TABLE __source");
+    throw new ExpectationFailedError(failureMessage(`feature view "${v.def.name}" (source "${v.source.name}")`, validation), validation);
+  }
+  const select = `${eventColumnsSql(v, "rowid")}, __online`;
+  let notNull = [...keys, ts].map((c) => `${c} IS NOT NULL`).join(" AND ");
+  // An event pushed twice (a redelivery) counts once: its first row stands.
+  const id = v.push?.eventIdField;
+  if (id) notNull += ` AND (${ident(id)} IS NULL OR rowid IN (SELECT min(rowid) FROM __source GROUP BY ${ident(id)}))`;
+  // Sorted by entity, then time: historical retrieval reads it in this order without a sort.
+  await duck.run(`COPY (SELECT ${select} FROM __source WHERE ${notNull} ORDER BY ${keys.join(", ")}, __ts, __seq) TO ${literal(staged)} (FORMAT parquet, COMPRESSION snappy)`);
+  const [stats] = await duck.all<{ n: number; lo: number | null; hi: number | null }>(
+    `SELECT count(*) AS n, epoch_ms(min(${ts})) AS lo, epoch_ms(max(${ts})) AS hi FROM __source WHERE ${notNull}`,
+  );
+  await duck.run("DROP TABLE __source");
+  return { stats: stats!, validation };
 }

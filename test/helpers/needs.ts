@@ -17,6 +17,9 @@ export const FEAST_PYTHON = existsSync(resolve(import.meta.dir, "../../.venvs/fe
 /** The Python of the environment with the client from clients/python installed (.ci/run makes it), or null. */
 export const CLIENT_PYTHON = existsSync(resolve(import.meta.dir, "../../.venvs/client/bin/python")) ? resolve(import.meta.dir, "../../.venvs/client/bin/python") : null;
 
+/** The Python of the environment with PySpark from PyPI (.ci/run makes it), or null. */
+export const SPARK_PYTHON = existsSync(resolve(import.meta.dir, "../../.venvs/spark/bin/python")) ? resolve(import.meta.dir, "../../.venvs/spark/bin/python") : null;
+
 /** Chromium's path, or null. */
 export const CHROMIUM = Bun.which("chromium") ?? Bun.which("chromium-browser") ?? null;
 
@@ -29,6 +32,7 @@ export const SKIP = {
   mlflow: !CI && !mlflowInstalled(),
   gx: !CI && !existsSync(resolve(import.meta.dir, "../../.venvs/gx/bin/python")),
   client: !CI && CLIENT_PYTHON === null,
+  spark: !CI && SPARK_PYTHON === null,
 };
 
 const HOW: Record<keyof typeof SKIP, string> = {
@@ -40,6 +44,7 @@ const HOW: Record<keyof typeof SKIP, string> = {
   mlflow: MLFLOW_INSTALL,
   gx: "python3 -m venv .venvs/gx && .venvs/gx/bin/pip install great_expectations==1.24.1",
   client: "python3 -m venv .venvs/client && .venvs/client/bin/pip install -e 'clients/python[test]'",
+  spark: "python3 -m venv .venvs/spark && .venvs/spark/bin/pip install pyspark==4.0.1 (and Java 17)",
 };
 
 for (const [what, skip] of Object.entries(SKIP)) {

@@ -7,7 +7,7 @@ import { out, table } from "../print.ts";
 export const historicalCommand: Command = {
   name: "historical",
   summary: "build a point-in-time correct training set for a label table",
-  usage: `larder historical --entities labels.(csv|parquet|json) (--service NAME | --features view:feature,...) [--out train.parquet] [--timestamp-column ${DEFAULT_TIMESTAMP_COLUMN}] [--full-names] [--mlflow]
+  usage: `larder historical --entities labels.(csv|parquet|json) (--service NAME | --features view:feature,...) [--out train.parquet] [--timestamp-column ${DEFAULT_TIMESTAMP_COLUMN}] [--full-names] [--mlflow] [--engine duckdb|spark]
        larder historical --from-manifest train.parquet.manifest.json [--out rebuilt.parquet]`,
   options: {
     entities: { type: "string" },
@@ -18,6 +18,7 @@ export const historicalCommand: Command = {
     "full-names": { type: "boolean" },
     "from-manifest": { type: "string" },
     mlflow: { type: "boolean" },
+    engine: { type: "string" },
   },
   flagHelp: {
     entities: "the label table: join keys, a timestamp column and labels (CSV, Parquet or JSON; local or s3://)",
@@ -27,6 +28,7 @@ export const historicalCommand: Command = {
     "timestamp-column": "the label table's timestamp column",
     "full-names": "name columns view__feature, as Feast's full_feature_names",
     "from-manifest": "rebuild a training set exactly from its manifest, refusing if any input changed",
+    engine: "duckdb or spark: what computes the offline tables and the training set (default LARDER_ENGINE, else duckdb)",
     mlflow: "log the training set to MLflow (MLFLOW_TRACKING_URI) as a run: params, manifest, profile, dataset; needs --out",
   },
   async run(larder, flags) {

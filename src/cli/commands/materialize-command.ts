@@ -7,13 +7,21 @@ import type { MaterializeOptions } from "../../materialize/materialize.ts";
 export const materializeCommand: Command = {
   name: "materialize",
   summary: "load latest values and window tiles into the online store",
-  usage: "larder materialize [--views a,b] [--start TIME] [--end TIME] [--incremental] | --rebuild [--end TIME]",
-  options: { views: { type: "string" }, start: { type: "string" }, end: { type: "string" }, incremental: { type: "boolean" }, rebuild: { type: "boolean" } },
+  usage: "larder materialize [--views a,b] [--start TIME] [--end TIME] [--incremental] [--engine duckdb|spark] | --rebuild [--end TIME]",
+  options: {
+    views: { type: "string" },
+    start: { type: "string" },
+    end: { type: "string" },
+    incremental: { type: "boolean" },
+    rebuild: { type: "boolean" },
+    engine: { type: "string" },
+  },
   flagHelp: {
     views: "only these views (comma-separated)",
     start: "earliest event time to load (ISO 8601 or epoch ms)",
     end: "load events before this instant (default: now)",
     incremental: "from each view's watermark, applying only newer events",
+    engine: "duckdb or spark: what builds the offline tables the online store is filled from (default LARDER_ENGINE, else duckdb)",
     rebuild: "set the online store aside and build it again from the offline tables",
   },
   async run(larder, flags) {
