@@ -191,10 +191,9 @@ describe("offline engines agree", () => {
 
 describe("the Spark engine's refusals", () => {
   test.skipIf(SKIP.spark)(
-    "values not of their declared type, and views with expectations, are refused; nothing is written",
+    "values not of their declared type refuse the batch; expectations are checked as on DuckDB; nothing is written on failure",
     async () => {
       const larder = larders.get("spark")!;
-      const features = readFileSync(join(repo.dir, "features/stats.ts"), "utf8");
       repo.write(
         "features/more.ts",
         `import { fileSource, featureView, count, sum, between } from "larder";
@@ -204,30 +203,40 @@ const schema = z.object({ user_id: z.int(), ts: z.date(), amount: z.number() });
 export const badSource = fileSource({ name: "bad", path: "data/bad.csv", timestampField: "ts", schema });
 export const bad = featureView({ name: "bad_stats", entity: user, source: badSource, features: { n: count("1d") } });
 export const checkedSource = fileSource({ name: "checked", path: "data/ties.csv", timestampField: "ts", schema, expectations: [between("amount", { min: 0 })] });
-export const checked = featureView({
-  name: "checked_stats",
-  entity: user,
-  source: checkedSource,
-  features: { total: sum("amount", "1d") },
-});
+export const checked = featureView({ name: "checked_stats", entity: user, source: checkedSource, features: { total: sum("amount", "1d") } });
+export const strictSource = fileSource({ name: "strict", path: "data/ties.csv", timestampField: "ts", schema, expectations: [between("amount", { min: 15 })] });
+export const strict = featureView({ name: "strict_stats", entity: user, source: strictSource, features: { total: sum("amount", "1d") } });
 `,
       );
       repo.write("data/bad.csv", "user_id,ts,amount\n1,2026-01-01T00:00:00Z,5\n2,2026-01-01T00:00:00Z,lots\nx,2026-01-01T00:00:00Z,\n");
-      expect(features).toContain("user_stats_1");
       await larder.apply();
       const labelsPath = join(repo.dir, "ties-labels.csv");
       const bad = await larder.historical({ labelsPath, refs: [{ view: "bad_stats", feature: "n" }] }).catch((e) => e);
       expect(bad.code).toBe("invalid_data");
       expect(bad.status).toBe(422);
       expect(bad.message).toBe('source "bad": 2 rows do not keep to the declared schema (amount: lots is not a float64; user_id: x is not a int64)');
-      const checked = await larder.historical({ labelsPath, refs: [{ view: "checked_stats", feature: "total" }] }).catch((e) => e);
-      expect(checked.message).toBe('feature view "checked_stats" has expectations (on it or its source "checked"), which the DuckDB engine checks: build it with --engine duckdb');
-      // Neither left an offline table behind, nor Spark's files.
+      // Expectations that pass: the table is built by Spark, its values as DuckDB's.
+      const checked = await larder.historical({ labelsPath, refs: [{ view: "checked_stats", feature: "total" }], collect: true });
+      expect(checked.records!.map((r) => r.total)).toEqual([10, 60, null]);
+      expect(checked.views[0]!.table.engine).toBe("spark");
+      expect(checked.views[0]!.table.validation.checks.map((c) => [c.rule, c.passed])).toEqual([
+        ["schema types", true],
+        ["between(amount, min 0)", true],
+      ]);
+      // Expectations that fail: refused with DuckDB's own message.
+      const strict = await larder.historical({ labelsPath, refs: [{ view: "strict_stats", feature: "total" }] }).catch((e) => e);
+      const onDuckDB = await repo.larder.apply().then(() => repo.larder.historical({ labelsPath, refs: [{ view: "strict_stats", feature: "total" }] }).catch((e) => e));
+      expect(strict.code).toBe(onDuckDB.code);
+      // The same message, but for where each engine's data folder keeps the failing rows.
+      const quarantine = /\/data(-spark)?\/quarantine\/.*$/m;
+      expect(strict.message.replace(quarantine, "")).toBe(onDuckDB.message.replace(quarantine, ""));
+      expect(strict.message).toContain('feature view "strict_stats"');
+      // Neither failure left an offline table behind, nor Spark's files.
       const left = (view: string) => {
         const dir = join(larder.config.dataDir, "offline", view);
         return existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String) : [];
       };
-      for (const view of ["bad_stats", "checked_stats"]) expect(left(view).filter((f) => /\.(parquet|json|parts)$/.test(f))).toEqual([]);
+      for (const view of ["bad_stats", "strict_stats"]) expect(left(view).filter((f) => /\.(parquet|json|parts)$/.test(f))).toEqual([]);
     },
     120_000,
   );

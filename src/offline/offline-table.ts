@@ -126,9 +126,10 @@ export async function ensureOfflineTable(duck: Duck, v: ResolvedView, ctx: Offli
   const key = `${folder}/events-${fingerprint.hash}.parquet`;
   const staged = ctx.files.staging(key);
   const readable = async (list: SourceFile[]) => Promise.all(list.map((f) => ctx.storage.readable(f)));
+  const [local, localSegments] = [await readable(files), await readable(segments)];
   const built = ctx.spark
-    ? await buildWithSpark(ctx.spark, ctx.dataDir, v, await readable(files), await readable(segments), staged)
-    : await buildWithDuckDB(duck, v, ctx, await readable(files), await readable(segments), staged);
+    ? await buildWithSpark(ctx.spark, ctx.dataDir, v, local, localSegments, staged, hasExpectations(v) ? () => checkExpectations(duck, v, ctx, local, localSegments) : null)
+    : await buildWithDuckDB(duck, v, ctx, local, localSegments, staged);
   const { stats, validation } = built;
   // Times Larder serves and answers with stay in 0001–9999 (time.ts), whatever a source holds.
   if ((stats.lo !== null && !inInstantRange(Number(stats.lo))) || (stats.hi !== null && !inInstantRange(Number(stats.hi)))) {
@@ -169,19 +170,33 @@ export type BuiltOfflineTable = {
   validation: Awaited<ReturnType<typeof validateBatch>>;
 };
 
+/** Whether the view or its source declares expectations (beyond the schema every source has). */
+const hasExpectations = (v: ResolvedView) => v.source.expectations.length > 0 || (v.def.expectations ?? []).length > 0;
+
+/**
+ * Stages the view's input as `__source` and checks it: the schema and every expectation.
+ * A failing batch writes no table (and so nothing online). `keep`: leave `__source` for the build.
+ */
+async function checkInput(duck: Duck, v: ResolvedView, ctx: OfflineContext, files: string[], segments: string[], keep: boolean) {
+  // rowid of a table filled from the source in one statement is the source's row order
+  // (DuckDB preserves insertion order), which makes ties between equal timestamps stable.
+  await duck.run(`CREATE OR REPLACE TEMP TABLE __source AS ${viewInputSql(v.source, files, segments)}`);
+  const validation = await validateBatch(duck, viewBatchChecks(v, ctx));
+  if (!validation.passed || !keep) await duck.run("DROP TABLE __source");
+  if (!validation.passed) {
+    throw new ExpectationFailedError(failureMessage(`feature view "${v.def.name}" (source "${v.source.name}")`, validation), validation);
+  }
+  return validation;
+}
+
+/** Expectations checked by DuckDB for a table another engine builds. */
+const checkExpectations = (duck: Duck, v: ResolvedView, ctx: OfflineContext, files: string[], segments: string[]) => checkInput(duck, v, ctx, files, segments, false);
+
 /** Builds the table with DuckDB into `staged`: checked, typed, deduplicated, sorted. */
 async function buildWithDuckDB(duck: Duck, v: ResolvedView, ctx: OfflineContext, files: string[], segments: string[], staged: string): Promise<BuiltOfflineTable> {
   const keys = v.entity.joinKeys.map((k) => ident(k.name));
   const ts = ident(v.source.timestampField);
-  // rowid of a table filled from the source in one statement is the source's row order
-  // (DuckDB preserves insertion order), which makes ties between equal timestamps stable.
-  await duck.run(`CREATE OR REPLACE TEMP TABLE __source AS ${viewInputSql(v.source, files, segments)}`);
-  // Expectations gate the build: a failing batch writes no table (and so nothing online).
-  const validation = await validateBatch(duck, viewBatchChecks(v, ctx));
-  if (!validation.passed) {
-    await duck.run("DROP TABLE __source");
-    throw new ExpectationFailedError(failureMessage(`feature view "${v.def.name}" (source "${v.source.name}")`, validation), validation);
-  }
+  const validation = await checkInput(duck, v, ctx, files, segments, true);
   const select = `${eventColumnsSql(v, "rowid")}, __online`;
   let notNull = [...keys, ts].map((c) => `${c} IS NOT NULL`).join(" AND ");
   // An event pushed twice (a redelivery) counts once: its first row stands.

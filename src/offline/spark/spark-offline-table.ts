@@ -2,19 +2,26 @@
  * A view's offline table built by Spark (spark_job.py, "offline-table"): the same columns,
  * rows and order as the DuckDB build (offline/offline-table.ts), so materialization and
  * historical retrieval read either alike. Values not of their declared type refuse the
- * batch here too. Expectations are checked by the DuckDB engine only: a view whose source
- * or definition declares any is refused on Spark rather than built unchecked.
+ * batch here too. Expectations (when the view or its source declares any) are checked
+ * first by `checkExpectations`, DuckDB's own checks over the same files, so a batch passes
+ * or fails them alike on either engine.
  */
 import type { ResolvedView } from "../../registry/registry.ts";
 import { viewLayout } from "../../windows/view-layout.ts";
-import { UsageError } from "../../errors.ts";
+import type { ValidationReport } from "../../validation/validate-batch.ts";
 import { type SparkEngine, withSparkWorkDir } from "./spark-job.ts";
 import type { BuiltOfflineTable } from "../offline-table.ts";
 
-export async function buildWithSpark(spark: SparkEngine, dataDir: string, v: ResolvedView, files: string[], segments: string[], staged: string): Promise<BuiltOfflineTable> {
-  if (v.source.expectations.length > 0 || (v.def.expectations ?? []).length > 0) {
-    throw new UsageError(`feature view "${v.def.name}" has expectations (on it or its source "${v.source.name}"), which the DuckDB engine checks: build it with --engine duckdb`);
-  }
+export async function buildWithSpark(
+  spark: SparkEngine,
+  dataDir: string,
+  v: ResolvedView,
+  files: string[],
+  segments: string[],
+  staged: string,
+  checkExpectations: (() => Promise<ValidationReport>) | null,
+): Promise<BuiltOfflineTable> {
+  const checked = checkExpectations ? await checkExpectations() : null;
   const layout = viewLayout(v.def);
   const expressionType = (name: string) => {
     const f = v.def.features.find((x) => x.name === name);
@@ -41,6 +48,6 @@ export async function buildWithSpark(spark: SparkEngine, dataDir: string, v: Res
   const n = Number(result.rows);
   return {
     stats: { n, lo: result.minTs === null ? null : Number(result.minTs), hi: result.maxTs === null ? null : Number(result.maxTs) },
-    validation: { passed: true, rows: n, checks: [], quarantine: null },
+    validation: checked ?? { passed: true, rows: n, checks: [], quarantine: null },
   };
 }
