@@ -57,7 +57,10 @@ export const ConfigSchema = z.object({
   /** What computes offline tables and training sets: DuckDB in-process, or Apache Spark. */
   engine: z.enum(["duckdb", "spark"]),
   /** Spark's master when the engine is spark: local[*], spark://host:7077, yarn, … */
-  sparkMaster: z.string().min(1),
+  sparkMaster: z
+    .string()
+    .min(1)
+    .refine((m) => !m.startsWith("sc://"), "Spark Connect (sc://) is not supported: use local[*], spark://host:7077 or yarn"),
   /** The Python (with PySpark) that runs the Spark engine's jobs. */
   sparkPython: z.string().min(1),
   /** Where streamed rows go, as a push's `to`. */

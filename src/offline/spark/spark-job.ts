@@ -66,8 +66,10 @@ export class SparkEngine {
     this.#driver = null;
     if (!d) return;
     d.proc.stdin.end();
-    const exited = await Promise.race([d.proc.exited.then(() => true), Bun.sleep(20_000).then(() => false)]);
-    if (!exited) d.proc.kill("SIGKILL");
+    // Spark stops its session first; one that hangs is killed (a timer cleared, so it keeps no process alive).
+    const kill = setTimeout(() => d.proc.kill("SIGKILL"), 20_000);
+    await d.proc.exited;
+    clearTimeout(kill);
   }
 
   async #run(workDir: string, job: Record<string, unknown>): Promise<Record<string, unknown>> {

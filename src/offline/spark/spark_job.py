@@ -254,10 +254,11 @@ def view_features(spark: SparkSession, labels: DataFrame, view: dict) -> DataFra
         cols += [F.min(col(x(i))).over(tile).alias(f"__tmin_{i}_{h}"), F.max(col(x(i))).over(tile).alias(f"__tmax_{i}_{h}")]
     computed = union.select(*cols).filter(col("__kind") == LABEL)
 
-    at_label = computed.filter(col("__g") == -1).drop("__g", "__kind").join(labels.select("__row", "__t"), "__row")
-    for g, (w, h) in enumerate(summed):
-        marker = computed.filter(col("__g") == g).select("__row", *[col(f"__{s}_{i}").alias(f"__{s}_{i}_m{g}") for i in inputs for s in ("c", "s", "q")])
-        at_label = at_label.join(marker, "__row")
+    # A label's row and its markers share __row: one aggregation puts them side by side.
+    at = lambda g, c: F.first(F.when(col("__g") == g, col(c)), ignorenulls=True)
+    own = [c for c in computed.columns if c not in ("__row", "__g", "__kind", "__time", *keys)]
+    markers = [at(g, f"__{s}_{i}").alias(f"__{s}_{i}_m{g}") for g in range(len(summed)) for i in inputs for s in ("c", "s", "q")]
+    at_label = computed.groupBy("__row").agg(at(-1, "__time").alias("__t"), *[at(-1, c).alias(c) for c in own], *markers)
 
     # Whole tiles inside a window, for windowed min and max: each label's tiles, joined.
     for w, h in sorted({(f["window"], f["hop"]) for f in windowed if f["fn"] in ("min", "max")}):
