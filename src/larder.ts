@@ -39,7 +39,7 @@ import { ServedSample } from "./monitoring/served-sample.ts";
 import { PushRunRecorder } from "./push/push-runs.ts";
 import type { ValidationReport } from "./validation/validate-batch.ts";
 import { validateView, type ViewValidation } from "./validation/validate-view.ts";
-import { SparkEngine } from "./offline/spark/spark-job.ts";
+import { parseSparkConf, SparkEngine } from "./offline/spark/spark-job.ts";
 
 const REGISTRY_CHECK_MS = 250;
 
@@ -89,7 +89,10 @@ export class Larder {
     if (!this.#ctx) {
       const { repoDir, dataDir, offline, s3Endpoint } = this.config;
       const storage = new Storage({ ...s3SettingsFromEnv(), endpoint: s3Endpoint || undefined }, join(dataDir, "cache"));
-      const spark = this.config.engine === "spark" ? new SparkEngine({ master: this.config.sparkMaster, python: this.config.sparkPython }, dataDir) : undefined;
+      const spark =
+        this.config.engine === "spark"
+          ? new SparkEngine({ master: this.config.sparkMaster, python: this.config.sparkPython, conf: parseSparkConf(this.config.sparkConf) }, dataDir)
+          : undefined;
       this.#ctx = { repoDir, dataDir, storage, files: openFileStore(offline === "local" ? dataDir : offline, storage), spark };
     }
     return this.#ctx;

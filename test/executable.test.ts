@@ -12,6 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { Duck } from "../src/offline/duckdb.ts";
 import { close, referenceValues, type RefEvent, type RefFeature } from "./helpers/reference.ts";
 import { serverUrl } from "./helpers/server-url.ts";
+import { SKIP, SPARK_PYTHON } from "./helpers/needs.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const dir = mkdtempSync(join(tmpdir(), "larder-exe-"));
@@ -198,6 +199,39 @@ describe("the executable, alone in a folder", () => {
     expect(got).toHaveLength(100);
     expect(mismatches).toEqual([]);
   }, 30_000);
+
+  test.skipIf(SKIP.spark)(
+    "historical --engine spark runs the Spark job embedded in the executable: the same training set",
+    async () => {
+      const spark = { ...env, LARDER_DATA_DIR: "data-spark", LARDER_SPARK_PYTHON: SPARK_PYTHON!, LARDER_SPARK_MASTER: "local[2]" };
+      const runSpark = async (args: string[]) => {
+        const p = Bun.spawn([exe, ...args], { cwd: repo, env: spark, stdout: "pipe", stderr: "pipe" });
+        const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+        return { stdout, stderr, code };
+      };
+      expect((await runSpark(["apply"])).code).toBe(0);
+      const r = await runSpark(["historical", "--engine", "spark", "--entities", "data/driver_labels.csv", "--service", "driver_activity", "--out", "train-spark.parquet"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toStartWith("100 rows, 10 columns");
+      const duck = await Duck.open();
+      const onDuckDB = await duck.all(`SELECT * FROM read_parquet('${join(repo, "train.parquet")}')`);
+      const onSpark = await duck.all(`SELECT * FROM read_parquet('${join(repo, "train-spark.parquet")}')`);
+      duck.close();
+      expect(onSpark).toHaveLength(onDuckDB.length);
+      const differ = onDuckDB.flatMap((row, i) =>
+        Object.keys(row)
+          .filter((c) => !close(onSpark[i]![c], row[c]))
+          .map((c) => `row ${i} ${c}: ${onSpark[i]![c]} ≠ ${row[c]}`),
+      );
+      expect(differ).toEqual([]);
+      const views = readdirSync(join(repo, "data-spark/offline"));
+      expect(views.length).toBeGreaterThan(0);
+      const table = join(repo, "data-spark/offline", views[0]!);
+      const manifest = JSON.parse(readFileSync(join(table, readdirSync(table)[0]!, "_table.json"), "utf8"));
+      expect(manifest.engine).toBe("spark");
+    },
+    120_000,
+  );
 
   test("demo in an empty folder writes the fraud demo's definitions, trains the model and scores with it", async () => {
     const folder = join(dir, "demo");

@@ -7,7 +7,7 @@
  * - warm: the training set again, from the tables built;
  * seconds and the peak RSS of the whole process tree (Larder, and Spark's Python and JVM),
  * and whether the two training sets are equal, value for value.
- *   npx bun scripts/bench/engine-bench.ts [--sizes 10000:100000,100000:1000000]
+ *   npx bun scripts/bench/engine-bench.ts [--sizes 10000:100000,100000:1000000] [--engines duckdb,spark]
  * Needs .venvs/spark (python3 -m venv .venvs/spark && .venvs/spark/bin/pip install pyspark==4.0.1).
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
@@ -19,8 +19,9 @@ import { Duck, literal } from "../../src/offline/duckdb.ts";
 import { benchResults } from "./bench-tools.ts";
 import { benchLabels, benchRepo, machine } from "./bench-repo.ts";
 
-const { values } = parseArgs({ options: { sizes: { type: "string", default: "10000:100000,100000:1000000" } } });
+const { values } = parseArgs({ options: { sizes: { type: "string", default: "10000:100000,100000:1000000" }, engines: { type: "string", default: "duckdb,spark" } } });
 const SIZES = values.sizes!.split(",").map((s) => s.split(":").map(Number) as [number, number]);
+const ENGINES = values.engines!.split(",");
 const SPARK_PYTHON = resolve(import.meta.dir, "../../.venvs/spark/bin/python");
 if (!existsSync(SPARK_PYTHON)) throw new Error(`no PySpark at ${SPARK_PYTHON}: python3 -m venv .venvs/spark && .venvs/spark/bin/pip install pyspark==4.0.1`);
 const FEATURES = [
@@ -83,7 +84,12 @@ async function differingRows(a: string, b: string): Promise<{ rows: number; diff
 }
 
 console.log(`machine: ${machine()}`);
-const results = benchResults("engines", { sizes: SIZES.map(([l, e]) => `${l}:${e}`), features: FEATURES.split(",").length, master: "local[*]" }, machine());
+// A run of one engine alone (a size the other does not reach here) is kept apart from the side-by-side runs.
+const results = benchResults(
+  ENGINES.length === 2 ? "engines" : `engines-${ENGINES.join("-")}`,
+  { sizes: SIZES.map(([l, e]) => `${l}:${e}`), engines: ENGINES, features: FEATURES.split(",").length, master: "local[*]" },
+  machine(),
+);
 for (const [labelRows, events] of SIZES) {
   const users = Math.max(100, Math.round(events / 100));
   const repo = await benchRepo(`engines-${events}`, events, users);
@@ -92,7 +98,7 @@ for (const [labelRows, events] of SIZES) {
   const key = `${labelRows / 1000}k labels × ${events / 1_000_000}M events`;
   const outs: Record<string, string> = {};
   const runs: Record<string, { cold: Run; warm: Run }> = {};
-  for (const engine of ["duckdb", "spark"]) {
+  for (const engine of ENGINES) {
     const dataDir = join(repo.dir, `data-${engine}`);
     rmSync(dataDir, { recursive: true, force: true });
     const fresh = new Larder(loadConfig({ repoDir: repo.dir, dataDir }, {}));
@@ -110,6 +116,7 @@ for (const [labelRows, events] of SIZES) {
     results.add(`${key}, ${engine}: training set s`, warm.seconds);
     results.add(`${key}, ${engine}: training set peak RSS MiB`, warm.peakMiB);
   }
+  if (!runs.spark || !runs.duckdb) continue;
   results.add(`${key}: Spark / DuckDB time, tables + training set`, runs.spark!.cold.seconds / runs.duckdb!.cold.seconds);
   results.add(`${key}: Spark / DuckDB time, training set`, runs.spark!.warm.seconds / runs.duckdb!.warm.seconds);
   const cmp = await differingRows(outs.duckdb!, outs.spark!);

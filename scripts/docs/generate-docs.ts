@@ -39,6 +39,7 @@ const HEADLINES: [bench: string, figure: string][] = [
   ["feast", "HTTP 1 entity: Larder / Feast rps, ×"],
   ["feast", "100000:1000000 historical: Larder / Feast speed, ×"],
   ["feast", "100000:1000000 materialize: Larder / Feast, ×"],
+  ["engines", "100k labels × 1M events: Spark / DuckDB time, training set"],
   ["executable", "executable size, MB"],
   ["executable", "spawn to first answered lookup, executable, median ms"],
 ];

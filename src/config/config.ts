@@ -63,6 +63,8 @@ export const ConfigSchema = z.object({
     .refine((m) => !m.startsWith("sc://"), "Spark Connect (sc://) is not supported: use local[*], spark://host:7077 or yarn"),
   /** The Python (with PySpark) that runs the Spark engine's jobs. */
   sparkPython: z.string().min(1),
+  /** Spark settings for the engine's session: `key=value,…`. */
+  sparkConf: z.string().regex(/^(\s*spark\.[A-Za-z0-9_.-]+\s*=[^,=]*(,|$))*$/, "must be spark.key=value pairs, comma-separated"),
   /** Where streamed rows go, as a push's `to`. */
   streamTo: z.enum(["online", "offline", "online_and_offline"]),
 });
@@ -100,6 +102,12 @@ export const SETTINGS: { key: keyof Config; env: string; flag?: string; default:
   },
   { key: "sparkMaster", env: "LARDER_SPARK_MASTER", default: "local[*]", meaning: "Spark's master for `--engine spark`: `local[*]`, `spark://host:7077`, `yarn`, …" },
   { key: "sparkPython", env: "LARDER_SPARK_PYTHON", default: "python3", meaning: "a Python with PySpark installed, which runs the Spark engine's jobs" },
+  {
+    key: "sparkConf",
+    env: "LARDER_SPARK_CONF",
+    default: "",
+    meaning: "Spark settings for the engine's session: `spark.executor.memory=8g,spark.sql.shuffle.partitions=400,…`",
+  },
   { key: "maxEntitiesPerRequest", env: "LARDER_MAX_ENTITIES", default: 1000, meaning: "entities one lookup may ask for" },
   { key: "maxBodyBytes", env: "LARDER_MAX_BODY_BYTES", default: 1_048_576, meaning: "the largest request body; larger ones are refused with 413" },
   { key: "maxPushRows", env: "LARDER_MAX_PUSH_ROWS", default: 10_000, meaning: "rows one push may carry" },

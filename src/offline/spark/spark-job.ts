@@ -16,7 +16,19 @@ export type SparkSettings = {
   master: string;
   /** A Python with PySpark installed. */
   python: string;
+  /** Spark settings for the session (spark.executor.memory, spark.sql.shuffle.partitions, …). */
+  conf: Record<string, string>;
 };
+
+/** `key=value,key=value` (LARDER_SPARK_CONF) as settings. */
+export const parseSparkConf = (text: string): Record<string, string> =>
+  Object.fromEntries(
+    text
+      .split(",")
+      .map((pair) => pair.trim())
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.indexOf("=")).trim(), pair.slice(pair.indexOf("=") + 1).trim()]),
+  );
 
 const RESULT = "LARDER-RESULT ";
 const IDLE_MS = 60_000;
@@ -75,7 +87,7 @@ export class SparkEngine {
   async #run(workDir: string, job: Record<string, unknown>): Promise<Record<string, unknown>> {
     if (this.#idle) clearTimeout(this.#idle);
     const jobFile = join(workDir, "job.json");
-    writeFileSync(jobFile, JSON.stringify({ ...job, master: this.settings.master }));
+    writeFileSync(jobFile, JSON.stringify({ ...job, master: this.settings.master, conf: this.settings.conf }));
     const d = this.#driver ?? this.#start();
     const line = await new Promise<string | null>((resolve) => {
       d.waiting = resolve;

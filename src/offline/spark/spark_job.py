@@ -67,7 +67,8 @@ def session(job: dict) -> SparkSession:
         .config("spark.sql.ansi.enabled", "false")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", str(job.get("shufflePartitions", 8)))
+        # Few partitions suit local[*]; a cluster sets its own (LARDER_SPARK_CONF), applied after.
+        .config("spark.sql.shuffle.partitions", "8")
     )
     for key, value in job.get("conf", {}).items():
         builder = builder.config(key, value)
