@@ -20,6 +20,7 @@ import { pushRow } from "./helpers/push-scenario.ts";
 import { tempRepo, toCsv, type TempRepo } from "./helpers/temp-repo.ts";
 import { pick } from "./helpers/pick.ts";
 import { SKIP, SPARK_PYTHON } from "./helpers/needs.ts";
+import { startSparkCluster } from "./helpers/spark-cluster.ts";
 
 const ENGINES = [
   { engine: "duckdb", skip: false },
@@ -187,6 +188,51 @@ describe("offline engines agree", () => {
       expect(differ.slice(0, 10)).toEqual([]);
     }
   });
+});
+
+describe("Spark at a spark:// master", () => {
+  test.skipIf(SKIP.spark)(
+    "a standalone cluster on loopback (a master, a worker, executors of their own) computes DuckDB's training set",
+    async () => {
+      const cluster = await startSparkCluster(SPARK_PYTHON!);
+      const larder = new Larder(
+        loadConfig(
+          {
+            repoDir: repo.dir,
+            dataDir: join(repo.dir, "data-cluster"),
+            engine: "spark",
+            sparkMaster: cluster.master,
+            sparkPython: SPARK_PYTHON!,
+            sparkConf: "spark.executor.memory=1g,spark.sql.shuffle.partitions=4",
+          },
+          {},
+        ),
+      );
+      try {
+        await larder.apply();
+        const refs = SEEDS.flatMap((s) =>
+          larder
+            .registry()
+            .view(`user_stats_${s}`)
+            .def.features.map((f) => ({ view: `user_stats_${s}`, feature: f.name })),
+        );
+        const result = await larder.historical({ labelsPath: join(repo.dir, "labels-all.csv"), refs, fullNames: true, collect: true });
+        expect(result.views.map((v) => v.table.engine)).toEqual(["spark", "spark", "spark"]);
+        const duck = outputs.get("duckdb")!.random!;
+        expect(result.columns).toEqual(duck.columns);
+        const differ: string[] = [];
+        duck.records.forEach((row, i) => {
+          for (const [column, value] of Object.entries(row))
+            if (!close(result.records![i]![column], value)) differ.push(`row ${i} ${column}: ${result.records![i]![column]} ≠ ${value}`);
+        });
+        expect(differ.slice(0, 10)).toEqual([]);
+      } finally {
+        await larder.close();
+        await cluster.stop();
+      }
+    },
+    300_000,
+  );
 });
 
 describe("the Spark engine's refusals", () => {
