@@ -74,18 +74,34 @@ const saved = (engine: Engine, name: string, result: { columns: string[]; record
   outputs.set(engine, byName);
 };
 
+/** Every feature of `views`, as references. */
+const allOf = (larder: Larder, ...views: string[]) =>
+  views.flatMap((view) =>
+    larder
+      .registry()
+      .view(view)
+      .def.features.map((f) => ({ view, feature: f.name })),
+  );
+
+/** Where two training sets' rows differ, value by value (floats within the reference's tolerance, types alike). */
+function differences(got: Record<string, unknown>[], want: Record<string, unknown>[]): string[] {
+  const out = got.length === want.length ? [] : [`${got.length} rows, want ${want.length}`];
+  want.forEach((row, i) => {
+    for (const [column, value] of Object.entries(row)) {
+      const other = got[i]?.[column];
+      if (typeof other !== typeof value || !close(other, value)) out.push(`row ${i} ${column}: ${other}, want ${value}`);
+    }
+  });
+  return out;
+}
+
 for (const { engine, skip } of ENGINES) {
   describe(`offline engine conformance: ${engine}`, () => {
     test.skipIf(skip)(
       "random scenarios equal the brute-force reference: hops, ttl, idle decay, no history, ties, labels at event instants, late rows",
       async () => {
         const larder = larders.get(engine)!;
-        const refs = SEEDS.flatMap((s) =>
-          larder
-            .registry()
-            .view(`user_stats_${s}`)
-            .def.features.map((f) => ({ view: `user_stats_${s}`, feature: f.name })),
-        );
+        const refs = allOf(larder, ...SEEDS.map((s) => `user_stats_${s}`));
         const result = await larder.historical({ labelsPath: join(repo.dir, "labels-all.csv"), refs, fullNames: true, collect: true });
         saved(engine, "random", result);
         const rows = result.records!;
@@ -111,10 +127,7 @@ for (const { engine, skip } of ENGINES) {
       "ties at one instant: the later source row wins, and an event at t is not part of t's features",
       async () => {
         const larder = larders.get(engine)!;
-        const refs = larder
-          .registry()
-          .view("tie_stats")
-          .def.features.map((f) => ({ view: "tie_stats", feature: f.name }));
+        const refs = allOf(larder, "tie_stats");
         const result = await larder.historical({ labelsPath: join(repo.dir, "ties-labels.csv"), refs, collect: true });
         saved(engine, "ties", result);
         // At 01:00:00.001 the 1h window starts at align(00:00:00.001, 1m) = 00:00, so the
@@ -132,10 +145,7 @@ for (const { engine, skip } of ENGINES) {
       "pushed rows join the batch file offline; a redelivered event counts once",
       async () => {
         const larder = larders.get(engine)!;
-        const refs = larder
-          .registry()
-          .view("pushed_stats")
-          .def.features.map((f) => ({ view: "pushed_stats", feature: f.name }));
+        const refs = allOf(larder, "pushed_stats");
         const result = await larder.historical({ labelsPath: join(repo.dir, "labels-pushed.csv"), refs, collect: true });
         saved(engine, "pushed", result);
         const events = [...scenario.pushed.batch, ...scenario.pushed.rows];
@@ -178,14 +188,7 @@ describe("offline engines agree", () => {
     const spark = outputs.get("spark")!;
     for (const name of ["random", "ties", "pushed"]) {
       expect(spark[name]!.columns).toEqual(duck[name]!.columns);
-      const differ: string[] = [];
-      duck[name]!.records.forEach((row, i) => {
-        for (const [column, value] of Object.entries(row)) {
-          const other = spark[name]!.records[i]![column];
-          if (typeof other !== typeof value || !close(other, value)) differ.push(`${name} row ${i} ${column}: spark ${other}, duckdb ${value}`);
-        }
-      });
-      expect(differ.slice(0, 10)).toEqual([]);
+      expect(differences(spark[name]!.records, duck[name]!.records).slice(0, 10)).toEqual([]);
     }
   });
 });
@@ -210,22 +213,12 @@ describe("Spark at a spark:// master", () => {
       );
       try {
         await larder.apply();
-        const refs = SEEDS.flatMap((s) =>
-          larder
-            .registry()
-            .view(`user_stats_${s}`)
-            .def.features.map((f) => ({ view: `user_stats_${s}`, feature: f.name })),
-        );
+        const refs = allOf(larder, ...SEEDS.map((s) => `user_stats_${s}`));
         const result = await larder.historical({ labelsPath: join(repo.dir, "labels-all.csv"), refs, fullNames: true, collect: true });
         expect(result.views.map((v) => v.table.engine)).toEqual(["spark", "spark", "spark"]);
         const duck = outputs.get("duckdb")!.random!;
         expect(result.columns).toEqual(duck.columns);
-        const differ: string[] = [];
-        duck.records.forEach((row, i) => {
-          for (const [column, value] of Object.entries(row))
-            if (!close(result.records![i]![column], value)) differ.push(`row ${i} ${column}: ${result.records![i]![column]} ≠ ${value}`);
-        });
-        expect(differ.slice(0, 10)).toEqual([]);
+        expect(differences(result.records!, duck.records).slice(0, 10)).toEqual([]);
       } finally {
         await larder.close();
         await cluster.stop();
