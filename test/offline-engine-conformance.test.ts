@@ -12,10 +12,11 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../src/config/config.ts";
 import { Larder } from "../src/larder.ts";
+import { Duck, literal } from "../src/offline/duckdb.ts";
 import { getOnlineFeatures } from "../src/online/online-features.ts";
 import { close, referenceValues, trainingSetMismatches } from "./helpers/reference.ts";
 import { REF_FEATURES, TTL, labelsCsv, randomLabels, type Label } from "./helpers/random-scenario.ts";
-import { engineScenario, SEEDS, type EngineScenario } from "./helpers/engine-scenario.ts";
+import { engineScenario, SEEDS, TIE_FORMATS, type EngineScenario } from "./helpers/engine-scenario.ts";
 import { pushRow } from "./helpers/push-scenario.ts";
 import { tempRepo, toCsv, type TempRepo } from "./helpers/temp-repo.ts";
 import { pick } from "./helpers/pick.ts";
@@ -44,6 +45,9 @@ beforeAll(async () => {
     "labels-all.csv": toCsv(["seed", "user_id", "event_timestamp", "label"], all),
     "labels-pushed.csv": labelsCsv(pushedLabels),
   });
+  const duck = await Duck.open();
+  await duck.run(`COPY (SELECT * FROM read_csv(${literal(join(repo.dir, "data/ties.csv"))})) TO ${literal(join(repo.dir, "data/ties.parquet"))} (FORMAT parquet)`);
+  duck.close();
   larders.set("duckdb", repo.larder);
   if (!SKIP.spark) {
     larders.set(
@@ -123,23 +127,24 @@ for (const { engine, skip } of ENGINES) {
       300_000,
     );
 
-    test.skipIf(skip)(
-      "ties at one instant: the later source row wins, and an event at t is not part of t's features",
-      async () => {
-        const larder = larders.get(engine)!;
-        const refs = allOf(larder, "tie_stats");
-        const result = await larder.historical({ labelsPath: join(repo.dir, "ties-labels.csv"), refs, collect: true });
-        saved(engine, "ties", result);
-        // At 01:00:00.001 the 1h window starts at align(00:00:00.001, 1m) = 00:00, so the
-        // 00:00 event is still inside it (the tail moves in whole hops): count_1h is 3.
-        expect(pick(result.records!, ["user_id", "category", "last_1d", "count_1h", "sum_2d", "life_count"])).toEqual([
-          { user_id: 1, category: "a", last_1d: 10, count_1h: 1, sum_2d: 10, life_count: 1 },
-          { user_id: 1, category: "c", last_1d: 30, count_1h: 3, sum_2d: 60, life_count: 3 },
-          { user_id: 9, category: null, last_1d: null, count_1h: null, sum_2d: null, life_count: null },
-        ]);
-      },
-      120_000,
-    );
+    for (const { file, view } of TIE_FORMATS) {
+      test.skipIf(skip)(
+        `ties at one instant (${file}): the later source row wins, and an event at t is not part of t's features`,
+        async () => {
+          const larder = larders.get(engine)!;
+          const result = await larder.historical({ labelsPath: join(repo.dir, "ties-labels.csv"), refs: allOf(larder, view), collect: true });
+          saved(engine, view, result);
+          // At 01:00:00.001 the 1h window starts at align(00:00:00.001, 1m) = 00:00, so the
+          // 00:00 event is still inside it (the tail moves in whole hops): count_1h is 3.
+          expect(pick(result.records!, ["user_id", "category", "last_1d", "count_1h", "sum_2d", "life_count"])).toEqual([
+            { user_id: 1, category: "a", last_1d: 10, count_1h: 1, sum_2d: 10, life_count: 1 },
+            { user_id: 1, category: "c", last_1d: 30, count_1h: 3, sum_2d: 60, life_count: 3 },
+            { user_id: 9, category: null, last_1d: null, count_1h: null, sum_2d: null, life_count: null },
+          ]);
+        },
+        120_000,
+      );
+    }
 
     test.skipIf(skip)(
       "pushed rows join the batch file offline; a redelivered event counts once",
@@ -160,7 +165,7 @@ for (const { engine, skip } of ENGINES) {
       async () => {
         const larder = larders.get(engine)!;
         const runs = await larder.materialize({ end: END });
-        expect(runs.map((r) => r.view).sort()).toEqual(["pushed_stats", "tie_stats", "user_stats_1", "user_stats_2", "user_stats_3"]);
+        expect(runs.map((r) => r.view).sort()).toEqual(["pushed_stats", ...TIE_FORMATS.map((f) => f.view).sort(), "user_stats_1", "user_stats_2", "user_stats_3"]);
         for (const s of SEEDS) {
           const view = `user_stats_${s}`;
           // The table materialize read is the one this engine built.
@@ -186,7 +191,7 @@ describe("offline engines agree", () => {
   test.skipIf(SKIP.spark)("Spark's training sets equal DuckDB's: the same columns, types and values", () => {
     const duck = outputs.get("duckdb")!;
     const spark = outputs.get("spark")!;
-    for (const name of ["random", "ties", "pushed"]) {
+    for (const name of ["random", ...TIE_FORMATS.map((f) => f.view), "pushed"]) {
       expect(spark[name]!.columns).toEqual(duck[name]!.columns);
       expect(differences(spark[name]!.records, duck[name]!.records).slice(0, 10)).toEqual([]);
     }

@@ -25,6 +25,23 @@ const pushedView = PUSH_FEATURES_TS.slice(PUSH_FEATURES_TS.indexOf("export const
 export const TIES_CSV = "user_id,ts,amount,category\n1,2026-01-01T00:00:00.000Z,10,a\n1,2026-01-01T01:00:00.000Z,20,b\n1,2026-01-01T01:00:00.000Z,30,c\n";
 export const TIES_LABELS = "user_id,event_timestamp\n1,2026-01-01T01:00:00.000Z\n1,2026-01-01T01:00:00.001Z\n9,2026-01-01T02:00:00.000Z\n";
 
+/** The ties example's files, one view over each: `tie_stats` (CSV), `tie_stats_jsonl`, …; the Parquet file is written from the CSV by the test. */
+export const TIE_FORMATS = [
+  { file: "ties.csv", view: "tie_stats" },
+  { file: "ties.jsonl", view: "tie_stats_jsonl" },
+  { file: "ties-array.json", view: "tie_stats_json_array" },
+  { file: "ties.parquet", view: "tie_stats_parquet" },
+];
+
+const tiesJson = () =>
+  TIES_CSV.trim()
+    .split("\n")
+    .slice(1)
+    .map((line) => {
+      const [user_id, ts, amount, category] = line.split(",");
+      return { user_id: Number(user_id), ts, amount: Number(amount), category };
+    });
+
 export type EngineScenario = {
   files: Record<string, string>;
   events: Map<number, RefEvent[]>;
@@ -38,12 +55,20 @@ export function engineScenario(): EngineScenario {
   const labels = new Map(SEEDS.map((s) => [s, randomLabels(s, events.get(s)!)]));
   const p = randomEvents(41, 300);
   const pushed = { batch: p.slice(0, 150), rows: p.slice(150), again: p.slice(150, 160) };
-  const features = [head, ...SEEDS.map(seedView), seedView(0).replaceAll("events_0", "ties").replaceAll("user_stats_0", "tie_stats").replaceAll("stats_0", "ties_view")].join("\n");
+  // The ties example once per file format: CSV, JSON lines, a JSON array, Parquet (written by the test).
+  const tieViews = TIE_FORMATS.map(({ file, view }) =>
+    seedView(0).replace("data/events_0.csv", `data/${file}`).replaceAll("events_0", `${view}_source`).replaceAll("user_stats_0", view).replaceAll("stats_0", `${view}_view`),
+  );
+  const features = [head, ...SEEDS.map(seedView), ...tieViews].join("\n");
   const pushTs = `${PUSH_FEATURES_TS.slice(0, PUSH_FEATURES_TS.indexOf("export const user"))}import { user } from "./stats.ts";\n${pushedView}`;
   const files: Record<string, string> = {
     "features/stats.ts": features,
     "features/pushed.ts": pushTs.replace("export const pushed", "export const pushedSource").replace("source: pushed,", "source: pushedSource,"),
     "data/ties.csv": TIES_CSV,
+    "data/ties.jsonl": tiesJson()
+      .map((r) => JSON.stringify(r))
+      .join("\n"),
+    "data/ties-array.json": JSON.stringify(tiesJson()),
     "ties-labels.csv": TIES_LABELS,
     "data/pushed.csv": pushCsv(pushed.batch),
   };
