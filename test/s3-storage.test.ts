@@ -13,6 +13,7 @@ import { FEATURES_TS, REF_FEATURES, TTL, eventsCsv, labelsCsv, randomEvents, ran
 import { PUSH_FEATURES_TS, pushCsv, pushRow } from "./helpers/push-scenario.ts";
 import { S3_CREDENTIALS, startS3, type S3Server } from "./helpers/s3-server.ts";
 import { tempRepo, type TempRepo } from "./helpers/temp-repo.ts";
+import { SKIP, SPARK_PYTHON } from "./helpers/needs.ts";
 
 let s3: S3Server;
 let bucket: S3Client;
@@ -72,6 +73,31 @@ test("a source globbing S3 prefixes, with its offline table in the bucket: the t
   const [m] = await repo.larder.materialize();
   expect(m!.events).toBe(n);
 });
+
+test.skipIf(SKIP.spark)(
+  "the Spark engine reads the same S3 source (three parts, ties across them) and keeps its offline table in the bucket",
+  async () => {
+    await bucket.write("spark-events/a/part-0.csv", csvPart(0, 130));
+    await bucket.write("spark-events/b/part-1.csv", csvPart(130, 290));
+    await bucket.write("spark-events/c/part-2.csv", csvPart(290, n));
+    const repo = tempRepo(
+      { "features/stats.ts": FEATURES_TS.replace('path: "data/events.csv"', 'path: "s3://lake/spark-events/**/*.csv"'), "labels.csv": labelsCsv(labels) },
+      { offline: "s3://lake/store-spark", s3Endpoint: s3.endpoint, engine: "spark", sparkMaster: "local[2]", sparkPython: SPARK_PYTHON! },
+    );
+    repos.push(repo);
+    await repo.larder.apply();
+    const result = await repo.larder.historical({ labelsPath: join(repo.dir, "labels.csv"), refs: repo.larder.registry().service("all").features, collect: true });
+    const table = result.views[0]!.table;
+    expect(table.engine).toBe("spark");
+    expect(table.rows).toBe(n);
+    expect(trainingSetMismatches(result.records!, labels, events, TTL, REF_FEATURES).slice(0, 5)).toEqual([]);
+    const version = result.views[0]!.version;
+    expect(await keys(`store-spark/offline/user_stats/${version}/`)).toEqual([`store-spark/offline/user_stats/${version}/_table.json`, `store-spark/${table.key}`]);
+    const [m] = await repo.larder.materialize();
+    expect(m!.events).toBe(n);
+  },
+  120_000,
+);
 
 test("unchanged objects are not downloaded again; a changed object is fetched anew and the numbers follow it", async () => {
   const repo = s3Repo(FEATURES_TS, "s3://lake/cached/*.csv", "store2");
