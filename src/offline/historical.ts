@@ -17,6 +17,7 @@ import { isS3Url, parseS3Url } from "../storage/s3-location.ts";
 import type { OfflineContext } from "./offline-context.ts";
 import type { StoredFile } from "../storage/storage.ts";
 import { sha256File } from "./content-hash.ts";
+import { expressionType } from "./expression-type.ts";
 import { sparkFeatureTables, type SparkViewRequest } from "./spark/spark-historical.ts";
 
 export type HistoricalRequest = {
@@ -49,11 +50,6 @@ export const TRAINING_SET_TABLE = "__training_set";
 
 /** `sql` feature types that survive a trip through DOUBLE exactly (BIGINT may not). */
 const SWEPT_TYPES = /^(DOUBLE|FLOAT|INTEGER|SMALLINT|TINYINT|UTINYINT|USMALLINT|UINTEGER)$/;
-
-function expressionType(v: ResolvedView, name: string): string {
-  const f = v.def.features.find((x) => x.name === name);
-  return f?.kind === "expression" ? f.type : "VARCHAR";
-}
 
 /** The label table (a local file, or an s3:// object read through the cache) as DuckDB's reader. */
 async function readLabels(ctx: OfflineContext, path: string): Promise<{ sql: string; file: StoredFile }> {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { ResolvedView } from "../../registry/registry.ts";
 import { DUCKDB_TYPE } from "../../definitions/zod-columns.ts";
 import { viewLayout } from "../../windows/view-layout.ts";
+import { expressionType } from "../expression-type.ts";
 import { type Duck, ident, literal } from "../duckdb.ts";
 import { type SparkEngine, withSparkWorkDir } from "./spark-job.ts";
 
@@ -40,8 +41,7 @@ export async function sparkFeatureTables(duck: Duck, spark: SparkEngine, dataDir
     await spark.run(dir, { kind: "training-set", labels: labelsPath, views: jobs });
     for (const [i, r] of views.entries()) {
       const columns = jobs[i]!.features.map((f) => {
-        const def = r.v.def.features.find((x) => x.name === f.name)!;
-        const type = def.kind === "expression" ? def.type : f.fn === "count" ? "BIGINT" : "DOUBLE";
+        const type = f.kind === "expression" ? expressionType(r.v, f.name) : f.fn === "count" ? "BIGINT" : "DOUBLE";
         return `CAST(${ident(f.out)} AS ${type}) AS ${ident(r.column(f.name))}`;
       });
       await duck.run(`CREATE OR REPLACE TEMP TABLE __hv_${i} AS SELECT ${columns.join(", ")} FROM read_parquet(${literal(jobs[i]!.out)}) ORDER BY __row`);

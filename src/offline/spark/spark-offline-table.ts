@@ -11,6 +11,7 @@ import { viewLayout } from "../../windows/view-layout.ts";
 import type { ValidationReport } from "../../validation/validate-batch.ts";
 import { type SparkEngine, withSparkWorkDir } from "./spark-job.ts";
 import type { BuiltOfflineTable } from "../offline-table.ts";
+import { expressionType } from "../expression-type.ts";
 
 export async function buildWithSpark(
   spark: SparkEngine,
@@ -23,10 +24,6 @@ export async function buildWithSpark(
 ): Promise<BuiltOfflineTable> {
   const checked = checkExpectations ? await checkExpectations() : null;
   const layout = viewLayout(v.def);
-  const expressionType = (name: string) => {
-    const f = v.def.features.find((x) => x.name === name);
-    return f?.kind === "expression" ? f.type : null;
-  };
   const result = await withSparkWorkDir(dataDir, (dir) =>
     spark.run(dir, {
       kind: "offline-table",
@@ -39,7 +36,7 @@ export async function buildWithSpark(
         timestampField: v.source.timestampField,
       },
       keys: v.entity.joinKeys,
-      expressions: layout.expressions.map((e) => ({ name: e.name, sql: e.sql, type: expressionType(e.name) })),
+      expressions: layout.expressions.map((e) => ({ name: e.name, sql: e.sql, type: expressionType(v, e.name) })),
       inputs: layout.inputs,
       eventIdField: v.push?.eventIdField ?? null,
       out: staged,

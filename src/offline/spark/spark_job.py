@@ -336,6 +336,9 @@ def run(spark: SparkSession, job: dict) -> dict:
     except Exception as e:  # a failing expression, a missing file: this job fails, the session stays
         first = str(e).strip().split("\n")[0]
         return {"ok": False, "data": False, "error": f"{type(e).__name__}: {first}"}
+    finally:
+        # The session outlives the job: what the job cached must not pile up in it.
+        spark.catalog.clearCache()
 
 
 def main() -> None:
