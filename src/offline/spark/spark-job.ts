@@ -5,7 +5,7 @@
  * each answers one result line. The process stops after a minute without jobs, and is
  * started again by the next one.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import SPARK_JOB_PY from "./spark_job.py" with { type: "text" };
 import { SparkDataError, SparkJobError } from "../../errors.ts";
@@ -117,7 +117,11 @@ export class SparkEngine {
     const dir = join(this.dataDir, "cache", "spark");
     mkdirSync(dir, { recursive: true });
     const script = join(dir, `spark_job-${hashOf(SPARK_JOB_PY)}.py`);
-    writeFileSync(script, SPARK_JOB_PY);
+    // Written aside and renamed: another process starting its driver from the same data
+    // folder never reads a half-written script.
+    const partial = `${script}.${process.pid}-${Date.now()}`;
+    writeFileSync(partial, SPARK_JOB_PY);
+    renameSync(partial, script);
     let proc: Driver["proc"];
     try {
       proc = Bun.spawn([this.settings.python, script], {
